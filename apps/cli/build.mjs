@@ -1,0 +1,18 @@
+// Bundles the lg command into one ESM file so `bin/lg` starts fast without a TypeScript loader.
+import { build } from "esbuild";
+
+await build({
+  entryPoints: ["src/main.ts"],
+  outfile: "dist/lg.mjs",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  sourcemap: "linked",
+  // PGlite loads its WASM files relative to its own module; keep it (and pino's worker files) external.
+  external: ["@electric-sql/pglite", "@electric-sql/pglite/*", "pino", "pino-pretty", "thread-stream"],
+  banner: {
+    js: "import { createRequire as __lgCreateRequire } from 'node:module'; const require = __lgCreateRequire(import.meta.url);",
+  },
+  logLevel: "warning",
+});

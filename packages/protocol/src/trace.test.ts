@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { Hop, TraceOptions } from "./trace";
+
+describe("TraceOptions", () => {
+  it("fills in mtr 0.95's defaults", () => {
+    const o = TraceOptions.parse({});
+    expect(o).toMatchObject({
+      protocol: "icmp",
+      count: 10,
+      interval: 1,
+      size: 64,
+      maxTtl: 30,
+      maxUnknown: 12,
+    });
+  });
+  it("refuses a port outside 1-65535 and names the field", () => {
+    const r = TraceOptions.safeParse({ port: 70000 });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.path).toEqual(["port"]);
+  });
+});
+
+describe("Hop", () => {
+  it("refuses more than 8 responders, mtr's limit per hop", () => {
+    const responders = Array.from({ length: 9 }, (_, i) => ({ address: `198.18.0.${i}`, count: 1 }));
+    const hop = {
+      ttl: 1,
+      host: null,
+      lossPct: 0,
+      sent: 9,
+      recv: 9,
+      drop: 0,
+      last: 1,
+      avg: 1,
+      best: 1,
+      worst: 1,
+      stdev: 0,
+      jitter: 0,
+      jitterAvg: 0,
+      jitterMax: 0,
+      responders,
+    };
+    expect(Hop.safeParse(hop).success).toBe(false);
+    expect(Hop.safeParse({ ...hop, responders: responders.slice(0, 8) }).success).toBe(true);
+  });
+});

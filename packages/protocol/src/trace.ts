@@ -1,0 +1,140 @@
+import { z } from "zod";
+
+/** Probe protocols mtr-packet can send. */
+export const ProbeProtocol = z.enum(["icmp", "udp", "tcp"]);
+export type ProbeProtocol = z.infer<typeof ProbeProtocol>;
+
+export const IpVersion = z.union([z.literal(4), z.literal(6)]);
+export type IpVersion = z.infer<typeof IpVersion>;
+
+/**
+ * Parameters of one trace, with mtr 0.95's defaults. Times are in seconds, like mtr's flags.
+ * The same schema is used by `lg trace`, the job message and the HTTP body, so a bound
+ * checked here is checked everywhere.
+ */
+export const TraceOptions = z.object({
+  protocol: ProbeProtocol.default("icmp"),
+  /** Destination port for UDP/TCP (mtr -P). UDP without a port varies it per probe like mtr. */
+  port: z.number().int().min(1).max(65535).optional(),
+  /** Source port (mtr -L); with `port` it pins an IPv4 UDP flow. */
+  localPort: z.number().int().min(1).max(65535).optional(),
+  /** Probes per hop (mtr -c). */
+  count: z.number().int().min(1).max(10_000).default(10),
+  /** Seconds between cycles (mtr -i). */
+  interval: z.number().min(0.01).max(60).default(1),
+  /** Packet size in bytes (mtr -s). */
+  size: z.number().int().min(28).max(9000).default(64),
+  ipVersion: IpVersion.optional(),
+  /** First TTL (mtr -f). */
+  firstTtl: z.number().int().min(1).max(255).default(1),
+  /** Max TTL (mtr -m). */
+  maxTtl: z.number().int().min(1).max(255).default(30),
+  /** Stop after this many consecutive silent hops (mtr -U). */
+  maxUnknown: z.number().int().min(1).max(255).default(12),
+  /** Seconds a probe may stay unanswered (mtr -Z). */
+  timeout: z.number().min(0.1).max(60).default(10),
+  /** Seconds to wait for last replies after the last cycle (mtr -G); our engine ends earlier when it can. */
+  gracePeriod: z.number().min(0).max(60).default(5),
+  /** IP type-of-service byte (mtr -Q). */
+  tos: z.number().int().min(0).max(255).default(0),
+  /** Source address (mtr -a). */
+  sourceAddress: z.string().optional(),
+  /** Keep the 5-tuple constant so ECMP routers send every probe down one path (IPv4 UDP only). */
+  pinFlow: z.boolean().default(false),
+  /** Multipath enumeration at each hop (IPv4 UDP only). */
+  mda: z.boolean().default(false),
+});
+export type TraceOptions = z.infer<typeof TraceOptions>;
+export type TraceOptionsInput = z.input<typeof TraceOptions>;
+
+/** One MPLS label stack entry from an ICMP extension (RFC 4950). */
+export const MplsLabel = z.object({
+  label: z.number().int(),
+  tc: z.number().int(),
+  bottom: z.boolean(),
+  ttl: z.number().int(),
+});
+export type MplsLabel = z.infer<typeof MplsLabel>;
+
+/** An address that answered at a hop, and how many of the hop's replies came from it. */
+export const Responder = z.object({
+  address: z.string(),
+  name: z.string().optional(),
+  count: z.number().int().nonnegative(),
+  mpls: z.array(MplsLabel).optional(),
+});
+export type Responder = z.infer<typeof Responder>;
+
+/**
+ * Per-hop statistics, mtr's columns. Times are milliseconds; when nothing answered
+ * (`recv` = 0) every time is 0, as in mtr's report.
+ */
+export const Hop = z.object({
+  ttl: z.number().int().min(1).max(255),
+  /** The responder that answered most often, or null when the hop was silent. */
+  host: z.string().nullable(),
+  name: z.string().optional(),
+  asn: z.number().int().optional(),
+  owner: z.string().optional(),
+  lossPct: z.number().min(0).max(100),
+  sent: z.number().int().nonnegative(),
+  recv: z.number().int().nonnegative(),
+  /** Probes that got no reply (mtr's Drop). */
+  drop: z.number().int().nonnegative(),
+  last: z.number().nonnegative(),
+  avg: z.number().nonnegative(),
+  best: z.number().nonnegative(),
+  worst: z.number().nonnegative(),
+  /** Sample standard deviation of the RTTs. */
+  stdev: z.number().nonnegative(),
+  /** Jttr: difference between the last two RTTs. */
+  jitter: z.number().nonnegative(),
+  /** Javg: mean absolute difference between consecutive RTTs. */
+  jitterAvg: z.number().nonnegative(),
+  /** Jmax: largest absolute difference between consecutive RTTs. */
+  jitterMax: z.number().nonnegative(),
+  responders: z.array(Responder).max(8),
+  mpls: z.array(MplsLabel).optional(),
+});
+export type Hop = z.infer<typeof Hop>;
+
+export const FindingCode = z.enum([
+  "icmp-throttling",
+  "real-loss",
+  "latency-step",
+  "latency-spike-confined",
+  "unstable-latency",
+  "destination-filters-icmp",
+  "routing-loop",
+  "node-interruption",
+]);
+export type FindingCode = z.infer<typeof FindingCode>;
+
+/** Blame regions of the analysis guide, relative to the trace's own direction. */
+export const Region = z.enum(["A", "B", "C"]);
+export type Region = z.infer<typeof Region>;
+
+export const Finding = z.object({
+  code: FindingCode,
+  hops: z.array(z.number().int()),
+  region: Region,
+  evidence: z.string(),
+  advice: z.string(),
+});
+export type Finding = z.infer<typeof Finding>;
+
+export const Diagnosis = z.object({
+  verdict: z.enum(["clean", "problem", "inconclusive"]),
+  findings: z.array(Finding),
+});
+export type Diagnosis = z.infer<typeof Diagnosis>;
+
+export const TraceStatus = z.enum(["queued", "running", "done", "failed"]);
+export type TraceStatus = z.infer<typeof TraceStatus>;
+
+/** Who failed: the target, the resolver, the agent, or us. */
+export const TraceFailure = z.object({
+  source: z.enum(["target", "resolver", "agent", "internal"]),
+  message: z.string(),
+});
+export type TraceFailure = z.infer<typeof TraceFailure>;
