@@ -1,0 +1,129 @@
+import { z } from "zod";
+import { Hop, ProbeProtocol, TraceFailure, TraceOptions } from "./trace";
+
+/**
+ * Messages between coordinator and agents over NATS. Every message carries `v`, the protocol
+ * version; both sides parse what they receive with these schemas and drop what does not parse.
+ */
+export const PROTOCOL_VERSION = 1 as const;
+const V = z.literal(PROTOCOL_VERSION);
+
+export const AgentRole = z.enum(["pop", "neutral", "join"]);
+export type AgentRole = z.infer<typeof AgentRole>;
+
+/** Agent ids and regions appear in NATS subjects: keep them to subject-safe tokens. */
+export const AgentId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, "use letters, digits, '-' and '_' only");
+export const RegionName = AgentId;
+
+export const AgentCapabilities = z.object({
+  protocols: z.array(ProbeProtocol),
+  ipv4: z.boolean(),
+  ipv6: z.boolean(),
+  /** Flow pinning and multipath enumeration (IPv4 UDP). */
+  pinFlow: z.boolean(),
+  mda: z.boolean(),
+  maxTraces: z.number().int().positive(),
+});
+export type AgentCapabilities = z.infer<typeof AgentCapabilities>;
+
+export const AgentDescriptor = z.object({
+  id: AgentId,
+  region: RegionName,
+  role: AgentRole,
+  version: z.string(),
+  /** Public addresses of the agent, as configured or detected. */
+  addresses: z.array(z.string()),
+  capabilities: AgentCapabilities,
+});
+export type AgentDescriptor = z.infer<typeof AgentDescriptor>;
+
+/** Counters an agent reports with its heartbeat (the coordinator exports them as metrics). */
+export const AgentCounters = z.object({
+  jobsAccepted: z.number().int().nonnegative(),
+  jobsRejected: z.number().int().nonnegative(),
+  tracesDone: z.number().int().nonnegative(),
+  tracesFailed: z.number().int().nonnegative(),
+  probesSent: z.number().int().nonnegative(),
+  probesAnswered: z.number().int().nonnegative(),
+});
+export type AgentCounters = z.infer<typeof AgentCounters>;
+
+/** Published on `lg.presence.<agentId>`: on start (announce), every 5 s (heartbeat), on shutdown (leaving). */
+export const PresenceMessage = z.object({
+  v: V,
+  kind: z.enum(["announce", "heartbeat", "leaving"]),
+  agent: AgentDescriptor,
+  running: z.number().int().nonnegative(),
+  counters: AgentCounters,
+  sentAt: z.iso.datetime(),
+});
+export type PresenceMessage = z.infer<typeof PresenceMessage>;
+
+/** Request on `lg.agent.<agentId>.job`; the agent answers at once with a JobReply. */
+export const JobRequest = z.object({
+  v: V,
+  traceId: z.string().min(1).max(64),
+  measurementId: z.string().min(1).max(64),
+  /** Hostname or IP literal; the agent resolves it again and applies its own target policy. */
+  target: z.string().min(1).max(255),
+  options: TraceOptions,
+  issuedAt: z.iso.datetime(),
+});
+export type JobRequest = z.infer<typeof JobRequest>;
+
+export const JobRejectReason = z.enum(["busy", "unsupported", "target-refused", "invalid", "draining"]);
+export type JobRejectReason = z.infer<typeof JobRejectReason>;
+
+export const JobReply = z.discriminatedUnion("accepted", [
+  z.object({ v: V, traceId: z.string(), accepted: z.literal(true) }),
+  z.object({
+    v: V,
+    traceId: z.string(),
+    accepted: z.literal(false),
+    reason: JobRejectReason,
+    message: z.string(),
+  }),
+]);
+export type JobReply = z.infer<typeof JobReply>;
+
+/** Published on `lg.agent.<agentId>.cancel`. */
+export const CancelMessage = z.object({ v: V, traceId: z.string() });
+export type CancelMessage = z.infer<typeof CancelMessage>;
+
+/** Core NATS on `lg.result.<agentId>.progress.<traceId>`, at a bounded rate while a trace runs. */
+export const ProgressMessage = z.object({
+  v: V,
+  traceId: z.string(),
+  agentId: AgentId,
+  seq: z.number().int().nonnegative(),
+  cycle: z.number().int().nonnegative(),
+  /** The resolved address being traced. */
+  address: z.string().optional(),
+  hops: z.array(Hop),
+  sentAt: z.iso.datetime(),
+});
+export type ProgressMessage = z.infer<typeof ProgressMessage>;
+
+/**
+ * JetStream on `lg.result.<agentId>.final.<traceId>` with message id = traceId, so a redelivery
+ * or a retried publish is stored once.
+ */
+export const FinalResultMessage = z.object({
+  v: V,
+  traceId: z.string(),
+  measurementId: z.string(),
+  agentId: AgentId,
+  status: z.enum(["done", "failed"]),
+  failure: TraceFailure.optional(),
+  target: z.string(),
+  address: z.string().optional(),
+  hops: z.array(Hop),
+  stoppedBy: z.enum(["destination", "max-unknown", "max-ttl", "cancelled"]).optional(),
+  startedAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime(),
+});
+export type FinalResultMessage = z.infer<typeof FinalResultMessage>;
