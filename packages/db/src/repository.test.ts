@@ -1,0 +1,227 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FinalResultMessage, Hop, PresenceMessage } from "@lg/protocol";
+import { TraceOptions } from "@lg/protocol";
+import { testDatabaseUrl } from "@lg/services";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDb, type DbHandle } from "./client";
+import { createRepository, type Repository } from "./repository";
+
+const hop = (ttl: number, host: string): Hop => ({
+  ttl,
+  host,
+  lossPct: 0,
+  sent: 3,
+  recv: 3,
+  drop: 0,
+  last: 1,
+  avg: 1,
+  best: 1,
+  worst: 1,
+  stdev: 0,
+  jitter: 0,
+  jitterAvg: 0,
+  jitterMax: 0,
+  responders: [{ address: host, count: 3 }],
+});
+
+const presence = (id: string, kind: PresenceMessage["kind"] = "heartbeat"): PresenceMessage => ({
+  v: 1,
+  kind,
+  agent: {
+    id,
+    region: "eu",
+    role: "pop",
+    version: "0.1.0",
+    addresses: ["198.18.1.2"],
+    capabilities: {
+      protocols: ["icmp", "udp", "tcp"],
+      ipv4: true,
+      ipv6: true,
+      pinFlow: true,
+      mda: false,
+      maxTraces: 10,
+    },
+  },
+  running: 0,
+  counters: {
+    jobsAccepted: 0,
+    jobsRejected: 0,
+    tracesDone: 0,
+    tracesFailed: 0,
+    probesSent: 0,
+    probesAnswered: 0,
+  },
+  sentAt: new Date().toISOString(),
+});
+
+const final = (traceId: string, measurementId: string, agentId: string, hops: Hop[]): FinalResultMessage => ({
+  v: 1,
+  traceId,
+  measurementId,
+  agentId,
+  status: "done",
+  target: "198.18.9.1",
+  address: "198.18.9.1",
+  hops,
+  stoppedBy: "destination",
+  startedAt: "2026-11-23T08:00:00.000Z",
+  finishedAt: "2026-11-23T08:00:10.000Z",
+});
+
+let seq = 0;
+const uid = (p: string) => `${p}${Date.now().toString(36)}${seq++}`;
+
+/** The same behaviour is required of both drivers, so one suite runs against each. */
+function repositorySuite(name: string, open: () => Promise<DbHandle>, closeAll: () => Promise<void>) {
+  describe(name, () => {
+    let handle: DbHandle;
+    let repo: Repository;
+    beforeAll(async () => {
+      handle = await open();
+      repo = createRepository(handle.db);
+    }, 120_000);
+    afterAll(async () => {
+      await handle?.close();
+      await closeAll();
+    }, 60_000);
+
+    it("stores a measurement with its traces and reads it back", async () => {
+      const id = uid("m");
+      await repo.createMeasurement({
+        id,
+        target: "198.18.9.1",
+        options: TraceOptions.parse({ count: 3 }),
+        client: "127.0.0.1",
+        traces: [
+          { id: uid("t"), agentId: "fra", status: "queued" },
+          { id: uid("t"), agentId: "sin", status: "failed", failure: { source: "agent", message: "busy" } },
+        ],
+      });
+      const got = await repo.getMeasurement(id);
+      expect(got?.measurement.status).toBe("running");
+      expect(got?.measurement.options.count).toBe(3);
+      expect(got?.traces.map((t) => [t.agentId, t.status, t.failure?.source ?? null]).sort()).toEqual([
+        ["fra", "queued", null],
+        ["sin", "failed", "agent"],
+      ]);
+      expect(await repo.getMeasurement("nope")).toBeUndefined();
+    });
+
+    it("writes a redelivered final result only once and finishes the measurement", async () => {
+      const id = uid("m");
+      const traceId = uid("t");
+      await repo.createMeasurement({
+        id,
+        target: "198.18.9.1",
+        options: TraceOptions.parse({}),
+        traces: [{ id: traceId, agentId: "fra", status: "queued" }],
+      });
+      expect(await repo.markTraceRunning(traceId)).toBeDefined();
+      const first = await repo.storeFinalResult(final(traceId, id, "fra", [hop(1, "198.18.0.1")]), null);
+      expect(first?.status).toBe("done");
+      const again = await repo.storeFinalResult(final(traceId, id, "fra", [hop(1, "198.18.0.99")]), null);
+      expect(again).toBeUndefined();
+      const got = await repo.getMeasurement(id);
+      expect(got?.traces[0]?.hops.map((h) => h.host)).toEqual(["198.18.0.1"]);
+      expect(got?.measurement.status).toBe("done");
+      // An acceptance that arrives after the result does not move the trace back to running.
+      expect(await repo.markTraceRunning(traceId)).toBeUndefined();
+    });
+
+    it("ignores a final result that names another agent than the one the trace was sent to", async () => {
+      const id = uid("m");
+      const traceId = uid("t");
+      await repo.createMeasurement({
+        id,
+        target: "198.18.9.1",
+        options: TraceOptions.parse({}),
+        traces: [{ id: traceId, agentId: "fra", status: "queued" }],
+      });
+      expect(await repo.storeFinalResult(final(traceId, id, "sin", []), null)).toBeUndefined();
+      expect((await repo.getTrace(traceId))?.status).toBe("queued");
+    });
+
+    it("marks silent agents offline and fails their running traces with source agent", async () => {
+      const agentId = uid("a");
+      await repo.upsertAgent(presence(agentId, "announce"), new Date(Date.now() - 60_000));
+      const fresh = uid("a");
+      await repo.upsertAgent(presence(fresh), new Date());
+      const id = uid("m");
+      const traceId = uid("t");
+      await repo.createMeasurement({
+        id,
+        target: "198.18.9.1",
+        options: TraceOptions.parse({}),
+        traces: [{ id: traceId, agentId, status: "queued" }],
+      });
+      await repo.markTraceRunning(traceId);
+      const offline = await repo.markSilentAgentsOffline(new Date(Date.now() - 15_000));
+      expect(offline).toContain(agentId);
+      expect(offline).not.toContain(fresh);
+      const failed = await repo.failActiveTracesOfAgents(offline, {
+        source: "agent",
+        message: "agent went offline",
+      });
+      expect(failed.map((t) => t.id)).toEqual([traceId]);
+      const got = await repo.getMeasurement(id);
+      expect(got?.traces[0]?.failure?.source).toBe("agent");
+      expect(got?.measurement.status).toBe("done");
+      const listed = await repo.listAgents();
+      expect(listed.find((a) => a.id === agentId)?.online).toBe(false);
+      expect(listed.find((a) => a.id === fresh)?.online).toBe(true);
+      // A real result that arrives late replaces the guess.
+      const late = await repo.storeFinalResult(final(traceId, id, agentId, [hop(1, "198.18.0.1")]), null);
+      expect(late?.status).toBe("done");
+    });
+
+    it("an agent that says it is leaving is offline at once", async () => {
+      const agentId = uid("a");
+      await repo.upsertAgent(presence(agentId, "announce"), new Date());
+      await repo.upsertAgent(presence(agentId, "leaving"), new Date());
+      expect((await repo.listAgents()).find((a) => a.id === agentId)?.online).toBe(false);
+    });
+  });
+}
+
+const tmpDirs: string[] = [];
+async function freshDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "lg-db-"));
+  tmpDirs.push(dir);
+  return dir;
+}
+
+let pgStop: (() => Promise<void>) | undefined;
+repositorySuite(
+  "PostgreSQL",
+  async () => {
+    const pg = await testDatabaseUrl();
+    pgStop = pg.stop;
+    return createDb({ databaseUrl: pg.url, dataDir: await freshDir() });
+  },
+  async () => {
+    await pgStop?.();
+  },
+);
+
+repositorySuite(
+  "PGlite",
+  async () => createDb({ dataDir: await freshDir() }),
+  async () => {
+    await Promise.all(tmpDirs.map((d) => rm(d, { recursive: true, force: true })));
+  },
+);
+
+describe("embedded database", () => {
+  it("keeps its data across a reopen of the same data folder", async () => {
+    const dir = await freshDir();
+    const first = await createDb({ dataDir: dir });
+    await createRepository(first.db).upsertAgent(presence("kept"), new Date());
+    await first.close();
+    const second = await createDb({ dataDir: dir });
+    const listed = await createRepository(second.db).listAgents();
+    await second.close();
+    expect(listed.map((a) => a.id)).toEqual(["kept"]);
+  }, 60_000);
+});

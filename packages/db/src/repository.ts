@@ -1,0 +1,214 @@
+import type {
+  Diagnosis,
+  FinalResultMessage,
+  PresenceMessage,
+  TraceFailure,
+  TraceOptions,
+} from "@lg/protocol";
+import { and, asc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import type { Database } from "./client";
+import { type AgentRow, agents, type MeasurementRow, measurements, type TraceRow, traces } from "./schema";
+
+export interface NewTrace {
+  id: string;
+  agentId: string;
+  status: "queued" | "failed";
+  failure?: TraceFailure;
+}
+
+export interface NewMeasurement {
+  id: string;
+  target: string;
+  options: TraceOptions;
+  client?: string | null;
+  traces: NewTrace[];
+}
+
+export interface MeasurementWithTraces {
+  measurement: MeasurementRow;
+  traces: TraceRow[];
+}
+
+const ACTIVE = ["queued", "running"] as const;
+
+/**
+ * The queries the coordinator needs, over either driver. Every write that a redelivered NATS
+ * message can repeat is guarded so that repeating it changes nothing.
+ */
+export function createRepository(db: Database) {
+  /** Sets a measurement `done` once none of its traces is queued or running. */
+  async function refreshMeasurementStatus(measurementIds: string[]): Promise<void> {
+    if (measurementIds.length === 0) return;
+    await db
+      .update(measurements)
+      .set({ status: "done" })
+      .where(
+        and(
+          inArray(measurements.id, [...new Set(measurementIds)]),
+          eq(measurements.status, "running"),
+          sql`not exists (select 1 from ${traces} where ${traces.measurementId} = ${measurements.id} and ${traces.status} in ('queued', 'running'))`,
+        ),
+      );
+  }
+
+  return {
+    /** Records an announcement or heartbeat; `leaving` marks the agent offline at once. */
+    async upsertAgent(presence: PresenceMessage, seenAt: Date): Promise<void> {
+      const a = presence.agent;
+      const row = {
+        region: a.region,
+        role: a.role,
+        version: a.version,
+        addresses: a.addresses,
+        capabilities: a.capabilities,
+        counters: presence.counters,
+        running: presence.running,
+        lastSeen: seenAt,
+        online: presence.kind !== "leaving",
+      };
+      await db
+        .insert(agents)
+        .values({ id: a.id, ...row })
+        .onConflictDoUpdate({ target: agents.id, set: row });
+    },
+
+    async listAgents(): Promise<AgentRow[]> {
+      return db.select().from(agents).orderBy(asc(agents.region), asc(agents.id));
+    },
+
+    /** Marks agents silent since before `cutoff` offline; returns their ids. */
+    async markSilentAgentsOffline(cutoff: Date): Promise<string[]> {
+      const rows = await db
+        .update(agents)
+        .set({ online: false })
+        .where(and(eq(agents.online, true), lt(agents.lastSeen, cutoff)))
+        .returning({ id: agents.id });
+      return rows.map((r) => r.id);
+    },
+
+    /** Fails every unfinished trace of these agents; returns the traces it changed. */
+    async failActiveTracesOfAgents(agentIds: string[], failure: TraceFailure): Promise<TraceRow[]> {
+      if (agentIds.length === 0) return [];
+      const rows = await db
+        .update(traces)
+        .set({ status: "failed", failure, finishedAt: new Date() })
+        .where(
+          and(
+            inArray(traces.agentId, agentIds),
+            inArray(traces.status, [...ACTIVE]),
+            isNull(traces.resultAt),
+          ),
+        )
+        .returning();
+      await refreshMeasurementStatus(rows.map((r) => r.measurementId));
+      return rows;
+    },
+
+    /** Stores a new measurement and its traces in one transaction. */
+    async createMeasurement(m: NewMeasurement): Promise<void> {
+      const done = m.traces.every((t) => t.status === "failed");
+      await db.transaction(async (tx) => {
+        await tx.insert(measurements).values({
+          id: m.id,
+          target: m.target,
+          options: m.options,
+          client: m.client ?? null,
+          status: done ? "done" : "running",
+        });
+        if (m.traces.length > 0) {
+          await tx.insert(traces).values(
+            m.traces.map((t) => ({
+              id: t.id,
+              measurementId: m.id,
+              agentId: t.agentId,
+              target: m.target,
+              status: t.status,
+              failure: t.failure ?? null,
+              finishedAt: t.status === "failed" ? new Date() : null,
+            })),
+          );
+        }
+      });
+    },
+
+    /** The agent accepted the job. A result that already arrived is not overwritten. */
+    async markTraceRunning(traceId: string): Promise<TraceRow | undefined> {
+      const [row] = await db
+        .update(traces)
+        .set({ status: "running", startedAt: new Date() })
+        .where(and(eq(traces.id, traceId), eq(traces.status, "queued")))
+        .returning();
+      return row;
+    },
+
+    /** Fails a trace that has no result yet (job rejected, unanswered, or the agent vanished). */
+    async failTrace(traceId: string, failure: TraceFailure): Promise<TraceRow | undefined> {
+      const [row] = await db
+        .update(traces)
+        .set({ status: "failed", failure, finishedAt: new Date() })
+        .where(and(eq(traces.id, traceId), inArray(traces.status, [...ACTIVE]), isNull(traces.resultAt)))
+        .returning();
+      if (row) await refreshMeasurementStatus([row.measurementId]);
+      return row;
+    },
+
+    /**
+     * Stores an agent's final result once: the write applies only while the trace has no result,
+     * so a redelivery (or a second replica seeing the same message) writes nothing. A result that
+     * arrives after the offline sweep failed the trace still lands, because real data beats a
+     * guess. Returns the stored row, or undefined when nothing was written.
+     */
+    async storeFinalResult(
+      result: FinalResultMessage,
+      diagnosis: Diagnosis | null,
+    ): Promise<TraceRow | undefined> {
+      const [row] = await db
+        .update(traces)
+        .set({
+          status: result.status,
+          failure: result.failure ?? null,
+          address: result.address ?? null,
+          hops: result.hops,
+          stoppedBy: result.stoppedBy ?? null,
+          diagnosis,
+          startedAt: new Date(result.startedAt),
+          finishedAt: new Date(result.finishedAt),
+          resultAt: new Date(),
+        })
+        .where(
+          and(
+            eq(traces.id, result.traceId),
+            eq(traces.agentId, result.agentId),
+            eq(traces.measurementId, result.measurementId),
+            isNull(traces.resultAt),
+          ),
+        )
+        .returning();
+      if (row) await refreshMeasurementStatus([row.measurementId]);
+      return row;
+    },
+
+    async getTrace(traceId: string): Promise<TraceRow | undefined> {
+      const [row] = await db.select().from(traces).where(eq(traces.id, traceId));
+      return row;
+    },
+
+    async getMeasurement(id: string): Promise<MeasurementWithTraces | undefined> {
+      const [measurement] = await db.select().from(measurements).where(eq(measurements.id, id));
+      if (!measurement) return undefined;
+      const rows = await db
+        .select()
+        .from(traces)
+        .where(eq(traces.measurementId, id))
+        .orderBy(asc(traces.created), asc(traces.agentId));
+      return { measurement, traces: rows };
+    },
+
+    /** Checks the database answers (for /healthz). */
+    async ping(): Promise<void> {
+      await db.execute(sql`select 1`);
+    },
+  };
+}
+
+export type Repository = ReturnType<typeof createRepository>;

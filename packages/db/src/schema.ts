@@ -1,0 +1,95 @@
+import type {
+  AgentCapabilities,
+  AgentCounters,
+  Diagnosis,
+  Hop,
+  TraceFailure,
+  TraceOptions,
+} from "@lg/protocol";
+import { boolean, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+/** Agents as last announced over NATS presence; `online` is kept by the coordinator's sweep. */
+export const agents = pgTable("agents", {
+  id: text("id").primaryKey(),
+  region: text("region").notNull(),
+  role: text("role").notNull(),
+  version: text("version").notNull(),
+  addresses: jsonb("addresses").$type<string[]>().notNull(),
+  capabilities: jsonb("capabilities").$type<AgentCapabilities>().notNull(),
+  counters: jsonb("counters").$type<AgentCounters>(),
+  running: integer("running").notNull().default(0),
+  firstSeen: ts("first_seen").notNull().defaultNow(),
+  lastSeen: ts("last_seen").notNull(),
+  online: boolean("online").notNull(),
+});
+
+/** One request: a target traced from one or more agents. */
+export const measurements = pgTable(
+  "measurements",
+  {
+    id: text("id").primaryKey(),
+    target: text("target").notNull(),
+    options: jsonb("options").$type<TraceOptions>().notNull(),
+    /** `running` while any of its traces is queued or running, then `done`. */
+    status: text("status").$type<"running" | "done">().notNull(),
+    /** Who asked: the client address (and later the API key's id). */
+    client: text("client"),
+    created: ts("created").notNull().defaultNow(),
+  },
+  (t) => [index("measurements_created_idx").on(t.created)],
+);
+
+/**
+ * One trace from one agent. Hops are one JSON document per trace (written once when the final
+ * result arrives), so old results are deleted by time without touching a per-hop table.
+ */
+export const traces = pgTable(
+  "traces",
+  {
+    id: text("id").primaryKey(),
+    measurementId: text("measurement_id")
+      .notNull()
+      .references(() => measurements.id, { onDelete: "cascade" }),
+    agentId: text("agent_id").notNull(),
+    target: text("target").notNull(),
+    /** The address the agent resolved and traced. */
+    address: text("address"),
+    status: text("status").$type<"queued" | "running" | "done" | "failed">().notNull(),
+    failure: jsonb("failure").$type<TraceFailure>(),
+    hops: jsonb("hops").$type<Hop[]>().notNull().default([]),
+    stoppedBy: text("stopped_by"),
+    diagnosis: jsonb("diagnosis").$type<Diagnosis>(),
+    startedAt: ts("started_at"),
+    finishedAt: ts("finished_at"),
+    /** When the agent's final result was stored; set once, so a redelivered result changes nothing. */
+    resultAt: ts("result_at"),
+    created: ts("created").notNull().defaultNow(),
+  },
+  (t) => [
+    index("traces_measurement_idx").on(t.measurementId),
+    index("traces_agent_status_idx").on(t.agentId, t.status),
+    index("traces_created_idx").on(t.created),
+  ],
+);
+
+/** Forward and reverse traces of one path test, run in the same time window, and their comparison. */
+export const pathTests = pgTable(
+  "path_tests",
+  {
+    id: text("id").primaryKey(),
+    status: text("status").notNull(),
+    options: jsonb("options").$type<TraceOptions>().notNull(),
+    forwardTraceId: text("forward_trace_id").references(() => traces.id, { onDelete: "set null" }),
+    reverseTraceId: text("reverse_trace_id").references(() => traces.id, { onDelete: "set null" }),
+    comparison: jsonb("comparison").$type<Record<string, unknown>>(),
+    created: ts("created").notNull().defaultNow(),
+  },
+  (t) => [index("path_tests_created_idx").on(t.created)],
+);
+
+export type AgentRow = typeof agents.$inferSelect;
+export type MeasurementRow = typeof measurements.$inferSelect;
+export type TraceRow = typeof traces.$inferSelect;
+export type PathTestRow = typeof pathTests.$inferSelect;
