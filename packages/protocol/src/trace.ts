@@ -114,18 +114,34 @@ export type FindingCode = z.infer<typeof FindingCode>;
 export const Region = z.enum(["A", "B", "C"]);
 export type Region = z.infer<typeof Region>;
 
+/**
+ * Whether a finding shows a real problem or only explains what a reader sees (throttling,
+ * a confined spike, jitter at one router). The verdict is `problem` exactly when one finding is.
+ */
+export const FindingSeverity = z.enum(["problem", "info"]);
+export type FindingSeverity = z.infer<typeof FindingSeverity>;
+
 export const Finding = z.object({
   code: FindingCode,
+  severity: FindingSeverity,
+  /** TTLs of the hops the finding is about, first the one where it starts. */
   hops: z.array(z.number().int()),
   region: Region,
+  /** The numbers behind the finding, in words. */
   evidence: z.string(),
+  /** What to do and whom to contact. */
   advice: z.string(),
 });
 export type Finding = z.infer<typeof Finding>;
 
+export const DiagnosisVerdict = z.enum(["clean", "problem", "inconclusive"]);
+export type DiagnosisVerdict = z.infer<typeof DiagnosisVerdict>;
+
 export const Diagnosis = z.object({
-  verdict: z.enum(["clean", "problem", "inconclusive"]),
+  verdict: DiagnosisVerdict,
   findings: z.array(Finding),
+  /** Why the verdict is `inconclusive` (too few probes, nothing answered). */
+  reason: z.string().optional(),
 });
 export type Diagnosis = z.infer<typeof Diagnosis>;
 
