@@ -1,3 +1,4 @@
+export * from "./api";
 export * from "./messages";
 export * from "./subjects";
 export * from "./targets";
