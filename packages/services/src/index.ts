@@ -1,0 +1,10 @@
+export { ServiceStartError } from "./errors";
+export { type NatsServer, type NatsServerOptions, startNatsServer } from "./nats";
+export { findFreePort } from "./ports";
+export {
+  type PostgresOptions,
+  type PostgresServer,
+  startPostgres,
+  type TestDatabase,
+  testDatabaseUrl,
+} from "./postgres";
