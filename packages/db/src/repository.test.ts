@@ -160,7 +160,7 @@ function repositorySuite(name: string, open: () => Promise<DbHandle>, closeAll: 
       const offline = await repo.markSilentAgentsOffline(new Date(Date.now() - 15_000));
       expect(offline).toContain(agentId);
       expect(offline).not.toContain(fresh);
-      const failed = await repo.failActiveTracesOfAgents(offline, {
+      const failed = await repo.failTracesOfSilentAgents(new Date(Date.now() - 15_000), {
         source: "agent",
         message: "agent went offline",
       });
@@ -174,6 +174,32 @@ function repositorySuite(name: string, open: () => Promise<DbHandle>, closeAll: 
       // A real result that arrives late replaces the guess.
       const late = await repo.storeFinalResult(final(traceId, id, agentId, [hop(1, "198.18.0.1")]), null);
       expect(late?.status).toBe("done");
+    });
+
+    it("an agent that restarts fails the traces its previous process had accepted", async () => {
+      const agentId = uid("a");
+      await repo.upsertAgent(presence(agentId, "announce"), new Date());
+      const id = uid("m");
+      const [before, after] = [uid("t"), uid("t")];
+      await repo.createMeasurement({
+        id,
+        target: "198.18.9.1",
+        options: TraceOptions.parse({}),
+        traces: [
+          { id: before, agentId, status: "queued" },
+          { id: after, agentId, status: "queued" },
+        ],
+      });
+      await repo.markTraceRunning(before);
+      await new Promise((r) => setTimeout(r, 20));
+      const restart = new Date();
+      await new Promise((r) => setTimeout(r, 20));
+      await repo.markTraceRunning(after);
+      const failed = await repo.failTracesOfRestartedAgent(agentId, restart, {
+        source: "agent",
+        message: "restarted",
+      });
+      expect(failed.map((t) => t.id)).toEqual([before]);
     });
 
     it("an agent that says it is leaving is offline at once", async () => {

@@ -51,6 +51,16 @@ export function createRepository(db: Database) {
       );
   }
 
+  /** Several agents accepted their jobs: one statement for all of them. */
+  async function markTracesRunning(traceIds: string[]): Promise<TraceRow[]> {
+    if (traceIds.length === 0) return [];
+    return db
+      .update(traces)
+      .set({ status: "running", startedAt: new Date() })
+      .where(and(inArray(traces.id, traceIds), eq(traces.status, "queued")))
+      .returning();
+  }
+
   return {
     /** Records an announcement or heartbeat; `leaving` marks the agent offline at once. */
     async upsertAgent(presence: PresenceMessage, seenAt: Date): Promise<void> {
@@ -84,6 +94,48 @@ export function createRepository(db: Database) {
         .where(and(eq(agents.online, true), lt(agents.lastSeen, cutoff)))
         .returning({ id: agents.id });
       return rows.map((r) => r.id);
+    },
+
+    /**
+     * Fails every unfinished trace whose agent has been silent since before `cutoff` (crashed,
+     * cut off, or left without finishing); returns the traces it changed.
+     */
+    async failTracesOfSilentAgents(cutoff: Date, failure: TraceFailure): Promise<TraceRow[]> {
+      const silent = db.select({ id: agents.id }).from(agents).where(lt(agents.lastSeen, cutoff));
+      const rows = await db
+        .update(traces)
+        .set({ status: "failed", failure, finishedAt: new Date() })
+        .where(
+          and(inArray(traces.status, [...ACTIVE]), isNull(traces.resultAt), inArray(traces.agentId, silent)),
+        )
+        .returning();
+      await refreshMeasurementStatus(rows.map((r) => r.measurementId));
+      return rows;
+    },
+
+    /**
+     * An agent announced a fresh start: traces it accepted before `startedBefore` died with the
+     * previous process and will never report.
+     */
+    async failTracesOfRestartedAgent(
+      agentId: string,
+      startedBefore: Date,
+      failure: TraceFailure,
+    ): Promise<TraceRow[]> {
+      const rows = await db
+        .update(traces)
+        .set({ status: "failed", failure, finishedAt: new Date() })
+        .where(
+          and(
+            eq(traces.agentId, agentId),
+            eq(traces.status, "running"),
+            isNull(traces.resultAt),
+            lt(traces.startedAt, startedBefore),
+          ),
+        )
+        .returning();
+      await refreshMeasurementStatus(rows.map((r) => r.measurementId));
+      return rows;
     },
 
     /** Fails every unfinished trace of these agents; returns the traces it changed. */
@@ -133,13 +185,11 @@ export function createRepository(db: Database) {
 
     /** The agent accepted the job. A result that already arrived is not overwritten. */
     async markTraceRunning(traceId: string): Promise<TraceRow | undefined> {
-      const [row] = await db
-        .update(traces)
-        .set({ status: "running", startedAt: new Date() })
-        .where(and(eq(traces.id, traceId), eq(traces.status, "queued")))
-        .returning();
+      const [row] = await markTracesRunning([traceId]);
       return row;
     },
+
+    markTracesRunning,
 
     /** Fails a trace that has no result yet (job rejected, unanswered, or the agent vanished). */
     async failTrace(traceId: string, failure: TraceFailure): Promise<TraceRow | undefined> {
