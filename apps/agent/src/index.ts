@@ -1,1 +1,11 @@
-export {};
+export { detectPublicAddresses } from "./addresses";
+export { type AgentDeps, type RunningAgent, runAgent, type TraceEngine } from "./agent";
+export {
+  type AgentConfig,
+  AgentEnvSchema,
+  agentIdFromHostname,
+  ConfigError,
+  parseAgentConfig,
+} from "./config";
+export { createLogger } from "./logger";
+export { AGENT_VERSION } from "./version";

@@ -1,0 +1,485 @@
+import fs from "node:fs";
+import path from "node:path";
+import {
+  type AgentCounters,
+  type AgentDescriptor,
+  agentInboxPrefix,
+  CancelMessage,
+  checkTarget,
+  type FinalResultMessage,
+  HEARTBEAT_INTERVAL_MS,
+  type JobRejectReason,
+  type JobReply,
+  JobRequest,
+  PROTOCOL_VERSION,
+  type PresenceMessage,
+  type ProgressMessage,
+  type ResolvedTarget,
+  type Resolver,
+  subjects,
+  TargetError,
+} from "@lg/protocol";
+import { Tracer } from "@lg/tracer";
+import { jetstream } from "@nats-io/jetstream";
+import { connect, credsAuthenticator, type Msg, type NatsConnection } from "@nats-io/transport-node";
+import { detectPublicAddresses, type InterfaceTable, localAddresses } from "./addresses";
+import type { AgentConfig } from "./config";
+import { traceFailure } from "./failure";
+import { createLogger, type Logger } from "./logger";
+import { Outbox } from "./outbox";
+import { ProgressThrottle } from "./progress";
+import { agentCapabilities, unsupportedReason } from "./support";
+import { AGENT_VERSION } from "./version";
+
+/** The part of the tracer the agent uses (tests may pass a Tracer with a scripted packet port). */
+export type TraceEngine = Pick<Tracer, "run" | "close">;
+
+export interface AgentDeps {
+  tracer?: TraceEngine;
+  logger?: Logger;
+  /** Period of heartbeats; default HEARTBEAT_INTERVAL_MS (5 s). */
+  heartbeatIntervalMs?: number;
+  /** Smallest gap between two progress snapshots of one trace; default 500 ms. */
+  progressIntervalMs?: number;
+  /** Target name resolution (default: the system resolver). */
+  resolver?: Resolver;
+  /** The host's interfaces (default: os.networkInterfaces()). */
+  interfaces?: InterfaceTable;
+  /** Backoff of final-result retries; default 500 ms doubling up to 15 s. */
+  outboxRetry?: { baseDelayMs?: number; maxDelayMs?: number };
+  /** How long shutdown waits for unacknowledged results before giving up on them; default 15 s. */
+  outboxFlushTimeoutMs?: number;
+}
+
+export interface RunningAgent {
+  readonly descriptor: AgentDescriptor;
+  readonly connection: NatsConnection;
+  /** Trace ids currently running. */
+  running(): string[];
+  counters(): AgentCounters;
+  /** Final results not yet acknowledged by JetStream. */
+  unsentResults(): number;
+  /**
+   * Stops taking jobs (announcing `leaving`), lets running traces finish (cancelling those still
+   * running after the drain timeout), waits for their results to be stored, then disconnects.
+   * Idempotent; resolves when the agent is closed.
+   */
+  shutdown(): Promise<void>;
+  /** Cancels every running trace now; each still publishes a final result (stoppedBy "cancelled"). */
+  cancelAll(): void;
+}
+
+interface ActiveTrace {
+  controller: AbortController;
+  /** Settles when the trace's final result has been handed to the outbox. */
+  done: Promise<void>;
+}
+
+const RECENT_LIMIT = 1_000;
+
+const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve("timeout"), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+
+/** One line per problem, e.g. "options.count: Too big: expected number to be <=10000". */
+function describeIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
+  return error.issues.map((i) => `${i.path.map(String).join(".") || "message"}: ${i.message}`).join("; ");
+}
+
+/**
+ * Runs a probe agent: connects to NATS (reconnecting forever), announces itself and heartbeats on
+ * `lg.presence.<id>`, answers jobs on `lg.agent.<id>.job` at once, runs accepted traces with the
+ * tracer, streams progress snapshots, and publishes each final result through JetStream with the
+ * trace id as message id, retrying until it is acknowledged.
+ *
+ * @example
+ * const agent = await runAgent(parseAgentConfig(process.env));
+ * process.once("SIGTERM", () => void agent.shutdown());
+ */
+export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promise<RunningAgent> {
+  const log = deps.logger ?? createLogger(config.logLevel, { agent: config.id });
+  const jobsLog = log.child({ module: "jobs" });
+  const presenceLog = log.child({ module: "presence" });
+  const outboxLog = log.child({ module: "outbox" });
+  const natsLog = log.child({ module: "nats" });
+
+  const interfaces = deps.interfaces;
+  const ownAddresses = localAddresses(interfaces);
+  const hasIpv6 = [...config.publicAddresses, ...detectPublicAddresses(interfaces)].some((a) =>
+    a.includes(":"),
+  );
+  const descriptor: AgentDescriptor = {
+    id: config.id,
+    region: config.region,
+    role: config.role,
+    version: AGENT_VERSION,
+    addresses: config.publicAddresses,
+    capabilities: agentCapabilities({ maxTraces: config.maxTraces, ipv6: hasIpv6, mda: true }),
+  };
+
+  let readCredsError: unknown;
+  if (config.natsCreds) {
+    try {
+      fs.accessSync(config.natsCreds, fs.constants.R_OK);
+    } catch (err) {
+      readCredsError = err;
+    }
+    if (readCredsError)
+      throw new Error(`NATS_CREDS: cannot read ${config.natsCreds}`, { cause: readCredsError });
+  }
+  const credsFile = config.natsCreds;
+
+  const tracer = deps.tracer ?? new Tracer();
+  natsLog.info({ servers: config.natsUrl }, "connecting to NATS");
+  const nc = await connect({
+    servers: config.natsUrl.split(",").map((s) => s.trim()),
+    name: `lg-agent ${config.id}`,
+    inboxPrefix: agentInboxPrefix(config.id),
+    // An agent outlives any NATS outage: keep trying, also for the first connection.
+    maxReconnectAttempts: -1,
+    waitOnFirstConnect: true,
+    reconnectTimeWait: 1_000,
+    // Read the creds file on every (re)connect so rotated credentials are picked up.
+    authenticator: credsFile ? credsAuthenticator(() => fs.readFileSync(credsFile)) : undefined,
+  });
+  natsLog.info({ server: nc.getServer() }, "connected to NATS");
+  const js = jetstream(nc);
+
+  const counters: AgentCounters = {
+    jobsAccepted: 0,
+    jobsRejected: 0,
+    tracesDone: 0,
+    tracesFailed: 0,
+    probesSent: 0,
+    probesAnswered: 0,
+  };
+  const active = new Map<string, ActiveTrace>();
+  /** Ids of jobs being checked (reserved slots) before they are accepted or rejected. */
+  const checking = new Set<string>();
+  const recent = new Set<string>();
+  let draining = false;
+
+  const remember = (traceId: string) => {
+    recent.add(traceId);
+    if (recent.size > RECENT_LIMIT) recent.delete(recent.values().next().value as string);
+  };
+
+  const outbox = new Outbox(
+    async (result) => {
+      const ack = await js.publish(subjects.final(config.id, result.traceId), JSON.stringify(result), {
+        msgID: result.traceId,
+        timeout: 5_000,
+      });
+      return { duplicate: ack.duplicate };
+    },
+    {
+      file: config.dataDir ? path.join(config.dataDir, `agent-${config.id}-unsent-results.json`) : undefined,
+      ...deps.outboxRetry,
+      onStored: (traceId, duplicate) => outboxLog.info({ traceId, duplicate }, "final result stored"),
+      onRetry: (traceId, err, retryInMs) =>
+        outboxLog.warn(
+          { traceId, err: (err as Error).message, retryInMs },
+          "final result not acknowledged; retrying",
+        ),
+      onFileError: (err) => outboxLog.error({ err }, "unsent-results file failed"),
+    },
+  );
+  const reloaded = outbox.load();
+  if (reloaded > 0) outboxLog.info({ count: reloaded }, "publishing results left unsent by an earlier run");
+
+  const publishPresence = (kind: PresenceMessage["kind"]) => {
+    if (nc.isClosed()) return;
+    const message: PresenceMessage = {
+      v: PROTOCOL_VERSION,
+      kind,
+      agent: descriptor,
+      running: active.size,
+      counters: { ...counters },
+      sentAt: new Date().toISOString(),
+    };
+    nc.publish(subjects.presence(config.id), JSON.stringify(message));
+    presenceLog.debug({ kind, running: active.size }, "presence");
+  };
+
+  const reply = (msg: Msg, answer: JobReply) => {
+    if (!msg.reply) {
+      jobsLog.warn({ traceId: answer.traceId }, "job arrived without a reply subject; answer dropped");
+      return;
+    }
+    try {
+      msg.respond(JSON.stringify(answer));
+    } catch (err) {
+      jobsLog.warn({ err, traceId: answer.traceId }, "could not answer a job");
+    }
+  };
+  const reject = (msg: Msg, traceId: string, reason: JobRejectReason, message: string) => {
+    counters.jobsRejected++;
+    jobsLog.info({ traceId, reason, message }, "job rejected");
+    reply(msg, { v: PROTOCOL_VERSION, traceId, accepted: false, reason, message });
+  };
+
+  async function onJob(msg: Msg): Promise<void> {
+    let raw: unknown;
+    try {
+      raw = msg.json();
+    } catch {
+      return reject(msg, "", "invalid", "the job is not JSON");
+    }
+    const parsed = JobRequest.safeParse(raw);
+    if (!parsed.success) {
+      const id = (raw as { traceId?: unknown } | null)?.traceId;
+      return reject(msg, typeof id === "string" ? id : "", "invalid", describeIssues(parsed.error));
+    }
+    const job = parsed.data;
+    const traceId = job.traceId;
+    if (active.has(traceId) || recent.has(traceId) || outbox.has(traceId)) {
+      // A retried request for a job already taken: confirm it, but never run it twice.
+      jobsLog.info({ traceId }, "job already accepted; confirming again");
+      return reply(msg, { v: PROTOCOL_VERSION, traceId, accepted: true });
+    }
+    if (checking.has(traceId)) return reject(msg, traceId, "busy", "this job is already being checked");
+    if (draining) return reject(msg, traceId, "draining", "the agent is shutting down and takes no new jobs");
+    if (active.size + checking.size >= config.maxTraces) {
+      return reject(msg, traceId, "busy", `the agent is running its limit of ${config.maxTraces} traces`);
+    }
+    checking.add(traceId);
+    let resolved: ResolvedTarget;
+    try {
+      // Resolve and check here again: what the coordinator resolved may have changed (DNS rebinding).
+      resolved = await checkTarget(job.target, {
+        allow: config.allowList,
+        ipVersion: job.options.ipVersion,
+        resolver: deps.resolver,
+      });
+    } catch (err) {
+      checking.delete(traceId);
+      if (err instanceof TargetError && err.code === "invalid_target") {
+        return reject(msg, traceId, "invalid", err.message);
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      return reject(msg, traceId, "target-refused", message);
+    }
+    checking.delete(traceId);
+    if (draining) return reject(msg, traceId, "draining", "the agent is shutting down and takes no new jobs");
+    const unsupported = unsupportedReason(job.options, resolved.family, descriptor.capabilities, (a) =>
+      ownAddresses.has(a),
+    );
+    if (unsupported) return reject(msg, traceId, "unsupported", unsupported);
+
+    counters.jobsAccepted++;
+    const controller = new AbortController();
+    const done = runTrace(job, resolved, controller.signal).catch((err) =>
+      jobsLog.error({ err, traceId }, "trace bookkeeping failed"),
+    );
+    active.set(traceId, { controller, done });
+    reply(msg, { v: PROTOCOL_VERSION, traceId, accepted: true });
+    jobsLog.info({ traceId, target: job.target, address: resolved.address }, "job accepted");
+  }
+
+  async function runTrace(job: JobRequest, target: ResolvedTarget, signal: AbortSignal): Promise<void> {
+    const traceId = job.traceId;
+    const startedAt = new Date().toISOString();
+    const progressSubject = subjects.progress(config.id, traceId);
+    const throttle = new ProgressThrottle((snapshot) => {
+      if (nc.isClosed()) return;
+      const message: ProgressMessage = {
+        v: PROTOCOL_VERSION,
+        traceId,
+        agentId: config.id,
+        seq: snapshot.seq,
+        cycle: snapshot.cycle,
+        address: target.address,
+        hops: snapshot.hops,
+        sentAt: new Date().toISOString(),
+      };
+      nc.publish(progressSubject, JSON.stringify(message));
+    }, deps.progressIntervalMs ?? 500);
+
+    const base = {
+      v: PROTOCOL_VERSION,
+      traceId,
+      measurementId: job.measurementId,
+      agentId: config.id,
+      target: job.target,
+      address: target.address,
+      startedAt,
+    } as const;
+    let final: FinalResultMessage;
+    try {
+      // The tracer gets the checked address, never the name, so it probes what was checked.
+      const result = await tracer.run(
+        { target: target.address, options: { ...job.options, ipVersion: target.family }, signal },
+        (event) => {
+          try {
+            if (event.type === "hop") throttle.hop(event.hop);
+            else throttle.cycleDone(event.cycle, event.hops);
+          } catch (err) {
+            jobsLog.warn({ err, traceId }, "progress snapshot failed");
+          }
+        },
+      );
+      final = {
+        ...base,
+        status: "done",
+        hops: result.hops,
+        stoppedBy: signal.aborted ? "cancelled" : result.stoppedBy,
+        finishedAt: new Date().toISOString(),
+      };
+    } catch (err) {
+      if (signal.aborted) {
+        final = {
+          ...base,
+          status: "done",
+          hops: throttle.table(),
+          stoppedBy: "cancelled",
+          finishedAt: new Date().toISOString(),
+        };
+      } else {
+        const failure = traceFailure(err);
+        jobsLog.warn({ traceId, failure }, "trace failed");
+        final = {
+          ...base,
+          status: "failed",
+          failure,
+          hops: throttle.table(),
+          finishedAt: new Date().toISOString(),
+        };
+      }
+    } finally {
+      throttle.close();
+    }
+    if (final.status === "done") counters.tracesDone++;
+    else counters.tracesFailed++;
+    for (const hop of final.hops) {
+      counters.probesSent += hop.sent;
+      counters.probesAnswered += hop.recv;
+    }
+    outbox.add(final);
+    remember(traceId);
+    active.delete(traceId);
+    jobsLog.info(
+      { traceId, status: final.status, stoppedBy: final.stoppedBy, hops: final.hops.length },
+      "trace finished",
+    );
+  }
+
+  function onCancel(msg: Msg): void {
+    let raw: unknown;
+    try {
+      raw = msg.json();
+    } catch {
+      jobsLog.warn({ subject: msg.subject }, "cancel message is not JSON; dropped");
+      return;
+    }
+    const parsed = CancelMessage.safeParse(raw);
+    if (!parsed.success) {
+      jobsLog.warn({ issues: describeIssues(parsed.error) }, "malformed cancel message; dropped");
+      return;
+    }
+    const trace = active.get(parsed.data.traceId);
+    if (!trace) {
+      jobsLog.info({ traceId: parsed.data.traceId }, "cancel for a trace that is not running");
+      return;
+    }
+    jobsLog.info({ traceId: parsed.data.traceId }, "cancelling trace");
+    trace.controller.abort();
+  }
+
+  const subscribe = (subject: string, handle: (msg: Msg) => void | Promise<void>) =>
+    nc.subscribe(subject, {
+      callback: (err, msg) => {
+        if (err) {
+          natsLog.error({ err, subject }, "subscription failed");
+          return;
+        }
+        // Whatever arrives, the process stays up: a handler's failure is logged, never thrown.
+        try {
+          const pending = handle(msg);
+          if (pending)
+            pending.catch((e: unknown) => jobsLog.error({ err: e, subject }, "message handling failed"));
+        } catch (e) {
+          jobsLog.error({ err: e, subject }, "message handling failed");
+        }
+      },
+    });
+  subscribe(subjects.job(config.id), onJob);
+  subscribe(subjects.cancel(config.id), onCancel);
+
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === "disconnect") natsLog.warn({ server: status.server }, "disconnected from NATS");
+      else if (status.type === "reconnect") {
+        natsLog.info({ server: status.server }, "reconnected to NATS");
+        // The coordinator may have marked us offline meanwhile; and unsent results can go now.
+        publishPresence(draining ? "leaving" : "announce");
+        outbox.retryNow();
+      } else if (status.type === "error") natsLog.error({ err: status.error }, "NATS error");
+    }
+  })().catch(() => {});
+
+  publishPresence("announce");
+  await nc.flush().catch(() => {});
+  const heartbeat = setInterval(
+    () => publishPresence(draining ? "leaving" : "heartbeat"),
+    deps.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
+  );
+  log.info({ descriptor }, "agent ready");
+
+  const cancelAll = () => {
+    for (const trace of active.values()) trace.controller.abort();
+  };
+
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = () => {
+    shuttingDown ??= (async () => {
+      draining = true;
+      log.info({ running: active.size }, "shutting down: no new jobs, draining running traces");
+      publishPresence("leaving");
+      await withTimeout(nc.flush(), 2_000).catch(() => {});
+      const runningNow = () => Promise.all([...active.values()].map((t) => t.done));
+      if ((await withTimeout(runningNow(), config.drainTimeoutSec * 1_000)) === "timeout") {
+        log.warn({ running: active.size }, "drain timeout: cancelling the traces still running");
+        cancelAll();
+        await withTimeout(runningNow(), 10_000);
+      }
+      const flushed = await outbox.whenEmpty(deps.outboxFlushTimeoutMs ?? 15_000);
+      if (!flushed) {
+        outboxLog.error(
+          {
+            unsent: outbox.size,
+            kept: config.dataDir ? "in the unsent-results file" : "nowhere (no LG_DATA_DIR)",
+          },
+          "shutting down with final results JetStream has not acknowledged",
+        );
+      }
+      outbox.stop();
+      clearInterval(heartbeat);
+      publishPresence("leaving");
+      if ((await withTimeout(nc.drain(), 5_000).catch(() => "timeout")) === "timeout") await nc.close();
+      await tracer.close();
+      log.info("agent stopped");
+    })();
+    return shuttingDown;
+  };
+
+  return {
+    descriptor,
+    connection: nc,
+    running: () => [...active.keys()],
+    counters: () => ({ ...counters }),
+    unsentResults: () => outbox.size,
+    shutdown,
+    cancelAll,
+  };
+}

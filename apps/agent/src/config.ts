@@ -1,0 +1,133 @@
+import os from "node:os";
+import { AgentId, type AllowList, parseAllowList, RegionName } from "@lg/protocol";
+import { z } from "zod";
+import { detectPublicAddresses, type InterfaceTable } from "./addresses";
+
+/** A configuration value is missing or wrong; the message names the variable and says why. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** Empty strings count as unset, so `LG_REGION=` behaves like no LG_REGION at all. */
+const unsetIfEmpty = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
+const opt = <T extends z.ZodType>(schema: T) => z.preprocess(unsetIfEmpty, schema);
+
+const natsUrlList = z.string().superRefine((value, ctx) => {
+  for (const item of value.split(",").map((s) => s.trim())) {
+    try {
+      const url = new URL(item.includes("://") ? item : `nats://${item}`);
+      if (!["nats:", "tls:", "ws:", "wss:"].includes(url.protocol) || !url.hostname) throw new Error();
+    } catch {
+      ctx.addIssue({ code: "custom", message: `'${item}' is not a NATS server URL (nats://host:port)` });
+    }
+  }
+});
+
+const addressList = z.string().superRefine((value, ctx) => {
+  for (const item of value.split(",").map((s) => s.trim())) {
+    if (z.union([z.ipv4(), z.ipv6()]).safeParse(item).success) continue;
+    ctx.addIssue({ code: "custom", message: `'${item}' is not an IP address` });
+  }
+});
+
+const allowList = z.string().superRefine((value, ctx) => {
+  try {
+    parseAllowList(value);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+  }
+});
+
+/**
+ * The agent's configuration, keyed by environment variable name. Command-line flags are mapped
+ * onto the same names before parsing, so there is exactly one set of rules for both.
+ */
+export const AgentEnvSchema = z.object({
+  NATS_URL: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string({ error: "is required (the NATS server to connect to, e.g. nats://127.0.0.1:4222)" })
+      .pipe(natsUrlList),
+  ),
+  NATS_CREDS: opt(z.string().optional()),
+  LG_AGENT_ID: opt(AgentId.optional()),
+  LG_REGION: opt(RegionName.default("local")),
+  LG_ROLE: opt(z.enum(["pop", "neutral"], { error: "must be 'pop' or 'neutral'" }).default("pop")),
+  LG_PUBLIC_ADDRS: opt(addressList.optional()),
+  LG_MAX_TRACES: opt(z.coerce.number().int().min(1).max(10_000).default(200)),
+  LG_ALLOW_TARGETS: opt(allowList.default("")),
+  LG_DATA_DIR: opt(z.string().optional()),
+  LG_DRAIN_TIMEOUT: opt(z.coerce.number().min(0).max(86_400).default(120)),
+  LOG_LEVEL: opt(z.enum(LOG_LEVELS).default("info")),
+});
+export type AgentEnv = z.input<typeof AgentEnvSchema>;
+
+export interface AgentConfig {
+  natsUrl: string;
+  /** Path of a NATS creds file (user JWT + seed), re-read on every reconnect. */
+  natsCreds?: string;
+  id: string;
+  region: string;
+  role: "pop" | "neutral";
+  publicAddresses: string[];
+  maxTraces: number;
+  /** Raw allow-list text and its parsed form. */
+  allowTargets: string;
+  allowList: AllowList;
+  /** Folder for the unsent-results file; without it unsent results live only in memory. */
+  dataDir?: string;
+  /** Seconds to wait for running traces on shutdown before cancelling them. */
+  drainTimeoutSec: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+/** Things read from the host when a value is not configured (passed in so tests control them). */
+export interface HostFacts {
+  hostname: string;
+  interfaces: InterfaceTable;
+}
+
+/** An agent id derived from a hostname: its first label, reduced to subject-safe characters. */
+export function agentIdFromHostname(hostname: string): string {
+  const label = hostname.split(".")[0] ?? "";
+  const safe = label.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 64);
+  return safe || "agent";
+}
+
+/**
+ * Parses the agent's configuration from environment-style values (flags already mapped onto
+ * the variable names). Throws ConfigError with a one-line message naming the variable.
+ *
+ * @example parseAgentConfig({ ...process.env, LG_REGION: "eu" })
+ */
+export function parseAgentConfig(
+  source: Record<string, string | undefined>,
+  host: HostFacts = { hostname: os.hostname(), interfaces: os.networkInterfaces() },
+): AgentConfig {
+  const result = AgentEnvSchema.safeParse(source);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const name = issue?.path.join(".") ?? "configuration";
+    const message = issue?.message ?? "is invalid";
+    throw new ConfigError(message.startsWith("is ") ? `${name} ${message}` : `${name}: ${message}`);
+  }
+  const env = result.data;
+  return {
+    natsUrl: env.NATS_URL,
+    natsCreds: env.NATS_CREDS,
+    id: env.LG_AGENT_ID ?? agentIdFromHostname(host.hostname),
+    region: env.LG_REGION,
+    role: env.LG_ROLE,
+    publicAddresses: env.LG_PUBLIC_ADDRS
+      ? env.LG_PUBLIC_ADDRS.split(",").map((s) => s.trim())
+      : detectPublicAddresses(host.interfaces),
+    maxTraces: env.LG_MAX_TRACES,
+    allowTargets: env.LG_ALLOW_TARGETS,
+    allowList: parseAllowList(env.LG_ALLOW_TARGETS),
+    dataDir: env.LG_DATA_DIR,
+    drainTimeoutSec: env.LG_DRAIN_TIMEOUT,
+    logLevel: env.LOG_LEVEL,
+  };
+}

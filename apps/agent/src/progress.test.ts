@@ -1,0 +1,88 @@
+import type { Hop } from "@lg/protocol";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { type ProgressSnapshot, ProgressThrottle } from "./progress";
+
+const hop = (ttl: number, sent: number): Hop => ({
+  ttl,
+  host: `198.18.0.${ttl}`,
+  lossPct: 0,
+  sent,
+  recv: sent,
+  drop: 0,
+  last: 1,
+  avg: 1,
+  best: 1,
+  worst: 1,
+  stdev: 0,
+  jitter: 0,
+  jitterAvg: 0,
+  jitterMax: 0,
+  responders: [{ address: `198.18.0.${ttl}`, count: sent }],
+});
+
+describe("ProgressThrottle", () => {
+  let sent: ProgressSnapshot[];
+  let throttle: ProgressThrottle;
+  beforeEach(() => {
+    vi.useFakeTimers();
+    sent = [];
+    throttle = new ProgressThrottle(
+      (s) => sent.push(s),
+      500,
+      () => Date.now(),
+    );
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it("publishes the first update at once and coalesces the rest into one snapshot per 500 ms", () => {
+    throttle.hop(hop(1, 1));
+    expect(sent).toHaveLength(1);
+    for (let i = 0; i < 50; i++) throttle.hop(hop(2 + (i % 3), i));
+    expect(sent).toHaveLength(1);
+    vi.advanceTimersByTime(499);
+    expect(sent).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]?.hops.map((h) => h.ttl)).toEqual([1, 2, 3, 4]);
+    expect(sent[1]?.hops[1]?.sent).toBe(48);
+    expect(sent.map((s) => s.seq)).toEqual([0, 1]);
+  });
+
+  it("publishes a completed cycle at once when the last snapshot is old enough", () => {
+    throttle.hop(hop(1, 1));
+    vi.advanceTimersByTime(800);
+    throttle.cycleDone(1, [hop(1, 1), hop(2, 1)]);
+    expect(sent).toHaveLength(2);
+    expect(sent[1]).toMatchObject({ cycle: 1, seq: 1 });
+  });
+
+  it("never publishes more than twice a second even when cycles complete faster", () => {
+    const times: number[] = [];
+    const fast = new ProgressThrottle(
+      (s) => {
+        times.push(Date.now());
+        sent.push(s);
+      },
+      500,
+      () => Date.now(),
+    );
+    for (let c = 1; c <= 20; c++) {
+      fast.cycleDone(c, [hop(1, c)]);
+      vi.advanceTimersByTime(100);
+    }
+    vi.advanceTimersByTime(1_000);
+    const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
+    expect(gaps.every((g) => g >= 500)).toBe(true);
+    expect(sent.length).toBe(5);
+    // The last cycle's table is published, late rather than lost.
+    expect(sent.at(-1)?.cycle).toBe(20);
+  });
+
+  it("publishes nothing after close", () => {
+    throttle.hop(hop(1, 1));
+    throttle.hop(hop(1, 2));
+    throttle.close();
+    vi.advanceTimersByTime(2_000);
+    expect(sent).toHaveLength(1);
+  });
+});
