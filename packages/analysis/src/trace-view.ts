@@ -1,0 +1,111 @@
+import type { Hop } from "@lg/protocol";
+import { type AsnOf, type HopView, isPrivateAddress, lostProbes } from "./hop-view";
+import { assignRegions } from "./regions";
+import { findRoutingLoop, type RoutingLoop } from "./rules/routing-loop";
+
+/** Options of {@link diagnose}. All are optional; each one sharpens a guess the diagnosis otherwise makes. */
+export interface DiagnoseOptions {
+  /**
+   * The probes reached the destination: the last answering hop is the destination, or, when the
+   * trace ends in silent hops, the first silent one is the destination and it does not answer.
+   * Default: inferred — true when the last hop answered (or is `destination`), or when exactly one
+   * silent hop ends the trace (a tracer keeps going past a silent router and records several).
+   */
+  reachedDestination?: boolean;
+  /** The traced address; a last hop with another address did not reach it. */
+  destination?: string;
+  /** Origin AS lookup for hops that carry no `asn` yet (the coordinator's enrichment). */
+  asnOf?: AsnOf;
+  /** Origin AS of the source (region A), when the hops do not show it. */
+  sourceAsn?: number;
+  /** Origin AS of the destination (region C), when the hops do not show it. */
+  destinationAsn?: number;
+  /** Service port to suggest when the destination filters ICMP (e.g. 443). */
+  servicePort?: number;
+}
+
+/** A trace prepared for the rules: hops sorted by TTL with regions, ends and scope decided once. */
+export interface TraceView {
+  hops: HopView[];
+  /** Index of the last hop that answered, or -1 when nothing answered. */
+  lastAnswered: number;
+  /** Index where the trailing run of silent hops starts (`hops.length` when there is none). */
+  trailingSilentFrom: number;
+  /** Index of the destination hop when the probes reached it, else null. */
+  destinationIndex: number | null;
+  loop: RoutingLoop | null;
+  /** Last index the loss and latency rules look at: the last answering hop, or the end of a loop's first cycle. */
+  scopeEnd: number;
+  /** Most probes sent to any hop. */
+  maxSent: number;
+  options: DiagnoseOptions;
+}
+
+export function buildTraceView(input: Hop[], options: DiagnoseOptions = {}): TraceView {
+  const sorted = [...input].sort((a, b) => a.ttl - b.ttl);
+  const hops: HopView[] = sorted.map((hop) => {
+    const answered = hop.recv > 0;
+    const address = hop.host;
+    const looked = hop.asn === undefined && address && options.asnOf ? options.asnOf(address) : undefined;
+    const asn = hop.asn ?? looked?.asn;
+    const owner = hop.owner ?? looked?.owner;
+    return {
+      hop,
+      ttl: hop.ttl,
+      address,
+      answered,
+      lost: lostProbes(hop),
+      private: address !== null && isPrivateAddress(address),
+      ...(asn !== undefined ? { asn } : {}),
+      ...(owner !== undefined ? { owner } : {}),
+      region: "B",
+    };
+  });
+
+  let lastAnswered = -1;
+  for (let i = hops.length - 1; i >= 0; i--) {
+    if ((hops[i] as HopView).answered) {
+      lastAnswered = i;
+      break;
+    }
+  }
+  const trailingSilentFrom = lastAnswered + 1;
+  const loop = findRoutingLoop(hops);
+  const destinationIndex = loop ? null : findDestination(hops, lastAnswered, trailingSilentFrom, options);
+
+  const destinationAsn =
+    options.destinationAsn ??
+    (options.destination && options.asnOf ? options.asnOf(options.destination)?.asn : undefined);
+  const regions = assignRegions(hops, {
+    reachedDestination: destinationIndex !== null,
+    ...(options.sourceAsn !== undefined ? { sourceAsn: options.sourceAsn } : {}),
+    ...(destinationAsn !== undefined ? { destinationAsn } : {}),
+  });
+  hops.forEach((h, i) => {
+    h.region = destinationIndex !== null && i >= destinationIndex ? "C" : (regions[i] ?? "B");
+  });
+
+  const scopeEnd = loop ? Math.min(lastAnswered, loop.start + loop.period - 1) : lastAnswered;
+  const maxSent = hops.reduce((m, h) => Math.max(m, h.hop.sent), 0);
+  return { hops, lastAnswered, trailingSilentFrom, destinationIndex, loop, scopeEnd, maxSent, options };
+}
+
+function findDestination(
+  hops: HopView[],
+  lastAnswered: number,
+  trailingSilentFrom: number,
+  options: DiagnoseOptions,
+): number | null {
+  if (hops.length === 0) return null;
+  const trailingSilent = hops.length - trailingSilentFrom;
+  const destinationAt = trailingSilent > 0 ? trailingSilentFrom : lastAnswered;
+  if (options.reachedDestination !== undefined) return options.reachedDestination ? destinationAt : null;
+  if (lastAnswered < 0) return null;
+  if (trailingSilent === 0) {
+    const last = hops[lastAnswered] as HopView;
+    if (options.destination === undefined || last.address === options.destination) return lastAnswered;
+    const answeredAsDestination = last.hop.responders.some((r) => r.address === options.destination);
+    return answeredAsDestination ? lastAnswered : null;
+  }
+  return trailingSilent === 1 ? trailingSilentFrom : null;
+}
