@@ -1,1 +1,9 @@
-export {};
+export { DatabaseError } from "@lg/db";
+export { ConfigError, type CoordinatorConfig, loadConfig } from "./config";
+export { type RunningCoordinator, type StartOptions, startCoordinator } from "./coordinator";
+export { ApiError, DependencyError } from "./errors";
+export { type AppDeps, createApp } from "./http/app";
+export { openApiDocument } from "./http/openapi";
+export { createLogger, type Logger } from "./logger";
+export { NatsConnectError } from "./nats";
+export { type Diagnose, ensureResultsStream } from "./results/ingest";

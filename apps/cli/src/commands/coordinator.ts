@@ -1,0 +1,51 @@
+import { ConfigError, DatabaseError, loadConfig, NatsConnectError, startCoordinator } from "@lg/coordinator";
+import type { Command } from "commander";
+import { CliError } from "../errors";
+
+/** Resolves with the first SIGINT or SIGTERM; the caller then shuts down in order. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", on);
+      process.off("SIGTERM", on);
+      resolve(signal);
+    };
+    process.on("SIGINT", on);
+    process.on("SIGTERM", on);
+  });
+}
+
+/** Start failures a user can fix, as one line. */
+export function startFailure(err: unknown, host: string, port: number): CliError | undefined {
+  if (err instanceof NatsConnectError || err instanceof DatabaseError) return new CliError(err.message);
+  if ((err as NodeJS.ErrnoException).code === "EADDRINUSE")
+    return new CliError(`cannot listen on ${host}:${port}: the address is in use (set PORT)`);
+  return undefined;
+}
+
+/** `lg coordinator`: the API (and later the web UI), configured by environment only. */
+export function register(program: Command): void {
+  program
+    .command("coordinator")
+    .description(
+      "run the coordinator API (env: HOST, PORT, NATS_URL (required), NATS_CREDS, DATABASE_URL, LG_DATA_DIR, LG_ALLOW_TARGETS, LOG_LEVEL)",
+    )
+    .action(async () => {
+      let config: ReturnType<typeof loadConfig>;
+      try {
+        config = loadConfig(process.env);
+      } catch (err) {
+        if (err instanceof ConfigError) throw new CliError(err.message, 2);
+        throw err;
+      }
+      let coordinator: Awaited<ReturnType<typeof startCoordinator>>;
+      try {
+        coordinator = await startCoordinator(config);
+      } catch (err) {
+        throw startFailure(err, config.host, config.port) ?? err;
+      }
+      const signal = await untilSignal();
+      coordinator.logger.info({ signal }, "stopping");
+      await coordinator.stop();
+    });
+}

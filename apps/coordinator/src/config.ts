@@ -1,0 +1,75 @@
+import { type AllowList, parseAllowList } from "@lg/protocol";
+import { z } from "zod";
+
+const LogLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+
+/** The coordinator's environment, in one schema. Nothing else reads `process.env`. */
+const EnvSchema = z.object({
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  NATS_URL: z
+    .string({
+      error:
+        "NATS_URL is not set: give the NATS server (e.g. nats://127.0.0.1:4222), or run `lg up` to start one",
+    })
+    .min(1),
+  NATS_CREDS: z.string().min(1).optional(),
+  DATABASE_URL: z.string().min(1).optional(),
+  LG_DATA_DIR: z.string().min(1).default("./.lg"),
+  LG_ALLOW_TARGETS: z.string().default(""),
+  LOG_LEVEL: LogLevel.default("info"),
+});
+
+export interface CoordinatorConfig {
+  host: string;
+  port: number;
+  natsUrl: string;
+  /** Path of a NATS credentials file (JWT + seed). */
+  natsCreds: string | undefined;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** LG_ALLOW_TARGETS as given, and parsed. */
+  allowTargets: string;
+  allowList: AllowList;
+  logLevel: z.infer<typeof LogLevel>;
+}
+
+/** A setting is missing or wrong; the message is one line naming the variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Reads the configuration from an environment. Empty variables count as unset.
+ * Throws ConfigError with one line naming the first wrong variable.
+ */
+export function loadConfig(env: Record<string, string | undefined>): CoordinatorConfig {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ""),
+  );
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? "environment");
+    const message = issue?.message ?? "invalid";
+    throw new ConfigError(message.includes(name) ? message : `${name}: ${message}`);
+  }
+  const e = parsed.data;
+  let allowList: AllowList;
+  try {
+    allowList = parseAllowList(e.LG_ALLOW_TARGETS);
+  } catch (err) {
+    throw new ConfigError(`LG_ALLOW_TARGETS: ${(err as Error).message}`);
+  }
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    natsUrl: e.NATS_URL,
+    natsCreds: e.NATS_CREDS,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.LG_DATA_DIR,
+    allowTargets: e.LG_ALLOW_TARGETS,
+    allowList,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,161 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { createDb, createRepository, type DbHandle } from "@lg/db";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Context } from "hono";
+import type { CoordinatorConfig } from "./config";
+import { createApp } from "./http/app";
+import { createLogger, type Logger } from "./logger";
+import { createMeasurementService } from "./measurements/service";
+import { connectNats } from "./nats";
+import { startPresence } from "./presence/presence";
+import { type Diagnose, startResultIngest } from "./results/ingest";
+
+export interface StartOptions {
+  logger?: Logger;
+  /** More addresses to serve HTTP on, with the same port (e.g. the lab's host-side address). */
+  extraHosts?: string[];
+  diagnose?: Diagnose;
+  jobTimeoutMs?: number;
+  offlineAfterMs?: number;
+  sweepEveryMs?: number;
+  reconcileEveryMs?: number;
+}
+
+export interface RunningCoordinator {
+  /** `http://host:port` of the main listener. */
+  url: string;
+  /** URLs of every listener, main first. */
+  urls: string[];
+  port: number;
+  nc: NatsConnection;
+  db: DbHandle;
+  logger: Logger;
+  /** Stops HTTP, the consumers and the connections; idempotent. */
+  stop(): Promise<void>;
+}
+
+type Server = ReturnType<typeof serve>;
+
+function listen(
+  fetch: (req: Request, env: unknown) => Response | Promise<Response>,
+  hostname: string,
+  port: number,
+) {
+  return new Promise<Server>((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, () => resolve(server));
+    server.once("error", reject);
+  });
+}
+
+const urlOf = (host: string, port: number) => `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+
+/**
+ * Runs a coordinator: database (migrated), NATS, result ingest, presence, and the HTTP API.
+ *
+ * @example
+ *   const c = await startCoordinator(loadConfig(process.env));
+ *   console.log(c.url);
+ *   await c.stop();
+ */
+export async function startCoordinator(
+  config: CoordinatorConfig,
+  opts: StartOptions = {},
+): Promise<RunningCoordinator> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const cleanup: (() => Promise<unknown>)[] = [];
+  const unwind = async () => {
+    for (const fn of cleanup.reverse()) await fn().catch(() => {});
+    cleanup.length = 0;
+  };
+  try {
+    const db = await createDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    cleanup.push(() => db.close());
+    const nc = await connectNats({
+      url: config.natsUrl,
+      credsFile: config.natsCreds,
+      name: "lg-coordinator",
+    });
+    cleanup.push(() => nc.drain());
+    const repo = createRepository(db.db);
+
+    const ingest = await startResultIngest({ nc, repo, logger, diagnose: opts.diagnose });
+    cleanup.push(() => ingest.stop());
+    const presence = startPresence({
+      nc,
+      repo,
+      logger,
+      offlineAfterMs: opts.offlineAfterMs,
+      sweepEveryMs: opts.sweepEveryMs,
+    });
+    cleanup.push(() => presence.stop());
+
+    const measurements = createMeasurementService({
+      repo,
+      nc,
+      allowList: config.allowList,
+      logger,
+      jobTimeoutMs: opts.jobTimeoutMs,
+    });
+    const app = createApp({
+      logger,
+      repo,
+      measurements,
+      watch: { nc, repo, reconcileEveryMs: opts.reconcileEveryMs },
+      health: {
+        nats: async () => {
+          if (nc.isClosed()) return false;
+          await nc.flush();
+          return true;
+        },
+        database: async () => {
+          await repo.ping();
+          return true;
+        },
+      },
+      clientAddress: (c) => {
+        try {
+          return getConnInfo(c as Context).remote.address ?? null;
+        } catch {
+          return null;
+        }
+      },
+    });
+
+    const main = await listen(app.fetch, config.host, config.port);
+    const port = (main.address() as AddressInfo).port;
+    const servers = [main];
+    for (const host of opts.extraHosts ?? []) servers.push(await listen(app.fetch, host, port));
+    // HTTP goes first on stop, so no request reaches a closed connection.
+    cleanup.push(async () => {
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              (s as { closeAllConnections?: () => void }).closeAllConnections?.();
+            }),
+        ),
+      );
+    });
+    const urls = [config.host, ...(opts.extraHosts ?? [])].map((h) => urlOf(h, port));
+    logger.info({ urls, database: db.kind, nats: config.natsUrl }, "coordinator listening");
+    let stopping: Promise<void> | undefined;
+    return {
+      url: urls[0] as string,
+      urls,
+      port,
+      nc,
+      db,
+      logger,
+      stop: () => {
+        stopping ??= unwind();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}

@@ -1,0 +1,48 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { z } from "zod";
+
+type Issues = { issues: z.core.$ZodIssue[] };
+
+/**
+ * An error the API reports to its caller as `{"error": {"code", "message", "field"?}}`.
+ * Codes are stable; messages are for people.
+ */
+export class ApiError extends Error {
+  override name = "ApiError";
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A dependency (database, NATS) did not answer: 503, the caller may retry. */
+export class DependencyError extends ApiError {
+  override name = "DependencyError";
+  constructor(code: "database_unavailable" | "nats_unavailable", message: string, options?: ErrorOptions) {
+    super(503, code, message, undefined, options);
+  }
+}
+
+export const notFound = (what: string, id: string) =>
+  new ApiError(404, "not_found", `${what} '${id}' does not exist`);
+
+/** Turns the first zod issue into an ApiError that names the field. */
+export function validationError(error: Issues, where: "body" | "query" | "path"): ApiError {
+  const issue = error.issues[0];
+  if (!issue) return new ApiError(400, "invalid_request", `the ${where} is not valid`);
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0] ?? "";
+    const field = [...issue.path, key].join(".");
+    return new ApiError(400, "unknown_field", `'${field}' is not a known field`, field);
+  }
+  const field = issue.path.map(String).join(".");
+  if (!field) return new ApiError(400, "invalid_request", `the ${where} is not valid: ${issue.message}`);
+  const code = issue.code === "invalid_type" && issue.input === undefined ? "missing_field" : "invalid_field";
+  const message = code === "missing_field" ? `'${field}' is required` : `'${field}': ${issue.message}`;
+  return new ApiError(400, code, message, field);
+}

@@ -1,0 +1,139 @@
+import { zValidator } from "@hono/zod-validator";
+import type { Repository } from "@lg/db";
+import { MeasurementRequest } from "@lg/protocol";
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { streamSSE } from "hono/streaming";
+import { ApiError, DependencyError, validationError } from "../errors";
+import { type WatchDeps, watchMeasurement } from "../live/watch";
+import type { Logger } from "../logger";
+import type { MeasurementService } from "../measurements/service";
+import { agentView } from "../views";
+import { checkHealth, type HealthChecks } from "./health";
+import { openApiDocument } from "./openapi";
+
+export interface AppDeps {
+  logger: Logger;
+  repo: Repository;
+  measurements: MeasurementService;
+  watch: WatchDeps;
+  health: HealthChecks;
+  /** The caller's address, from the server's socket (absent under app.request in tests). */
+  clientAddress?: (c: unknown) => string | null;
+}
+
+type Env = { Variables: { log: Logger; requestId: string } };
+
+function errorBody(err: ApiError) {
+  return { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } };
+}
+
+/**
+ * The coordinator's HTTP API. Every failure leaves through one `onError` as
+ * `{"error": {"code", "message", "field"?}}`: 4xx for the caller's mistakes, 503 when the database
+ * or NATS does not answer.
+ *
+ * @example
+ *   const app = createApp(deps);
+ *   const res = await app.request("/api/v1/agents");
+ */
+export function createApp(deps: AppDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  const openapi = openApiDocument();
+
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const log = deps.logger.child({ reqId: c.get("requestId") });
+    c.set("log", log);
+    const started = performance.now();
+    await next();
+    log.info(
+      {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
+      "request",
+    );
+  });
+
+  app.onError((err, c) => {
+    const log = c.get("log") ?? deps.logger;
+    if (err instanceof ApiError) {
+      if (err instanceof DependencyError) log.error({ err: err.cause ?? err }, err.message);
+      return c.json(errorBody(err), err.status);
+    }
+    if (err instanceof HTTPException) {
+      const code = /json/i.test(err.message) ? "invalid_json" : "invalid_request";
+      const message = code === "invalid_json" ? "the request body is not valid JSON" : err.message;
+      return c.json({ error: { code, message } }, err.status === 500 ? 400 : err.status);
+    }
+    log.error({ err }, "unexpected error");
+    return c.json({ error: { code: "internal", message: "internal error; see the coordinator's log" } }, 500);
+  });
+  app.notFound((c) =>
+    c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
+  );
+
+  app.get("/healthz", async (c) => {
+    const report = await checkHealth(deps.health);
+    return c.json(report, report.status === "ok" ? 200 : 503);
+  });
+  app.get("/openapi.json", (c) => c.json(openapi));
+
+  app.get("/api/v1/agents", async (c) => {
+    let rows: Awaited<ReturnType<Repository["listAgents"]>>;
+    try {
+      rows = await deps.repo.listAgents();
+    } catch (err) {
+      throw new DependencyError("database_unavailable", "the database did not answer (list agents)", {
+        cause: err,
+      });
+    }
+    return c.json(rows.map(agentView));
+  });
+
+  app.post(
+    "/api/v1/measurements",
+    async (c, next) => {
+      const type = c.req.header("content-type") ?? "";
+      if (!/^application\/json\b/i.test(type)) {
+        throw new ApiError(415, "unsupported_media_type", "send the body as application/json");
+      }
+      await next();
+    },
+    zValidator("json", MeasurementRequest, (result) => {
+      if (!result.success) throw validationError(result.error, "body");
+    }),
+    async (c) => {
+      const accepted = await deps.measurements.submit(c.req.valid("json"), deps.clientAddress?.(c) ?? null);
+      return c.json(accepted, 202);
+    },
+  );
+
+  app.get("/api/v1/measurements/:id", async (c) => c.json(await deps.measurements.get(c.req.param("id"))));
+
+  app.get("/api/v1/measurements/:id/events", async (c) => {
+    const id = c.req.param("id");
+    await deps.measurements.get(id); // 404 as JSON before the stream starts
+    const log = c.get("log");
+    return streamSSE(c, async (stream) => {
+      const abort = new AbortController();
+      stream.onAbort(() => abort.abort());
+      try {
+        for await (const e of watchMeasurement(deps.watch, id, abort.signal)) {
+          if (e.event === "keepalive") await stream.write(": keepalive\n\n");
+          else await stream.writeSSE({ event: e.event, data: JSON.stringify(e.data) });
+        }
+      } catch (err) {
+        log.error({ err, measurementId: id }, "live stream failed");
+      } finally {
+        abort.abort();
+      }
+    });
+  });
+
+  return app;
+}

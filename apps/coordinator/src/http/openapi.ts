@@ -1,0 +1,163 @@
+import {
+  AgentView,
+  ApiErrorBody,
+  DoneEvent,
+  HopEvent,
+  MeasurementAccepted,
+  MeasurementRequest,
+  MeasurementView,
+  TraceView,
+} from "@lg/protocol";
+import { z } from "zod";
+import { HealthReport } from "./health";
+
+const schema = (s: z.ZodType, io: "input" | "output" = "output") =>
+  z.toJSONSchema(s, { target: "draft-2020-12", io, unrepresentable: "any" });
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+});
+
+const json = (ref: string, description: string) => ({
+  description,
+  content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } },
+});
+
+/** Error codes the API answers with, by status. */
+export const ERROR_CODES = {
+  400: [
+    "invalid_json",
+    "invalid_request",
+    "missing_field",
+    "invalid_field",
+    "unknown_field",
+    "invalid_target",
+    "target_refused",
+    "resolve_failed",
+    "unknown_agent",
+  ],
+  404: ["not_found"],
+  409: ["no_agents_online", "agent_offline"],
+  415: ["unsupported_media_type"],
+  500: ["internal"],
+  503: ["database_unavailable", "nats_unavailable"],
+} as const;
+
+/**
+ * The OpenAPI 3.1 document, generated from the same zod schemas the routes validate and answer
+ * with, so the two cannot drift apart.
+ */
+export function openApiDocument(): Record<string, unknown> {
+  const idParam = {
+    name: "id",
+    in: "path",
+    required: true,
+    schema: { type: "string" },
+    description: "Measurement id (nanoid)",
+  };
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "lg coordinator API",
+      version: "1",
+      description:
+        "A distributed looking-glass: mtr-grade traces from many PoPs. Errors are always " +
+        '`{"error": {"code", "message", "field"?}}`; codes by status: ' +
+        Object.entries(ERROR_CODES)
+          .map(([status, codes]) => `${status}: ${codes.join(", ")}`)
+          .join("; "),
+    },
+    paths: {
+      "/healthz": {
+        get: {
+          summary: "Liveness and dependencies",
+          responses: {
+            200: json("Health", "NATS and the database answer"),
+            503: json("Health", "NATS or the database does not answer"),
+          },
+        },
+      },
+      "/openapi.json": {
+        get: { summary: "This document", responses: { 200: { description: "OpenAPI 3.1 document" } } },
+      },
+      "/api/v1/agents": {
+        get: {
+          summary: "Agents known to the coordinator, online or not",
+          responses: {
+            200: {
+              description: "Agents by region and id",
+              content: {
+                "application/json": {
+                  schema: { type: "array", items: { $ref: "#/components/schemas/Agent" } },
+                },
+              },
+            },
+            503: errorResponse("The database does not answer"),
+          },
+        },
+      },
+      "/api/v1/measurements": {
+        post: {
+          summary: "Trace a target from several agents",
+          description:
+            "The target is checked (syntax, resolution, special ranges unless allow-listed) before any " +
+            "job is sent. Each selected agent accepts or rejects its job at once; an agent that rejects " +
+            "or does not answer gets a failed trace saying who failed.",
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: { $ref: "#/components/schemas/MeasurementRequest" } } },
+          },
+          responses: {
+            202: json("MeasurementAccepted", "Jobs dispatched; one trace per agent"),
+            400: errorResponse("Invalid body or target, or an unknown agent"),
+            409: errorResponse("No selected agent is online"),
+            415: errorResponse("The body is not JSON"),
+            503: errorResponse("The database or NATS does not answer"),
+          },
+        },
+      },
+      "/api/v1/measurements/{id}": {
+        get: {
+          summary: "A measurement with every trace and hop",
+          parameters: [idParam],
+          responses: {
+            200: json("Measurement", "The measurement as stored"),
+            404: errorResponse("No such measurement"),
+            503: errorResponse("The database does not answer"),
+          },
+        },
+      },
+      "/api/v1/measurements/{id}/events": {
+        get: {
+          summary: "Live events of a measurement (Server-Sent Events)",
+          description:
+            "Events: `snapshot` (Measurement) first; `hop` (HopEvent) whenever a hop's statistics change; " +
+            "`trace` (Trace) whenever a trace's stored status changes; `done` (DoneEvent) last, when every " +
+            "trace is done or failed. The stream ends after `done`.",
+          parameters: [idParam],
+          responses: {
+            200: {
+              description: "text/event-stream",
+              content: { "text/event-stream": { schema: { type: "string" } } },
+            },
+            404: errorResponse("No such measurement"),
+          },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        Error: schema(ApiErrorBody),
+        Health: schema(HealthReport),
+        Agent: schema(AgentView),
+        MeasurementRequest: schema(MeasurementRequest, "input"),
+        MeasurementAccepted: schema(MeasurementAccepted),
+        Measurement: schema(MeasurementView),
+        Trace: schema(TraceView),
+        HopEvent: schema(HopEvent),
+        DoneEvent: schema(DoneEvent),
+      },
+    },
+  };
+}

@@ -1,0 +1,158 @@
+import type { Repository } from "@lg/db";
+import {
+  type DoneEvent,
+  type HopEvent,
+  LiveTraceMessage,
+  type MeasurementView,
+  ProgressMessage,
+  subjects,
+  type TraceStatus,
+  type TraceView,
+} from "@lg/protocol";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import { measurementView } from "../views";
+
+export type MeasurementEvent =
+  | { event: "snapshot"; data: MeasurementView }
+  | { event: "hop"; data: HopEvent }
+  | { event: "trace"; data: TraceView }
+  | { event: "done"; data: DoneEvent }
+  | { event: "keepalive" };
+
+export interface WatchDeps {
+  nc: NatsConnection;
+  repo: Repository;
+  /** How often the stored state is re-read, in case a live message was missed. */
+  reconcileEveryMs?: number;
+}
+
+const isFinal = (s: TraceStatus) => s === "done" || s === "failed";
+
+type Incoming = { kind: "progress"; payload: unknown } | { kind: "trace"; payload: unknown };
+
+/**
+ * The live events of one measurement: a `snapshot` of what is stored, then `hop` whenever a
+ * hop's statistics change in an agent's progress, `trace` whenever a trace's stored status
+ * changes, and `done` once every trace is done or failed. Fed from NATS (agents' progress
+ * subjects and the replicas' `lg.live.trace.<id>`), so any replica can serve any watcher.
+ * Subscribes before reading the snapshot, so nothing that happens in between is missed.
+ */
+export async function* watchMeasurement(
+  deps: WatchDeps,
+  measurementId: string,
+  signal: AbortSignal,
+): AsyncGenerator<MeasurementEvent> {
+  const first = await deps.repo.getMeasurement(measurementId);
+  if (!first) return;
+  const queue: Incoming[] = [];
+  let wake: (() => void) | undefined;
+  const push = (item: Incoming) => {
+    queue.push(item);
+    wake?.();
+  };
+  const subs: Subscription[] = [];
+  const onAbort = () => wake?.();
+  signal.addEventListener("abort", onAbort);
+  try {
+    for (const t of first.traces) {
+      subs.push(
+        deps.nc.subscribe(subjects.progressOfTrace(t.id), {
+          callback: (err, msg) => {
+            if (!err) push({ kind: "progress", payload: safeJson(msg.data) });
+          },
+        }),
+        deps.nc.subscribe(subjects.traceUpdated(t.id), {
+          callback: (err, msg) => {
+            if (!err) push({ kind: "trace", payload: safeJson(msg.data) });
+          },
+        }),
+      );
+    }
+    // Make sure the server has the subscriptions before the snapshot is read.
+    await deps.nc.flush();
+
+    const snapshot = await deps.repo.getMeasurement(measurementId);
+    if (!snapshot) return;
+    const view = measurementView(snapshot);
+    yield { event: "snapshot", data: view };
+
+    const status = new Map<string, TraceStatus>(view.traces.map((t) => [t.id, t.status]));
+    const agentOf = new Map<string, string>(view.traces.map((t) => [t.id, t.agentId]));
+    const lastHop = new Map<string, string>();
+    const allFinal = () => [...status.values()].every(isFinal);
+    const done = (): MeasurementEvent => ({ event: "done", data: { id: measurementId, status: "done" } });
+    if (allFinal()) {
+      yield done();
+      return;
+    }
+
+    const reconcileEveryMs = deps.reconcileEveryMs ?? 5_000;
+    while (!signal.aborted) {
+      if (queue.length === 0) {
+        const timedOut = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(true), reconcileEveryMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve(false);
+          };
+        });
+        wake = undefined;
+        if (signal.aborted) return;
+        if (timedOut) {
+          yield { event: "keepalive" };
+          const stored = await deps.repo.getMeasurement(measurementId);
+          for (const t of stored ? measurementView(stored).traces : []) {
+            if (t.status !== status.get(t.id)) {
+              status.set(t.id, t.status);
+              yield { event: "trace", data: t };
+            }
+          }
+          if (allFinal()) {
+            yield done();
+            return;
+          }
+          continue;
+        }
+      }
+      const item = queue.shift();
+      if (!item) continue;
+      if (item.kind === "progress") {
+        const parsed = ProgressMessage.safeParse(item.payload);
+        if (!parsed.success) continue;
+        const p = parsed.data;
+        const known = status.get(p.traceId);
+        if (!known || isFinal(known) || agentOf.get(p.traceId) !== p.agentId) continue;
+        for (const hop of p.hops) {
+          const key = `${p.traceId}/${hop.ttl}`;
+          const text = JSON.stringify(hop);
+          if (lastHop.get(key) === text) continue;
+          lastHop.set(key, text);
+          yield { event: "hop", data: { traceId: p.traceId, agentId: p.agentId, hop } };
+        }
+        continue;
+      }
+      const parsed = LiveTraceMessage.safeParse(item.payload);
+      if (!parsed.success) continue;
+      const trace = parsed.data.trace;
+      const known = status.get(trace.id);
+      if (!known || known === trace.status) continue;
+      status.set(trace.id, trace.status);
+      yield { event: "trace", data: trace };
+      if (allFinal()) {
+        yield done();
+        return;
+      }
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    for (const s of subs) s.unsubscribe();
+  }
+}
+
+function safeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return undefined;
+  }
+}

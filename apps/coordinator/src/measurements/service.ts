@@ -1,0 +1,157 @@
+import type { Repository, TraceRow } from "@lg/db";
+import {
+  type AllowList,
+  checkTarget,
+  type JobReply,
+  JobReply as JobReplySchema,
+  type JobRequest,
+  type MeasurementAccepted,
+  type MeasurementRequest,
+  type MeasurementView,
+  subjects,
+  TargetError,
+  type TraceFailure,
+  TraceOptions,
+} from "@lg/protocol";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { nanoid } from "nanoid";
+import { ApiError, DependencyError, notFound } from "../errors";
+import { publishTraceChange } from "../live/publish";
+import type { Logger } from "../logger";
+import { measurementView } from "../views";
+import { selectAgents } from "./select";
+
+export interface MeasurementServiceDeps {
+  repo: Repository;
+  nc: NatsConnection;
+  allowList: AllowList;
+  logger: Logger;
+  /** How long an agent has to accept or reject a job. */
+  jobTimeoutMs?: number;
+}
+
+type Outcome =
+  | { traceId: string; agentId: string; accepted: true }
+  | { traceId: string; agentId: string; accepted: false; failure: TraceFailure };
+
+/** Who failed, for each reason an agent gives when it rejects a job. */
+function rejectionFailure(agentId: string, reply: Extract<JobReply, { accepted: false }>): TraceFailure {
+  const source =
+    reply.reason === "target-refused" ? "target" : reply.reason === "invalid" ? "internal" : "agent";
+  return { source, message: `agent ${agentId} rejected the job (${reply.reason}): ${reply.message}` };
+}
+
+/** Database calls whose failure is the database's, reported as 503. */
+async function db<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new DependencyError("database_unavailable", `the database did not answer (${what})`, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Creates measurements and dispatches their jobs: the target is checked first, then one job per
+ * agent goes out as a NATS request; each agent accepts or rejects at once, and an agent that does
+ * not answer in time gets a failed trace that says so.
+ */
+export function createMeasurementService(deps: MeasurementServiceDeps) {
+  const jobTimeoutMs = deps.jobTimeoutMs ?? 3_000;
+  const log = deps.logger.child({ module: "dispatch" });
+
+  async function dispatch(job: JobRequest, agentId: string): Promise<Outcome> {
+    const base = { traceId: job.traceId, agentId };
+    try {
+      const msg = await deps.nc.request(subjects.job(agentId), JSON.stringify(job), {
+        timeout: jobTimeoutMs,
+      });
+      const parsed = JobReplySchema.safeParse(msg.json());
+      if (!parsed.success) {
+        log.warn({ agentId, traceId: job.traceId }, "agent answered a job with an unreadable reply");
+        return {
+          ...base,
+          accepted: false,
+          failure: { source: "agent", message: `agent ${agentId} sent an unreadable reply` },
+        };
+      }
+      if (parsed.data.accepted) return { ...base, accepted: true };
+      return { ...base, accepted: false, failure: rejectionFailure(agentId, parsed.data) };
+    } catch (err) {
+      const text = String((err as Error).message ?? err);
+      const message = /no responders/i.test(text)
+        ? `agent ${agentId} is not listening for jobs`
+        : /timeout/i.test(text)
+          ? `agent ${agentId} did not answer the job within ${jobTimeoutMs / 1000} s`
+          : `the job could not be sent to agent ${agentId}: ${text}`;
+      return { ...base, accepted: false, failure: { source: "agent", message } };
+    }
+  }
+
+  return {
+    async submit(request: MeasurementRequest, client: string | null): Promise<MeasurementAccepted> {
+      const { target, from, ...optionFields } = request;
+      const options = TraceOptions.parse(optionFields);
+      let resolved: { target: string };
+      try {
+        resolved = await checkTarget(target, { allow: deps.allowList, ipVersion: options.ipVersion });
+      } catch (err) {
+        if (err instanceof TargetError)
+          throw new ApiError(400, err.code, err.message, "target", { cause: err });
+        throw err;
+      }
+      const agents = selectAgents(await db("list agents", () => deps.repo.listAgents()), from);
+      if (deps.nc.isClosed())
+        throw new DependencyError("nats_unavailable", "the coordinator has no NATS connection");
+
+      const id = nanoid();
+      const traces = agents.map((a) => ({ id: nanoid(), agentId: a.id, status: "queued" as const }));
+      await db("create measurement", () =>
+        deps.repo.createMeasurement({ id, target: resolved.target, options, client, traces }),
+      );
+      const issuedAt = new Date().toISOString();
+      const outcomes = await Promise.all(
+        traces.map((t) =>
+          dispatch(
+            { v: 1, traceId: t.id, measurementId: id, target: resolved.target, options, issuedAt },
+            t.agentId,
+          ),
+        ),
+      );
+
+      const accepted = outcomes.filter((o) => o.accepted).map((o) => o.traceId);
+      const changed: TraceRow[] = await db("record job replies", async () => {
+        const rows = await deps.repo.markTracesRunning(accepted);
+        for (const o of outcomes) {
+          if (o.accepted) continue;
+          const row = await deps.repo.failTrace(o.traceId, o.failure);
+          if (row) rows.push(row);
+        }
+        return rows;
+      });
+      for (const row of changed) publishTraceChange(deps.nc, row);
+      const failed = outcomes.filter((o) => !o.accepted).length;
+      log.info(
+        { measurementId: id, target: resolved.target, agents: traces.length, failed },
+        "measurement dispatched",
+      );
+      return {
+        id,
+        traces: outcomes.map((o) =>
+          o.accepted
+            ? { id: o.traceId, agentId: o.agentId, status: "running" as const }
+            : { id: o.traceId, agentId: o.agentId, status: "failed" as const, failure: o.failure },
+        ),
+      };
+    },
+
+    async get(id: string): Promise<MeasurementView> {
+      const found = await db("read measurement", () => deps.repo.getMeasurement(id));
+      if (!found) throw notFound("measurement", id);
+      return measurementView(found);
+    },
+  };
+}
+
+export type MeasurementService = ReturnType<typeof createMeasurementService>;

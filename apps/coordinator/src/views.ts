@@ -1,0 +1,48 @@
+import type { AgentRow, MeasurementWithTraces, TraceRow } from "@lg/db";
+import type { AgentRole, AgentView, MeasurementView, TraceView } from "@lg/protocol";
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** Database rows to the API's views (one mapping, used by HTTP, SSE and live messages). */
+export function traceView(row: TraceRow): TraceView {
+  return {
+    id: row.id,
+    measurementId: row.measurementId,
+    agentId: row.agentId,
+    target: row.target,
+    address: row.address,
+    status: row.status,
+    failure: row.failure ?? null,
+    hops: row.hops,
+    diagnosis: row.diagnosis ?? null,
+    stoppedBy: row.stoppedBy,
+    startedAt: iso(row.startedAt),
+    finishedAt: iso(row.finishedAt),
+  };
+}
+
+export function measurementView(m: MeasurementWithTraces): MeasurementView {
+  return {
+    id: m.measurement.id,
+    target: m.measurement.target,
+    status: m.measurement.status,
+    options: m.measurement.options,
+    created: m.measurement.created.toISOString(),
+    traces: m.traces.map(traceView),
+  };
+}
+
+export function agentView(row: AgentRow): AgentView {
+  return {
+    id: row.id,
+    region: row.region,
+    role: row.role as AgentRole,
+    version: row.version,
+    online: row.online,
+    lastSeen: row.lastSeen.toISOString(),
+    addresses: row.addresses,
+    capabilities: row.capabilities,
+    running: row.running,
+    counters: row.counters ?? null,
+  };
+}
