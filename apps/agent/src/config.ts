@@ -8,6 +8,8 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+const WHOLE_1_10000 = "must be a whole number from 1 to 10000";
+const SECONDS = "must be a number of seconds from 0 to 86400";
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /** Empty strings count as unset, so `LG_REGION=` behaves like no LG_REGION at all. */
@@ -56,11 +58,24 @@ export const AgentEnvSchema = z.object({
   LG_REGION: opt(RegionName.default("local")),
   LG_ROLE: opt(z.enum(["pop", "neutral"], { error: "must be 'pop' or 'neutral'" }).default("pop")),
   LG_PUBLIC_ADDRS: opt(addressList.optional()),
-  LG_MAX_TRACES: opt(z.coerce.number().int().min(1).max(10_000).default(200)),
+  LG_MAX_TRACES: opt(
+    z.coerce
+      .number({ error: WHOLE_1_10000 })
+      .int({ error: WHOLE_1_10000 })
+      .min(1, { error: WHOLE_1_10000 })
+      .max(10_000, { error: WHOLE_1_10000 })
+      .default(200),
+  ),
   LG_ALLOW_TARGETS: opt(allowList.default("")),
   LG_DATA_DIR: opt(z.string().optional()),
-  LG_DRAIN_TIMEOUT: opt(z.coerce.number().min(0).max(86_400).default(120)),
-  LOG_LEVEL: opt(z.enum(LOG_LEVELS).default("info")),
+  LG_DRAIN_TIMEOUT: opt(
+    z.coerce
+      .number({ error: SECONDS })
+      .min(0, { error: SECONDS })
+      .max(86_400, { error: SECONDS })
+      .default(120),
+  ),
+  LOG_LEVEL: opt(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info")),
 });
 export type AgentEnv = z.input<typeof AgentEnvSchema>;
 

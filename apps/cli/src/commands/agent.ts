@@ -1,0 +1,112 @@
+import { ConfigError, parseAgentConfig, runAgent } from "@lg/agent";
+import { type Command, Option } from "commander";
+import { CliError } from "../errors";
+
+/** Each flag sets the environment variable of the same meaning; a flag wins over the variable. */
+const FLAGS: { flag: string; env: string; help: string; choices?: string[] }[] = [
+  { flag: "--nats-url <urls>", env: "NATS_URL", help: "NATS server(s), comma-separated (required)" },
+  { flag: "--nats-creds <file>", env: "NATS_CREDS", help: "NATS credentials file (user JWT and seed)" },
+  {
+    flag: "--id <id>",
+    env: "LG_AGENT_ID",
+    help: "agent id, letters, digits, '-' and '_' (default: hostname)",
+  },
+  { flag: "--region <name>", env: "LG_REGION", help: "region name (default: local)" },
+  {
+    flag: "--role <role>",
+    env: "LG_ROLE",
+    help: "pop or neutral (default: pop)",
+    choices: ["pop", "neutral"],
+  },
+  {
+    flag: "--public-addrs <list>",
+    env: "LG_PUBLIC_ADDRS",
+    help: "public addresses, comma-separated (default: this host's non-loopback addresses)",
+  },
+  {
+    flag: "--max-traces <n>",
+    env: "LG_MAX_TRACES",
+    help: "traces run at once before jobs are refused as busy (default: 200)",
+  },
+  {
+    flag: "--allow-targets <cidrs>",
+    env: "LG_ALLOW_TARGETS",
+    help: "CIDRs of special ranges (private, loopback, lab...) this agent may trace, comma-separated",
+  },
+  {
+    flag: "--data-dir <dir>",
+    env: "LG_DATA_DIR",
+    help: "folder for results not yet acknowledged, so they survive a restart (default: memory only)",
+  },
+  {
+    flag: "--drain-timeout <seconds>",
+    env: "LG_DRAIN_TIMEOUT",
+    help: "on SIGTERM, seconds to let running traces finish before cancelling them (default: 120)",
+  },
+  {
+    flag: "--log-level <level>",
+    env: "LOG_LEVEL",
+    help: "fatal, error, warn, info, debug, trace or silent (default: info)",
+  },
+];
+
+const optionKey = (flag: string) =>
+  (flag.split(" ")[0] ?? "").replace(/^--/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** `lg agent`: a probe agent that takes trace jobs over NATS. */
+export function register(program: Command): void {
+  const command = program
+    .command("agent")
+    .description("run a probe agent: takes trace jobs over NATS, runs them with mtr-packet, reports results")
+    .addHelpText(
+      "after",
+      `
+Every flag can be given as the environment variable named in brackets; a flag wins.
+The agent announces itself on lg.presence.<id> and heartbeats every 5 s; it answers jobs on
+lg.agent.<id>.job at once (accepted, or refused as busy, unsupported, target-refused, invalid or
+draining). SIGTERM or Ctrl-C: stop taking jobs, let running traces finish, publish their results,
+exit. A second signal cancels the running traces (their partial results are still published).
+
+Targets in private, loopback, link-local and other special ranges are refused unless
+--allow-targets names them; the agent resolves each target itself and checks the address.
+
+Example:
+  NATS_URL=nats://127.0.0.1:4222 lg agent --id fra-1 --region eu --allow-targets 198.18.0.0/15
+`,
+    );
+  for (const { flag, env, help, choices } of FLAGS) {
+    const option = new Option(flag, `${help} [${env}]`);
+    command.addOption(choices ? option.choices(choices) : option);
+  }
+  command.action(async (opts: Record<string, string | undefined>) => {
+    const source: Record<string, string | undefined> = { ...process.env };
+    for (const { flag, env } of FLAGS) {
+      const value = opts[optionKey(flag)];
+      if (value !== undefined) source[env] = value;
+    }
+    let config: ReturnType<typeof parseAgentConfig>;
+    try {
+      config = parseAgentConfig(source);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new CliError(err.message, 2);
+      throw err;
+    }
+    let agent: Awaited<ReturnType<typeof runAgent>>;
+    try {
+      agent = await runAgent(config);
+    } catch (err) {
+      throw new CliError(`the agent could not start: ${(err as Error).message}`);
+    }
+    await new Promise<void>((resolve) => {
+      let signals = 0;
+      const onSignal = () => {
+        signals++;
+        if (signals === 1) agent.shutdown().then(resolve, resolve);
+        else agent.cancelAll();
+      };
+      process.on("SIGTERM", onSignal);
+      process.on("SIGINT", onSignal);
+    });
+    process.exit(0);
+  });
+}
