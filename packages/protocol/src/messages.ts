@@ -122,7 +122,8 @@ export const FinalResultMessage = z.object({
   target: z.string(),
   address: z.string().optional(),
   hops: z.array(Hop),
-  stoppedBy: z.enum(["destination", "max-unknown", "max-ttl", "cancelled"]).optional(),
+  /** Why probing stopped; `unreachable`: a router answered "no route" (ICMP unreachable). */
+  stoppedBy: z.enum(["destination", "unreachable", "max-unknown", "max-ttl", "cancelled"]).optional(),
   startedAt: z.iso.datetime(),
   finishedAt: z.iso.datetime(),
 });
