@@ -1,4 +1,5 @@
 export * from "./api";
+export * from "./comparison";
 export * from "./messages";
 export * from "./subjects";
 export * from "./targets";
