@@ -29,6 +29,8 @@ export interface RunningCoordinator {
   /** URLs of every listener, main first. */
   urls: string[];
   port: number;
+  /** The Hono app (tests drive it with `app.request()`). */
+  app: ReturnType<typeof createApp>;
   nc: NatsConnection;
   db: DbHandle;
   logger: Logger;
@@ -146,6 +148,7 @@ export async function startCoordinator(
       url: urls[0] as string,
       urls,
       port,
+      app,
       nc,
       db,
       logger,

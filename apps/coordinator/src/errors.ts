@@ -32,7 +32,7 @@ export const notFound = (what: string, id: string) =>
   new ApiError(404, "not_found", `${what} '${id}' does not exist`);
 
 /** Turns the first zod issue into an ApiError that names the field. */
-export function validationError(error: Issues, where: "body" | "query" | "path"): ApiError {
+export function validationError(error: Issues, where: "body" | "query" | "path", input?: unknown): ApiError {
   const issue = error.issues[0];
   if (!issue) return new ApiError(400, "invalid_request", `the ${where} is not valid`);
   if (issue.code === "unrecognized_keys") {
@@ -42,7 +42,19 @@ export function validationError(error: Issues, where: "body" | "query" | "path")
   }
   const field = issue.path.map(String).join(".");
   if (!field) return new ApiError(400, "invalid_request", `the ${where} is not valid: ${issue.message}`);
-  const code = issue.code === "invalid_type" && issue.input === undefined ? "missing_field" : "invalid_field";
+  const code =
+    issue.code === "invalid_type" && valueAt(input, issue.path) === undefined
+      ? "missing_field"
+      : "invalid_field";
   const message = code === "missing_field" ? `'${field}' is required` : `'${field}': ${issue.message}`;
   return new ApiError(400, code, message, field);
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }

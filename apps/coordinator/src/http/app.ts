@@ -105,7 +105,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       await next();
     },
     zValidator("json", MeasurementRequest, (result) => {
-      if (!result.success) throw validationError(result.error, "body");
+      if (!result.success) throw validationError(result.error, "body", result.data);
     }),
     async (c) => {
       const accepted = await deps.measurements.submit(c.req.valid("json"), deps.clientAddress?.(c) ?? null);

@@ -1,0 +1,174 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { AgentView, MeasurementView } from "@lg/protocol";
+import { type NatsServer, startNatsServer, testDatabaseUrl } from "@lg/services";
+import { createParser } from "eventsource-parser";
+import pino from "pino";
+import { loadConfig } from "../src/config";
+import { type RunningCoordinator, type StartOptions, startCoordinator } from "../src/coordinator";
+
+export const repoRoot = resolve(import.meta.dirname, "../../..");
+export const lgBin = join(repoRoot, "bin/lg");
+
+export type DbKind = "postgres" | "pglite";
+
+export interface Stack {
+  dir: string;
+  nats: NatsServer;
+  databaseUrl: string | undefined;
+  coordinator: RunningCoordinator;
+  /** Starts the coordinator again on the same NATS and database (after `coordinator.stop()`). */
+  restart(opts?: StartOptions): Promise<RunningCoordinator>;
+  stop(): Promise<void>;
+}
+
+const quiet = () => pino({ level: process.env.LOG_LEVEL ?? "silent" });
+
+/** A real nats-server and a real database (PostgreSQL or PGlite) per suite, and a coordinator on a free port. */
+export async function startStack(
+  db: DbKind,
+  opts: StartOptions & { allow?: string; host?: string; natsHost?: string } = {},
+): Promise<Stack> {
+  const dir = await mkdtemp(join(tmpdir(), "lg-coord-"));
+  const nats = await startNatsServer({ dataDir: join(dir, "nats"), host: opts.natsHost });
+  const pg = db === "postgres" ? await testDatabaseUrl() : undefined;
+  const config = loadConfig({
+    HOST: opts.host ?? "127.0.0.1",
+    PORT: "0",
+    NATS_URL: nats.url,
+    DATABASE_URL: pg?.url,
+    LG_DATA_DIR: dir,
+    LG_ALLOW_TARGETS: opts.allow ?? "127.0.0.0/8",
+  });
+  const start = (o: StartOptions = {}) => startCoordinator(config, { logger: quiet(), ...opts, ...o });
+  const stack: Stack = {
+    dir,
+    nats,
+    databaseUrl: pg?.url,
+    coordinator: await start(),
+    async restart(o) {
+      stack.coordinator = await start(o);
+      return stack.coordinator;
+    },
+    async stop() {
+      await stack.coordinator.stop();
+      await nats.stop();
+      await pg?.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return stack;
+}
+
+export interface AgentProcess {
+  id: string;
+  child: ChildProcess;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** A real agent: `bin/lg agent` as a child process. */
+export function startAgent(opts: {
+  id: string;
+  natsUrl: string;
+  region?: string;
+  role?: string;
+  allow?: string;
+}): AgentProcess {
+  const child = spawn(lgBin, ["agent"], {
+    env: {
+      ...process.env,
+      NATS_URL: opts.natsUrl,
+      LG_AGENT_ID: opts.id,
+      LG_REGION: opts.region ?? "test",
+      LG_ROLE: opts.role ?? "pop",
+      LG_ALLOW_TARGETS: opts.allow ?? "127.0.0.0/8",
+      LG_PUBLIC_ADDRS: "127.0.0.1",
+      LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout?.on("data", (d) => {
+    out += d;
+  });
+  child.stderr?.on("data", (d) => {
+    out += d;
+  });
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  return {
+    id: opts.id,
+    child,
+    output: () => out,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `check` returns a value (not undefined/false) or the time runs out. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined && value !== false) return value as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+export async function waitForAgents(url: string, ids: string[], timeoutMs = 30_000): Promise<AgentView[]> {
+  return waitFor(
+    `agents ${ids.join(", ")} online`,
+    async () => {
+      const agents = (await (await fetch(`${url}/api/v1/agents`)).json()) as AgentView[];
+      return ids.every((id) => agents.some((a) => a.id === id && a.online)) ? agents : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+export async function waitForMeasurementDone(
+  url: string,
+  id: string,
+  timeoutMs = 60_000,
+): Promise<MeasurementView> {
+  return waitFor(
+    `measurement ${id} done`,
+    async () => {
+      const m = (await (await fetch(`${url}/api/v1/measurements/${id}`)).json()) as MeasurementView;
+      return m.status === "done" ? m : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+export interface SseEvent {
+  event: string;
+  data: unknown;
+}
+
+/** Reads a Server-Sent Events stream until it ends (or `timeoutMs`), collecting events in order. */
+export async function readEvents(url: string, timeoutMs = 60_000): Promise<SseEvent[]> {
+  const events: SseEvent[] = [];
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
+  const parser = createParser({
+    onEvent: (e) => events.push({ event: e.event ?? "message", data: JSON.parse(e.data) }),
+  });
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body) parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
+  return events;
+}
