@@ -1,0 +1,420 @@
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { familyOf, hostOf } from "./address";
+import { installExitHooks, trackLab, untrackLab } from "./hooks";
+import { type LabPlan, type PlannedNode, peerInterface, planLab } from "./plan";
+import { type LabProcess, spawnInNamespace, waitForOutput } from "./process";
+import {
+  cleanupStaleLabsSync,
+  isAlive,
+  isValidPrefix,
+  type LabRecord,
+  readRecord,
+  teardownRecord,
+  writeRecord,
+} from "./registry";
+import { LabError, run, runChecked } from "./system";
+import type { Topology } from "./topology";
+
+export interface ExecOptions {
+  timeoutMs?: number;
+  input?: string;
+  env?: Record<string, string>;
+}
+
+export interface LabHandle {
+  /** Per-run prefix of namespace and interface names. */
+  prefix: string;
+  /** Namespace name of a node. */
+  ns(node: string): string;
+  /** Runs a command in a node; never throws on a non-zero exit. */
+  exec(
+    node: string,
+    argv: string[],
+    opts?: ExecOptions,
+  ): Promise<{ stdout: string; stderr: string; code: number }>;
+  /** Starts a long-running process in a node; the lab stops it on teardown. */
+  spawn(node: string, argv: string[], opts?: { env?: Record<string, string>; cwd?: string }): LabProcess;
+  /** Resolves once `address` answers an ICMP echo sent from `node`. */
+  waitFor(node: string, address: string, opts?: { timeoutMs?: number }): Promise<void>;
+  /** Idempotent teardown: processes, namespaces, host link, registry record. */
+  down(): Promise<void>;
+  /** The resolved plan (interfaces, addresses, routes) the lab was built from. */
+  plan: LabPlan;
+  /** Processes named in the topology, by node then process name. */
+  processes: Map<string, LabProcess>;
+}
+
+export interface BuildOptions {
+  /** Name prefix; default "lg" + 4 random characters. Two labs never share a prefix. */
+  prefix?: string;
+}
+
+const HELPERS = fileURLToPath(new URL("../helpers/", import.meta.url));
+export const WIRE_SCRIPT = `${HELPERS}wire.py`;
+export const TCP_LISTEN_SCRIPT = `${HELPERS}tcp-listen.py`;
+
+/** Kernel defaults made explicit so the lab never drops or throttles on its own. */
+const BASE_SYSCTLS: Record<string, string> = {
+  "net.ipv4.icmp_ratelimit": "0",
+  "net.ipv4.icmp_msgs_per_sec": "100000",
+  "net.ipv4.icmp_msgs_burst": "10000",
+  "net.ipv6.icmp.ratelimit": "0",
+  "net.ipv4.conf.all.rp_filter": "0",
+  "net.ipv4.conf.default.rp_filter": "0",
+  "net.ipv6.conf.all.accept_dad": "0",
+  "net.ipv6.conf.default.accept_dad": "0",
+  "net.ipv6.conf.all.accept_ra": "0",
+  "net.ipv6.conf.default.accept_ra": "0",
+};
+const ROUTER_SYSCTLS: Record<string, string> = {
+  "net.ipv4.ip_forward": "1",
+  "net.ipv6.conf.all.forwarding": "1",
+};
+
+export function randomPrefix(): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  const bytes = randomBytes(4);
+  let out = "lg";
+  for (const b of bytes) out += alphabet[b % alphabet.length];
+  return out;
+}
+
+/** Per-family base of policy-routing rule preferences for host links (one per slot). */
+export const HOST_RULE_PREF_BASE = 10_500;
+export const HOST_TABLE_BASE = 10_500;
+
+/**
+ * Builds a topology in network namespaces. Leftovers of crashed runs are removed first; the
+ * lab is torn down on down(), on process exit and on SIGINT/SIGTERM/SIGHUP.
+ *
+ * @example
+ * const lab = await buildLab({ nodes: { a: {}, b: {} }, links: [{ a: "a", b: "b",
+ *   aAddr: { v4: "198.18.0.1/24" }, bAddr: { v4: "198.18.0.2/24" } }] });
+ * await lab.waitFor("a", "198.18.0.2");
+ * await lab.down();
+ */
+export async function buildLab(
+  topology: Topology,
+  opts: BuildOptions & { hostSlot?: number } = {},
+): Promise<LabHandle> {
+  cleanupStaleLabsSync();
+  const prefix = opts.prefix ?? randomPrefix();
+  if (!isValidPrefix(prefix)) {
+    throw new LabError(`invalid lab prefix "${prefix}": 2-8 lowercase letters/digits starting with a letter`);
+  }
+  const existing = readRecord(prefix);
+  if (existing && isAlive(existing.pid)) {
+    throw new LabError(`a lab with prefix "${prefix}" is already up (pid ${existing.pid})`);
+  }
+  const plan = planLab(topology, prefix);
+  const record: LabRecord = {
+    prefix,
+    pid: process.pid,
+    createdAt: new Date().toISOString(),
+    namespaces: [...plan.nodes.values()].map((n) => n.ns),
+  };
+  if (plan.hostInterface) record.hostInterface = plan.hostInterface.name;
+  if (opts.hostSlot !== undefined) record.slot = opts.hostSlot;
+  writeRecord(record);
+  installExitHooks();
+  trackLab(record);
+  const processes = new Map<string, LabProcess>();
+  const extra: LabProcess[] = [];
+  let closed = false;
+  const down = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await Promise.all([...processes.values(), ...extra].map((p) => p.stop().catch(() => null)));
+    teardownRecord(record);
+    untrackLab(record);
+  };
+  try {
+    await runChecked(["ip", "-batch", "-"], {
+      input: [...plan.nodes.values()].map((n) => `netns add ${n.ns}\n`).join(""),
+    });
+    // Sysctls before any interface exists: new interfaces inherit `default` (no DAD delay).
+    await Promise.all([...plan.nodes.values()].map((node) => applySysctls(plan, node)));
+    await createLinks(plan);
+    const wires = await startWires(plan);
+    record.pids = wires.map((w) => w.pid);
+    writeRecord(record);
+    extra.push(...wires);
+    await Promise.all([...plan.nodes.values()].map((node) => configureNode(plan, node)));
+    if (plan.hostInterface && topology.host) {
+      record.hostRules = await configureHostLink(plan, opts.hostSlot);
+      writeRecord(record);
+    }
+    await verifyLinks(plan);
+    for (const [name, spec] of Object.entries(topology.nodes)) {
+      for (const p of spec.processes ?? []) {
+        const proc = spawnInNamespace(plan.nodes.get(name)?.ns ?? "", p.argv, p.env ? { env: p.env } : {});
+        processes.set(`${name}/${p.name}`, proc);
+        proc.stdout.resume();
+        proc.stderr.resume();
+      }
+    }
+  } catch (err) {
+    await down();
+    throw err;
+  }
+  const nsOf = (node: string): string => {
+    const planned = plan.nodes.get(node);
+    if (!planned) throw new LabError(`no node "${node}" in lab ${prefix}`);
+    return planned.ns;
+  };
+  const handle: LabHandle = {
+    prefix,
+    plan,
+    processes,
+    ns: nsOf,
+    exec: (node, argv, execOpts = {}) => run(["ip", "netns", "exec", nsOf(node), ...argv], execOpts),
+    spawn: (node, argv, spawnOpts = {}) => {
+      const proc = spawnInNamespace(nsOf(node), argv, spawnOpts);
+      extra.push(proc);
+      return proc;
+    },
+    waitFor: (node, address, waitOpts = {}) =>
+      waitForAddress(nsOf(node), address, waitOpts.timeoutMs ?? 10_000),
+    down,
+  };
+  return handle;
+}
+
+/** All veth pairs in one `ip -batch` from the root namespace, created inside their namespaces. */
+async function createLinks(plan: LabPlan): Promise<void> {
+  const lines: string[] = [];
+  plan.topology.links.forEach((link, i) => {
+    if ((link.kind ?? "veth") !== "veth") return;
+    const a = plan.nodes.get(link.a);
+    const b = plan.nodes.get(link.b);
+    const ia = a?.interfaces.find((x) => x.link === i);
+    const ib = b?.interfaces.find((x) => x.link === i);
+    if (!a || !b || !ia || !ib) return;
+    lines.push(`link add ${ia.name} netns ${a.ns} type veth peer name ${ib.name} netns ${b.ns}`);
+  });
+  if (plan.hostInterface && plan.topology.host) {
+    const node = plan.nodes.get(plan.topology.host.node);
+    const inner = node?.interfaces.find((x) => x.link === -1);
+    if (node && inner)
+      lines.push(`link add ${plan.hostInterface.name} type veth peer name ${inner.name} netns ${node.ns}`);
+  }
+  await runChecked(["ip", "-batch", "-"], { input: `${lines.join("\n")}\n` });
+}
+
+async function startWires(plan: LabPlan): Promise<LabProcess[]> {
+  const wires: LabProcess[] = [];
+  const waits: Promise<void>[] = [];
+  plan.topology.links.forEach((link, i) => {
+    if (link.kind !== "wire") return;
+    const a = plan.nodes.get(link.a);
+    const b = plan.nodes.get(link.b);
+    const ia = a?.interfaces.find((x) => x.link === i);
+    const ib = b?.interfaces.find((x) => x.link === i);
+    if (!a || !b || !ia || !ib) return;
+    // The wire's own network namespace ends up as b's, so `ip netns pids` finds it there.
+    const proc = spawnInNamespace(a.ns, [
+      "python3",
+      WIRE_SCRIPT,
+      String(link.delayMs ?? 0),
+      a.ns,
+      ia.name,
+      b.ns,
+      ib.name,
+    ]);
+    wires.push(proc);
+    waits.push(
+      waitForOutput(proc, "ready", 10_000, `delay wire ${link.a}-${link.b}`).then(() => {
+        proc.stdout.resume();
+        proc.stderr.resume();
+      }),
+    );
+  });
+  try {
+    await Promise.all(waits);
+  } catch (err) {
+    await Promise.all(wires.map((w) => w.stop()));
+    throw err;
+  }
+  return wires;
+}
+
+function routeLine(route: PlannedNode["routes"][number]): string {
+  const type = route.type && route.type !== "unicast" ? `${route.type} ` : "";
+  let line = `route replace ${type}${route.to}`;
+  if (!type && route.via) {
+    const vias = Array.isArray(route.via) ? route.via : [route.via];
+    line += vias.length === 1 ? ` via ${vias[0]}` : vias.map((v) => ` nexthop via ${v}`).join("");
+  }
+  if (route.src) line += ` src ${route.src}`;
+  return line;
+}
+
+async function applySysctls(plan: LabPlan, node: PlannedNode): Promise<void> {
+  const spec = plan.topology.nodes[node.name] ?? {};
+  const sysctls: Record<string, string> = { ...BASE_SYSCTLS };
+  if (spec.router) Object.assign(sysctls, ROUTER_SYSCTLS);
+  for (const [k, v] of Object.entries(spec.sysctls ?? {})) sysctls[k] = String(v);
+  await runChecked([
+    "ip",
+    "netns",
+    "exec",
+    node.ns,
+    "sysctl",
+    "-q",
+    "-w",
+    ...Object.entries(sysctls).map(([k, v]) => `${k}=${v}`),
+  ]);
+}
+
+/** Addresses, links up and routes (one `ip -n NS -batch`), then firewall rules. */
+async function configureNode(plan: LabPlan, node: PlannedNode): Promise<void> {
+  const spec = plan.topology.nodes[node.name] ?? {};
+  const lines = ["link set lo up"];
+  for (const lo of node.loopback) {
+    lines.push(`addr add ${lo}${lo.includes("/") ? "" : familyOf(lo) === 4 ? "/32" : "/128"} dev lo`);
+  }
+  for (const iface of node.interfaces) {
+    if (iface.v4) lines.push(`addr add ${iface.v4} dev ${iface.name}`);
+    if (iface.v6) lines.push(`addr add ${iface.v6} dev ${iface.name} nodad`);
+    lines.push(`link set ${iface.name} up`);
+  }
+  for (const route of node.routes) lines.push(routeLine(route));
+  await runChecked(["ip", "-n", node.ns, "-batch", "-"], { input: `${lines.join("\n")}\n` });
+  for (const [cmd, rules] of [
+    ["iptables-restore", spec.iptables],
+    ["ip6tables-restore", spec.ip6tables],
+  ] as const) {
+    if (!rules || rules.length === 0) continue;
+    await runChecked(["ip", "netns", "exec", node.ns, cmd, "--noflush"], { input: restoreInput(rules) });
+  }
+}
+
+/** Turns "-t nat -A POSTROUTING ..." rules into iptables-restore input, grouped by table. */
+export function restoreInput(rules: string[]): string {
+  const tables = new Map<string, string[]>();
+  for (const rule of rules) {
+    const m = /^\s*-t\s+(\S+)\s+(.*)$/.exec(rule);
+    const table = m?.[1] ?? "filter";
+    const body = m?.[2] ?? rule.trim();
+    tables.set(table, [...(tables.get(table) ?? []), body]);
+  }
+  let out = "";
+  for (const [table, bodies] of tables) out += `*${table}\n${bodies.join("\n")}\nCOMMIT\n`;
+  return out;
+}
+
+/**
+ * Root side of the host link: its addresses, and routes into the lab in a per-slot table
+ * chosen by source address (so several labs can each answer their own nodes); the main table
+ * gets the same routes only when no other lab holds them.
+ */
+async function configureHostLink(plan: LabPlan, slot: number | undefined): Promise<LabRecord["hostRules"]> {
+  const host = plan.topology.host;
+  const iface = plan.hostInterface;
+  const node = host ? plan.nodes.get(host.node) : undefined;
+  const inner = node?.interfaces.find((x) => x.link === -1);
+  if (!host || !iface || !inner) return [];
+  const peer = inner;
+  const lines: string[] = [];
+  if (iface.v6) lines.push(`addr add ${iface.v6} dev ${iface.name} nodad`);
+  if (iface.v4) lines.push(`addr add ${iface.v4} dev ${iface.name}`);
+  lines.push(`link set ${iface.name} up`);
+  await runChecked(["ip", "-batch", "-"], { input: `${lines.join("\n")}\n` });
+  const rules: NonNullable<LabRecord["hostRules"]> = [];
+  for (const cidr of host.routes) {
+    const family = familyOf(cidr);
+    const via = family === 4 ? peer.v4 : peer.v6;
+    const own = family === 4 ? iface.v4 : iface.v6;
+    if (!via || !own) continue;
+    const gw = hostOf(via);
+    // Without a slot the lab owns the main table outright.
+    await run(["ip", `-${family}`, "route", "add", cidr, "via", gw, "dev", iface.name]);
+    if (slot === undefined) continue;
+    const table = String(HOST_TABLE_BASE + slot);
+    const pref = HOST_RULE_PREF_BASE + slot;
+    await runChecked([
+      "ip",
+      `-${family}`,
+      "route",
+      "replace",
+      cidr,
+      "via",
+      gw,
+      "dev",
+      iface.name,
+      "table",
+      table,
+    ]);
+    if (!rules.some((r) => r.family === family)) {
+      await run(["ip", `-${family}`, "rule", "del", "pref", String(pref)]);
+      await runChecked([
+        "ip",
+        `-${family}`,
+        "rule",
+        "add",
+        "pref",
+        String(pref),
+        "from",
+        hostOf(own),
+        "table",
+        table,
+      ]);
+      rules.push({ family, pref });
+    }
+  }
+  return rules;
+}
+
+/** Sends one ICMP echo to each address from inside `ns` (one mtr-packet); returns those that answered. */
+async function probeOnce(ns: string, addresses: string[]): Promise<Set<string>> {
+  const input = addresses
+    .map((a, i) => `${i + 1} send-probe ip-${familyOf(a)} ${hostOf(a)} timeout 1\n`)
+    .join("");
+  const r = await run(["ip", "netns", "exec", ns, "mtr-packet"], { input, timeoutMs: 3000 });
+  const answered = new Set<string>();
+  for (const line of r.stdout.split("\n")) {
+    const m = /^(\d+) reply /.exec(line);
+    const address = m?.[1] ? addresses[Number(m[1]) - 1] : undefined;
+    if (address) answered.add(address);
+  }
+  return answered;
+}
+
+/** Probes until every address answers from inside `ns` or the time is up. */
+async function waitForAddresses(ns: string, addresses: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let pending = [...addresses];
+  while (pending.length > 0) {
+    const answered = await probeOnce(ns, pending);
+    pending = pending.filter((a) => !answered.has(a));
+    if (pending.length === 0) return;
+    if (Date.now() >= deadline) {
+      throw new LabError(`${pending.join(", ")} did not answer from ${ns} within ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function waitForAddress(ns: string, address: string, timeoutMs: number): Promise<void> {
+  return waitForAddresses(ns, [address], timeoutMs);
+}
+
+/**
+ * Probes every node's link neighbours until all answer: a fresh link drops its first packets
+ * for up to a second (neighbour discovery starts before the kernel marks the link ready),
+ * and a lab that is ready when buildLab resolves spares every test a retry loop.
+ */
+async function verifyLinks(plan: LabPlan): Promise<void> {
+  await Promise.all(
+    [...plan.nodes.values()].map((node) => {
+      const targets: string[] = [];
+      for (const iface of node.interfaces) {
+        const peer = peerInterface(plan, node.name, iface);
+        if (peer?.v4) targets.push(hostOf(peer.v4));
+        if (peer?.v6) targets.push(hostOf(peer.v6));
+      }
+      return targets.length > 0 ? waitForAddresses(node.ns, targets, 10_000) : Promise.resolve();
+    }),
+  );
+}

@@ -1,0 +1,179 @@
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runSync } from "./system";
+
+/**
+ * Every lab writes a record under /run/lg-netlab before it creates anything, naming its
+ * prefix and owning pid. A record whose pid is gone belongs to a crashed run: the next
+ * build (or `lg lab status`/`down`) removes what it lists. /run is a tmpfs, so a reboot
+ * clears the records together with the namespaces they describe.
+ */
+export const REGISTRY_DIR = "/run/lg-netlab";
+
+export interface LabRecord {
+  prefix: string;
+  pid: number;
+  createdAt: string;
+  namespaces: string[];
+  /** Root-namespace end of the host link. */
+  hostInterface?: string;
+  /** Policy-routing rule preferences added in the root namespace. */
+  hostRules?: { family: 4 | 6; pref: number }[];
+  /** Host-link slot (address block and routing table) held by this lab. */
+  slot?: number;
+  /** Processes outside the lab's namespaces that must die with it (e.g. delay wires). */
+  pids?: number[];
+}
+
+const PREFIX = /^[a-z][a-z0-9]{1,7}$/;
+
+export function isValidPrefix(prefix: string): boolean {
+  return PREFIX.test(prefix);
+}
+
+function recordPath(prefix: string): string {
+  return join(REGISTRY_DIR, `${prefix}.json`);
+}
+
+export function writeRecord(record: LabRecord): void {
+  mkdirSync(REGISTRY_DIR, { recursive: true });
+  const tmp = `${recordPath(record.prefix)}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
+  renameSync(tmp, recordPath(record.prefix));
+}
+
+export function readRecord(prefix: string): LabRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(recordPath(prefix), "utf8")) as LabRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+export function listRecords(): LabRecord[] {
+  let files: string[];
+  try {
+    files = readdirSync(REGISTRY_DIR);
+  } catch {
+    return [];
+  }
+  return files
+    .filter((f) => f.endsWith(".json"))
+    .flatMap((f) => {
+      const r = readRecord(f.slice(0, -".json".length));
+      return r ? [r] : [];
+    });
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM means the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Takes the lowest free host-link slot for `prefix` (an exclusive lock file per slot). */
+export function claimSlot(prefix: string, max: number): number {
+  mkdirSync(REGISTRY_DIR, { recursive: true });
+  for (let slot = 0; slot < max; slot++) {
+    const path = join(REGISTRY_DIR, `slot-${slot}`);
+    try {
+      writeFileSync(path, prefix, { flag: "wx" });
+      return slot;
+    } catch {
+      let owner = "";
+      try {
+        owner = readFileSync(path, "utf8").trim();
+      } catch {}
+      const rec = owner ? readRecord(owner) : undefined;
+      if (!rec || !isAlive(rec.pid)) {
+        // A slot held by a dead or unregistered lab is free again.
+        rmSync(path, { force: true });
+        slot--;
+      }
+    }
+  }
+  throw new Error(`all ${max} host-link slots are in use`);
+}
+
+function releaseSlot(prefix: string, slot: number): void {
+  const path = join(REGISTRY_DIR, `slot-${slot}`);
+  try {
+    if (readFileSync(path, "utf8").trim() === prefix) rmSync(path, { force: true });
+  } catch {}
+}
+
+/** Namespaces that exist now (`ip netns list`). */
+export function existingNamespaces(): string[] {
+  return runSync(["ip", "netns", "list"])
+    .stdout.split("\n")
+    .map((l) => l.split(" ")[0]?.trim() ?? "")
+    .filter((n) => n.length > 0);
+}
+
+/**
+ * Removes everything a record lists: processes in its namespaces, root-namespace rules and
+ * the host link, then the namespaces and the record. Synchronous so it can run inside an
+ * exit handler; each step tolerates things that are already gone.
+ */
+export function teardownRecord(record: LabRecord): void {
+  for (const pid of record.pids ?? []) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {}
+  }
+  const present = new Set(existingNamespaces());
+  const namespaces = record.namespaces.filter((ns) => present.has(ns));
+  for (const ns of namespaces) {
+    for (const line of runSync(["ip", "netns", "pids", ns]).stdout.split("\n")) {
+      const pid = Number(line.trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {}
+      }
+    }
+  }
+  for (const rule of record.hostRules ?? []) {
+    runSync(["ip", `-${rule.family}`, "rule", "del", "pref", String(rule.pref)]);
+  }
+  if (record.hostInterface) runSync(["ip", "link", "del", record.hostInterface]);
+  if (namespaces.length > 0) {
+    runSync(["ip", "-force", "-batch", "-"], namespaces.map((ns) => `netns del ${ns}\n`).join(""));
+  }
+  if (record.slot !== undefined) releaseSlot(record.prefix, record.slot);
+  rmSync(recordPath(record.prefix), { force: true });
+}
+
+/**
+ * Tears down labs whose owning process is gone, and namespaces named like a lab
+ * (`<prefix>-<node>`) whose prefix has no record at all. Returns the prefixes removed.
+ */
+export function cleanupStaleLabsSync(): string[] {
+  const removed: string[] = [];
+  const records = listRecords();
+  for (const record of records) {
+    if (isAlive(record.pid)) continue;
+    teardownRecord(record);
+    removed.push(record.prefix);
+  }
+  const known = new Set(records.map((r) => r.prefix));
+  const orphans = new Map<string, string[]>();
+  for (const ns of existingNamespaces()) {
+    const m = /^(lg[a-z0-9]{1,6})-[a-z][a-z0-9]{0,7}$/.exec(ns);
+    if (!m?.[1] || known.has(m[1])) continue;
+    // A lab writes its record before its first namespace, so no record means a leftover.
+    const list = orphans.get(m[1]) ?? [];
+    list.push(ns);
+    orphans.set(m[1], list);
+  }
+  for (const [prefix, namespaces] of orphans) {
+    if (readRecord(prefix)) continue;
+    teardownRecord({ prefix, pid: 0, createdAt: "", namespaces });
+    removed.push(prefix);
+  }
+  return removed;
+}

@@ -1,0 +1,118 @@
+/**
+ * The declarative description of a lab: nodes (one network namespace each), links between
+ * them, addresses, routes, sysctls, firewall rules and long-running processes.
+ */
+
+/** An address with its prefix length, e.g. "198.18.1.1/24" or "2001:2:0:1::1/64". */
+export type Cidr = string;
+
+export interface RouteSpec {
+  /** Destination prefix ("198.18.5.0/24", "default" is not used in the lab). */
+  to: Cidr;
+  /** Next-hop address; several addresses make a multipath (ECMP) route. */
+  via?: string | string[];
+  /** `blackhole` drops silently, `unreachable` answers with ICMP unreachable. */
+  type?: "unicast" | "blackhole" | "unreachable";
+  /** Preferred source address of traffic (and ICMP errors) that leaves over this route. */
+  src?: string;
+}
+
+export interface ProcessSpec {
+  /** Stable name, used to look the process up on the lab handle. */
+  name: string;
+  argv: string[];
+  env?: Record<string, string>;
+}
+
+export interface NodeSpec {
+  /** Forwards packets (sets net.ipv4.ip_forward and IPv6 forwarding). */
+  router?: boolean;
+  /** Extra sysctls (key: value), applied after the lab's defaults. */
+  sysctls?: Record<string, string | number>;
+  /** Rules in iptables command syntax without the command, e.g. "-t raw -A PREROUTING -j DROP". */
+  iptables?: string[];
+  ip6tables?: string[];
+  /** Addresses on the loopback interface (host routes others can reach). */
+  loopback?: Cidr[];
+  /** Explicit routes; they replace automatic routes to the same prefix. */
+  routes?: RouteSpec[];
+  processes?: ProcessSpec[];
+}
+
+export interface LinkEnd {
+  v4?: Cidr;
+  v6?: Cidr;
+}
+
+export interface LinkSpec {
+  /** Node names; a link end named "host" is the root namespace (see Topology.host). */
+  a: string;
+  b: string;
+  aAddr?: LinkEnd;
+  bAddr?: LinkEnd;
+  /**
+   * "veth" is a plain pair; "wire" is a userspace pair of TUN devices that adds
+   * `delayMs` of one-way delay in each direction (this kernel has no netem).
+   */
+  kind?: "veth" | "wire";
+  delayMs?: number;
+  /** Whether automatic routing spreads routes to this link's subnets (default true). */
+  announce?: boolean;
+}
+
+export interface HostLinkSpec {
+  /** The lab node the root namespace is linked to. */
+  node: string;
+  hostAddr: LinkEnd;
+  nodeAddr: LinkEnd;
+  /** Prefixes the root namespace routes into the lab over this link. */
+  routes: Cidr[];
+}
+
+export interface Topology {
+  nodes: Record<string, NodeSpec>;
+  links: LinkSpec[];
+  /** Link from the root namespace into the lab (for services that lab nodes dial). */
+  host?: HostLinkSpec;
+  /**
+   * Compute shortest-path routes for every announced subnet and loopback address on every
+   * node (explicit routes win). Saves listing hundreds of routes by hand.
+   */
+  autoRoutes?: boolean;
+}
+
+/** The pseudo node name of the root namespace in links and routing. */
+export const HOST_NODE = "host";
+
+const NODE_NAME = /^[a-z][a-z0-9]{0,7}$/;
+
+/** Thrown for a topology that cannot be built (unknown node, bad name, missing address). */
+export class TopologyError extends Error {
+  override name = "TopologyError";
+}
+
+/** Checks names and references so the build fails before touching the kernel. */
+export function validateTopology(topology: Topology): void {
+  const names = Object.keys(topology.nodes);
+  if (names.length === 0) throw new TopologyError("a topology needs at least one node");
+  for (const name of names) {
+    if (!NODE_NAME.test(name) || name === HOST_NODE) {
+      throw new TopologyError(
+        `node name "${name}" must be 1-8 lowercase letters/digits starting with a letter (and not "host")`,
+      );
+    }
+  }
+  for (const link of topology.links) {
+    for (const end of [link.a, link.b]) {
+      if (!(end in topology.nodes))
+        throw new TopologyError(`link ${link.a}-${link.b}: unknown node "${end}"`);
+    }
+    if (link.a === link.b) throw new TopologyError(`link ${link.a}-${link.b} connects a node to itself`);
+    if (link.kind === "wire" && !(typeof link.delayMs === "number" && link.delayMs >= 0)) {
+      throw new TopologyError(`wire ${link.a}-${link.b} needs delayMs >= 0`);
+    }
+  }
+  if (topology.host && !(topology.host.node in topology.nodes)) {
+    throw new TopologyError(`host link: unknown node "${topology.host.node}"`);
+  }
+}
