@@ -28,7 +28,7 @@ import { traceFailure } from "./failure";
 import { createLogger, type Logger } from "./logger";
 import { Outbox } from "./outbox";
 import { ProgressThrottle } from "./progress";
-import { agentCapabilities, unsupportedReason } from "./support";
+import { agentCapabilities, planRejection, unsupportedReason } from "./support";
 import { AGENT_VERSION } from "./version";
 
 /** The part of the tracer the agent uses (tests may pass a Tracer with a scripted packet port). */
@@ -276,6 +276,8 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
       ownAddresses.has(a),
     );
     if (unsupported) return reject(msg, traceId, "unsupported", unsupported);
+    const planProblem = planRejection(resolved.address, resolved.family, job.options);
+    if (planProblem) return reject(msg, traceId, planProblem.reason, planProblem.message);
 
     counters.jobsAccepted++;
     const controller = new AbortController();

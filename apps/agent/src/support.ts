@@ -1,4 +1,5 @@
-import type { AgentCapabilities, TraceOptions } from "@lg/protocol";
+import type { AgentCapabilities, JobRejectReason, TraceOptions } from "@lg/protocol";
+import { planProbes, TracerError } from "@lg/tracer";
 
 /**
  * What this agent can do. mtr-packet sends ICMP, UDP and TCP over IPv4 and IPv6, but it can keep
@@ -43,4 +44,24 @@ export function unsupportedReason(
     return `${options.sourceAddress} is not an address of this agent`;
   }
   return null;
+}
+
+/**
+ * The same check the tracer makes before probing (option combinations mtr-packet cannot honour),
+ * run before accepting so the answer is a rejection, not a failed trace.
+ */
+export function planRejection(
+  address: string,
+  family: 4 | 6,
+  options: TraceOptions,
+): { reason: JobRejectReason; message: string } | null {
+  try {
+    planProbes(address, family, options);
+    return null;
+  } catch (err) {
+    if (err instanceof TracerError) {
+      return { reason: err.code === "unsupported" ? "unsupported" : "invalid", message: err.message };
+    }
+    throw err;
+  }
 }

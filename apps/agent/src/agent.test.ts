@@ -1,0 +1,241 @@
+import {
+  type CancelMessage,
+  FinalResultMessage,
+  PROTOCOL_VERSION,
+  PresenceMessage,
+  ProgressMessage,
+  subjects,
+} from "@lg/protocol";
+import { Tracer } from "@lg/tracer";
+import { jetstream } from "@nats-io/jetstream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningAgent, runAgent } from "./agent";
+import { parseAgentConfig } from "./config";
+import { createLogger } from "./logger";
+import {
+  countStored,
+  job,
+  sendJob,
+  startTestNats,
+  type TestNats,
+  uniqueId,
+  until,
+  waitForFinal,
+} from "./test-support";
+
+const LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? "silent";
+
+describe("agent on a real nats-server", () => {
+  let nats: TestNats;
+  const agents: RunningAgent[] = [];
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+  });
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.shutdown()));
+    await nats.close();
+  });
+
+  async function startAgent(env: Record<string, string> = {}, deps: Parameters<typeof runAgent>[1] = {}) {
+    const id = env.LG_AGENT_ID ?? uniqueId("agent");
+    const config = parseAgentConfig({
+      NATS_URL: nats.server.url,
+      LG_AGENT_ID: id,
+      LG_REGION: "test",
+      LG_ALLOW_TARGETS: "127.0.0.0/8",
+      LG_DRAIN_TIMEOUT: "30",
+      ...env,
+    });
+    const agent = await runAgent(config, {
+      tracer: new Tracer({ resolveNames: false }),
+      logger: createLogger(LOG_LEVEL, { agent: id }),
+      ...deps,
+    });
+    agents.push(agent);
+    return { id, agent };
+  }
+
+  it("announces itself with its capabilities and heartbeats", async () => {
+    const id = uniqueId("presence");
+    const seen: PresenceMessage[] = [];
+    const sub = nats.nc.subscribe(subjects.presence(id), {
+      callback: (_err, msg) => {
+        seen.push(PresenceMessage.parse(msg.json()));
+      },
+    });
+    await nats.nc.flush();
+    await startAgent(
+      { LG_AGENT_ID: id, LG_MAX_TRACES: "3", LG_PUBLIC_ADDRS: "198.18.0.10" },
+      { heartbeatIntervalMs: 200 },
+    );
+    await until(() => seen.length >= 3, 5_000, "two heartbeats");
+    sub.unsubscribe();
+    expect(seen[0]).toMatchObject({
+      v: PROTOCOL_VERSION,
+      kind: "announce",
+      running: 0,
+      agent: {
+        id,
+        region: "test",
+        role: "pop",
+        addresses: ["198.18.0.10"],
+        capabilities: { protocols: ["icmp", "udp", "tcp"], ipv4: true, pinFlow: true, maxTraces: 3 },
+      },
+      counters: { jobsAccepted: 0, jobsRejected: 0 },
+    });
+    expect(seen.slice(1).every((m) => m.kind === "heartbeat")).toBe(true);
+  });
+
+  it("accepts a job, streams bounded-rate progress and stores the final result under the trace id", async () => {
+    const { id, agent } = await startAgent();
+    const traceId = uniqueId("trace");
+    const progress: { msg: ProgressMessage; at: number }[] = [];
+    const sub = nats.nc.subscribe(subjects.progress(id, traceId), {
+      callback: (_err, msg) => {
+        progress.push({ msg: ProgressMessage.parse(msg.json()), at: Date.now() });
+      },
+    });
+    await nats.nc.flush();
+
+    const reply = await sendJob(nats.nc, id, job(traceId, "127.0.0.1", { count: 8, interval: 0.25 }));
+    expect(reply).toEqual({ v: PROTOCOL_VERSION, traceId, accepted: true });
+
+    const stored = await waitForFinal(nats.jsm, id, traceId);
+    sub.unsubscribe();
+    expect(stored.header.get("Nats-Msg-Id")).toBe(traceId);
+    const final = FinalResultMessage.parse(stored.json());
+    expect(final).toMatchObject({
+      traceId,
+      measurementId: `m-${traceId}`,
+      agentId: id,
+      status: "done",
+      target: "127.0.0.1",
+      address: "127.0.0.1",
+      stoppedBy: "destination",
+    });
+    expect(final.hops).toHaveLength(1);
+    expect(final.hops[0]).toMatchObject({ ttl: 1, host: "127.0.0.1", sent: 8, recv: 8, lossPct: 0 });
+
+    // Progress: several snapshots, in order, never closer than 500 ms apart, the last with all cycles.
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    const seqs = progress.map((p) => p.msg.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i));
+    const sentAt = progress.map((p) => Date.parse(p.msg.sentAt));
+    for (let i = 1; i < sentAt.length; i++) {
+      expect((sentAt[i] as number) - (sentAt[i - 1] as number)).toBeGreaterThanOrEqual(500);
+    }
+    expect(progress.every((p) => p.msg.address === "127.0.0.1" && p.msg.agentId === id)).toBe(true);
+    expect(progress.at(-1)?.msg.hops[0]?.sent).toBeGreaterThanOrEqual(6);
+    expect(agent.counters()).toMatchObject({
+      jobsAccepted: 1,
+      tracesDone: 1,
+      probesSent: 8,
+      probesAnswered: 8,
+    });
+  });
+
+  it("stores a final result once even when the job is repeated and the result published again", async () => {
+    const { id, agent } = await startAgent();
+    const traceId = uniqueId("dup");
+    const request = job(traceId, "127.0.0.1", { count: 2, interval: 0.1 });
+    expect((await sendJob(nats.nc, id, request)).accepted).toBe(true);
+    // A retried request for the same trace is confirmed, not run a second time.
+    expect((await sendJob(nats.nc, id, request)).accepted).toBe(true);
+    const stored = await waitForFinal(nats.jsm, id, traceId);
+    expect((await sendJob(nats.nc, id, request)).accepted).toBe(true);
+
+    // The same final result published again with its message id (as a retry after a lost ack would).
+    const ack = await jetstream(nats.nc).publish(subjects.final(id, traceId), stored.data, {
+      msgID: traceId,
+    });
+    expect(ack.duplicate).toBe(true);
+    expect(await countStored(nats.jsm, subjects.final(id, traceId))).toBe(1);
+    expect(agent.counters().jobsAccepted).toBe(1);
+  });
+
+  it("rejects a job at once as busy when it runs its limit of traces", async () => {
+    const { id, agent } = await startAgent({ LG_MAX_TRACES: "1" });
+    const first = uniqueId("long");
+    expect(
+      (await sendJob(nats.nc, id, job(first, "127.0.0.1", { count: 200, interval: 0.1 }))).accepted,
+    ).toBe(true);
+    const reply = await sendJob(nats.nc, id, job(uniqueId("second"), "127.0.0.1", { count: 1 }));
+    expect(reply).toMatchObject({ accepted: false, reason: "busy" });
+    expect(reply.accepted === false && reply.message).toMatch(/limit of 1 traces/);
+    agent.cancelAll();
+    await waitForFinal(nats.jsm, id, first);
+  });
+
+  it("rejects flow pinning of TCP probes as unsupported, saying why", async () => {
+    const { id } = await startAgent();
+    const reply = await sendJob(
+      nats.nc,
+      id,
+      job(uniqueId("pin"), "127.0.0.1", { protocol: "tcp", port: 80, pinFlow: true }),
+    );
+    expect(reply).toMatchObject({ accepted: false, reason: "unsupported" });
+    expect(reply.accepted === false && reply.message).toMatch(/IPv4 UDP/);
+  });
+
+  it("rejects a job that does not parse as invalid, naming the field, and keeps running", async () => {
+    const { id } = await startAgent();
+    expect(await sendJob(nats.nc, id, "this is not json")).toMatchObject({
+      accepted: false,
+      reason: "invalid",
+      message: "the job is not JSON",
+    });
+    const bad = { ...job(uniqueId("bad"), "127.0.0.1"), options: { count: 0 } };
+    const reply = await sendJob(nats.nc, id, bad);
+    expect(reply).toMatchObject({ traceId: bad.traceId, accepted: false, reason: "invalid" });
+    expect(reply.accepted === false && reply.message).toMatch(/^options\.count: /);
+    const notATarget = await sendJob(nats.nc, id, job(uniqueId("nt"), "-rf /"));
+    expect(notATarget).toMatchObject({ accepted: false, reason: "invalid" });
+    // Still alive and answering.
+    expect((await sendJob(nats.nc, id, job(uniqueId("ok"), "127.0.0.1", { count: 1 }))).accepted).toBe(true);
+  });
+
+  it("refuses targets its own policy forbids, also when a name resolves to a forbidden address", async () => {
+    const { id } = await startAgent(
+      {},
+      { resolver: async (name) => (name === "rebound.test" ? [{ address: "10.1.2.3", family: 4 }] : []) },
+    );
+    const privateTarget = await sendJob(nats.nc, id, job(uniqueId("priv"), "10.0.0.1"));
+    expect(privateTarget).toMatchObject({ accepted: false, reason: "target-refused" });
+    expect(privateTarget.accepted === false && privateTarget.message).toMatch(/private/);
+    const rebound = await sendJob(nats.nc, id, job(uniqueId("dns"), "rebound.test"));
+    expect(rebound).toMatchObject({ accepted: false, reason: "target-refused" });
+    expect(rebound.accepted === false && rebound.message).toMatch(/resolves to 10\.1\.2\.3/);
+    const unresolvable = await sendJob(nats.nc, id, job(uniqueId("nx"), "nothing.test"));
+    expect(unresolvable).toMatchObject({ accepted: false, reason: "target-refused" });
+    expect(unresolvable.accepted === false && unresolvable.message).toMatch(/nothing\.test has no address/);
+  });
+
+  it("cancels a running trace on request and publishes what it measured so far", async () => {
+    const { id, agent } = await startAgent();
+    const traceId = uniqueId("cancel");
+    let snapshots = 0;
+    const sub = nats.nc.subscribe(subjects.progress(id, traceId), {
+      callback: () => {
+        snapshots++;
+      },
+    });
+    await nats.nc.flush();
+    expect(
+      (await sendJob(nats.nc, id, job(traceId, "127.0.0.1", { count: 500, interval: 0.1 }))).accepted,
+    ).toBe(true);
+    await until(() => snapshots >= 2, 5_000, "progress");
+    // Malformed cancels are dropped without harm.
+    nats.nc.publish(subjects.cancel(id), "{nope");
+    nats.nc.publish(subjects.cancel(id), JSON.stringify({ v: PROTOCOL_VERSION }));
+    const cancel: CancelMessage = { v: PROTOCOL_VERSION, traceId };
+    nats.nc.publish(subjects.cancel(id), JSON.stringify(cancel));
+    const final = FinalResultMessage.parse((await waitForFinal(nats.jsm, id, traceId, 5_000)).json());
+    sub.unsubscribe();
+    expect(final).toMatchObject({ status: "done", stoppedBy: "cancelled" });
+    const sent = final.hops[0]?.sent ?? 0;
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThan(500);
+    expect(agent.running()).toEqual([]);
+  });
+});
