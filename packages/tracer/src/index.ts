@@ -1,1 +1,22 @@
-export {};
+export { type Clock, realClock } from "./clock";
+export { GRANT_RAW_SOCKETS, TracerError, type TracerErrorCode } from "./errors";
+export { mdaProbesNeeded } from "./mda";
+export { ReverseNames, type ReverseNamesOptions } from "./names";
+export { formatProbeCommand, parseMplsList, parseReplyLine } from "./packet/command";
+export { MtrPacketPort, type MtrPacketPortOptions } from "./packet/mtr-packet";
+export type {
+  PacketPort,
+  ProbeAnswer,
+  ProbeFailure,
+  ProbeFailureReason,
+  ProbeOutcome,
+  ProbeProtocolName,
+  ProbeSpec,
+} from "./packet/types";
+export { type ProbePlan, planProbes } from "./plan";
+export type { StopReason } from "./session";
+export { HopStats, MAX_RESPONDERS } from "./stats";
+export { resolveTarget } from "./target";
+export { ManualClock } from "./testing/manual-clock";
+export { linearPath, type Script, type ScriptedAnswer, ScriptedPort } from "./testing/scripted-port";
+export { type TraceEvent, type TraceRequest, type TraceResult, Tracer, type TracerOptions } from "./tracer";

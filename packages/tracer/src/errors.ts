@@ -1,0 +1,27 @@
+/** What went wrong, in terms a caller can act on. */
+export type TracerErrorCode =
+  | "no-permission"
+  | "invalid-argument"
+  | "unsupported"
+  | "resolve-failed"
+  | "packet-helper";
+
+/**
+ * A trace that cannot run or cannot go on. `code` says who failed: the caller's options
+ * (`invalid-argument`, `unsupported`), the resolver (`resolve-failed`) or this machine
+ * (`no-permission`, `packet-helper`). The message is one line, fit to show to a user.
+ */
+export class TracerError extends Error {
+  override name = "TracerError";
+  constructor(
+    readonly code: TracerErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The advice shown whenever mtr-packet may not open raw sockets. */
+export const GRANT_RAW_SOCKETS =
+  "grant it with `setcap cap_net_raw+ep /usr/bin/mtr-packet` (Debian's mtr-tiny package does this on install) or run as root";

@@ -1,0 +1,283 @@
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { formatProbeCommand, parseReplyLine } from "./command";
+import type { PacketPort, ProbeOutcome, ProbeSpec } from "./types";
+
+export interface MtrPacketPortOptions {
+  /** The helper to run; default `mtr-packet` from PATH. */
+  command?: string;
+  /** Most helper processes to run at once (started only when needed). Default 4. */
+  maxProcesses?: number;
+  /** Probes in flight per process; mtr-packet refuses more than 1,024. Default 1,000. */
+  maxInFlightPerProcess?: number;
+  /** TCP probes in flight per process: each holds a socket, and mtr-packet aborts past FD_SETSIZE. Default 400. */
+  maxTcpInFlightPerProcess?: number;
+  /** Open another process once every running one has this many probes in flight. Default 256. */
+  spreadThreshold?: number;
+  /** Wait before resending a probe mtr-packet refused with probes-exhausted. Default 20 ms. */
+  retryDelayMs?: number;
+  /**
+   * Pace of probes leaving the pool, and the burst allowed at once. Every helper's raw socket
+   * sees every ICMP answer, so a burst of thousands of answers overflows their receive buffers
+   * and shows as loss that is not the network's. Default 10,000/s, bursts of 100.
+   */
+  maxProbesPerSecond?: number;
+  burst?: number;
+}
+
+interface Pending {
+  token: number;
+  probe: ProbeSpec;
+  retries: number;
+}
+
+interface Helper {
+  child: ChildProcessWithoutNullStreams;
+  inFlight: Map<number, Pending>;
+  tcpInFlight: number;
+  nextLocalToken: number;
+  outbox: string[];
+  flushQueued: boolean;
+  stderr: string;
+  alive: boolean;
+}
+
+const MAX_EXHAUSTED_RETRIES = 50;
+
+/**
+ * A PacketPort over a pool of mtr-packet child processes speaking its line protocol on
+ * stdin/stdout. Probes beyond the pool's capacity wait in a queue (back-pressure), so a burst
+ * of traces slows down instead of failing.
+ */
+export class MtrPacketPort implements PacketPort {
+  private readonly command: string;
+  private readonly maxProcesses: number;
+  private readonly maxInFlight: number;
+  private readonly maxTcp: number;
+  private readonly spreadThreshold: number;
+  private readonly retryDelayMs: number;
+  private readonly helpers: Helper[] = [];
+  private readonly queue: Pending[] = [];
+  private listeners: ((token: number, outcome: ProbeOutcome) => void)[] = [];
+  private fatal: ProbeOutcome | null = null;
+  private closed = false;
+  private recentCrashes: number[] = [];
+  private readonly rate: number;
+  private readonly burst: number;
+  private tokens: number;
+  private lastRefill = performance.now();
+  private paceTimer: NodeJS.Timeout | null = null;
+
+  constructor(opts: MtrPacketPortOptions = {}) {
+    this.command = opts.command ?? "mtr-packet";
+    this.maxProcesses = Math.max(1, opts.maxProcesses ?? 4);
+    this.maxInFlight = Math.min(1024, Math.max(1, opts.maxInFlightPerProcess ?? 1000));
+    this.maxTcp = Math.min(this.maxInFlight, Math.max(1, opts.maxTcpInFlightPerProcess ?? 400));
+    this.spreadThreshold = Math.max(1, opts.spreadThreshold ?? 256);
+    this.retryDelayMs = opts.retryDelayMs ?? 20;
+    this.rate = Math.max(1, opts.maxProbesPerSecond ?? 10_000);
+    this.burst = Math.max(1, opts.burst ?? 100);
+    this.tokens = this.burst;
+  }
+
+  /** Processes running now (for tests and metrics). */
+  get processCount(): number {
+    return this.helpers.filter((h) => h.alive).length;
+  }
+
+  /** Probes waiting for capacity. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  onOutcome(listener: (token: number, outcome: ProbeOutcome) => void): void {
+    this.listeners.push(listener);
+  }
+
+  send(token: number, probe: ProbeSpec): void {
+    if (this.closed) return;
+    if (this.fatal) {
+      const outcome = this.fatal;
+      queueMicrotask(() => this.emit(token, outcome));
+      return;
+    }
+    this.queue.push({ token, probe, retries: 0 });
+    this.pump();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue.length = 0;
+    if (this.paceTimer) clearTimeout(this.paceTimer);
+    await Promise.all(
+      this.helpers.map(
+        (h) =>
+          new Promise<void>((resolve) => {
+            if (!h.alive) return resolve();
+            const timer = setTimeout(() => h.child.kill("SIGKILL"), 1000);
+            h.child.once("exit", () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            h.child.stdin.end();
+          }),
+      ),
+    );
+    this.listeners = [];
+  }
+
+  private emit(token: number, outcome: ProbeOutcome): void {
+    for (const l of this.listeners) l(token, outcome);
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && !this.fatal && !this.closed) {
+      if (!this.takeToken()) return;
+      const next = this.queue[0] as Pending;
+      const helper = this.pickHelper(next.probe.protocol === "tcp");
+      if (!helper) {
+        this.tokens++;
+        return; // every process is full: the probe waits for a reply to free a slot
+      }
+      this.queue.shift();
+      this.dispatch(helper, next);
+    }
+  }
+
+  private takeToken(): boolean {
+    const now = performance.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.lastRefill) * this.rate) / 1000);
+    this.lastRefill = now;
+    if (this.tokens >= 1) {
+      this.tokens--;
+      return true;
+    }
+    if (!this.paceTimer) {
+      const waitMs = Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.rate));
+      this.paceTimer = setTimeout(() => {
+        this.paceTimer = null;
+        this.pump();
+      }, waitMs);
+    }
+    return false;
+  }
+
+  private hasRoom(h: Helper, tcp: boolean): boolean {
+    return h.alive && h.inFlight.size < this.maxInFlight && (!tcp || h.tcpInFlight < this.maxTcp);
+  }
+
+  private pickHelper(tcp: boolean): Helper | null {
+    let best: Helper | null = null;
+    for (const h of this.helpers) {
+      if (!this.hasRoom(h, tcp)) continue;
+      if (!best || h.inFlight.size < best.inFlight.size) best = h;
+    }
+    const alive = this.processCount;
+    if ((!best || best.inFlight.size >= this.spreadThreshold) && alive < this.maxProcesses)
+      return this.startHelper();
+    return best;
+  }
+
+  private startHelper(): Helper {
+    const child = spawn(this.command, [], { stdio: ["pipe", "pipe", "pipe"] });
+    const helper: Helper = {
+      child,
+      inFlight: new Map(),
+      tcpInFlight: 0,
+      nextLocalToken: 1,
+      outbox: [],
+      flushQueued: false,
+      stderr: "",
+      alive: true,
+    };
+    this.helpers.push(helper);
+    child.stdin.on("error", () => {}); // EPIPE after the helper died: handled by the exit path
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk: string) => {
+      if (helper.stderr.length < 4096) helper.stderr += chunk;
+    });
+    createInterface({ input: child.stdout }).on("line", (line) => this.onLine(helper, line));
+    child.on("error", (err: NodeJS.ErrnoException) => {
+      const detail =
+        err.code === "ENOENT"
+          ? `${this.command} was not found: install mtr-packet (Debian/Ubuntu: apt-get install mtr-tiny)`
+          : `${this.command} could not start: ${err.message}`;
+      this.helperGone(helper, { kind: "failure", reason: "helper-failed", detail }, true);
+    });
+    child.on("exit", (code, signal) => {
+      const text = helper.stderr.trim().split("\n")[0] ?? "";
+      if (/permission denied|operation not permitted/i.test(text)) {
+        this.helperGone(helper, { kind: "failure", reason: "permission-denied", detail: text }, true);
+        return;
+      }
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      const detail = `${this.command} ${how}${text ? `: ${text}` : ""}`;
+      this.helperGone(helper, { kind: "failure", reason: "helper-failed", detail }, false);
+    });
+    return helper;
+  }
+
+  private helperGone(helper: Helper, outcome: ProbeOutcome, fatal: boolean): void {
+    if (!helper.alive) return;
+    helper.alive = false;
+    const idx = this.helpers.indexOf(helper);
+    if (idx >= 0) this.helpers.splice(idx, 1);
+    if (this.closed) return;
+    const now = Date.now();
+    this.recentCrashes = this.recentCrashes.filter((t) => now - t < 10_000);
+    this.recentCrashes.push(now);
+    // A helper that cannot start, or keeps dying, will not get better by retrying.
+    if (fatal || this.recentCrashes.length >= 3) {
+      this.fatal = outcome;
+      const waiting = this.queue.splice(0);
+      for (const p of waiting) this.emit(p.token, outcome);
+    }
+    for (const p of helper.inFlight.values()) this.emit(p.token, outcome);
+    helper.inFlight.clear();
+    this.pump();
+  }
+
+  private dispatch(helper: Helper, pending: Pending): void {
+    const local = helper.nextLocalToken;
+    helper.nextLocalToken = local >= 2_000_000_000 ? 1 : local + 1;
+    helper.inFlight.set(local, pending);
+    if (pending.probe.protocol === "tcp") helper.tcpInFlight++;
+    helper.outbox.push(formatProbeCommand(local, pending.probe));
+    if (!helper.flushQueued) {
+      helper.flushQueued = true;
+      // One write per event-loop turn: hundreds of traces share a pipe without a syscall per probe.
+      setImmediate(() => {
+        helper.flushQueued = false;
+        if (!helper.alive || helper.outbox.length === 0) return;
+        helper.child.stdin.write(`${helper.outbox.join("\n")}\n`);
+        helper.outbox.length = 0;
+      });
+    }
+  }
+
+  private onLine(helper: Helper, line: string): void {
+    const parsed = parseReplyLine(line);
+    if (!parsed) return;
+    const pending = helper.inFlight.get(parsed.token);
+    if (!pending) return;
+    helper.inFlight.delete(parsed.token);
+    if (pending.probe.protocol === "tcp") helper.tcpInFlight--;
+    const { outcome } = parsed;
+    if (
+      outcome.kind === "failure" &&
+      outcome.reason === "probes-exhausted" &&
+      pending.retries < MAX_EXHAUSTED_RETRIES
+    ) {
+      pending.retries++;
+      setTimeout(() => {
+        if (this.closed) return;
+        this.queue.unshift(pending);
+        this.pump();
+      }, this.retryDelayMs);
+      this.pump();
+      return;
+    }
+    this.emit(pending.token, outcome);
+    this.pump();
+  }
+}
