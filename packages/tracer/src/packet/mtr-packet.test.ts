@@ -20,7 +20,7 @@ function sendAll(port: MtrPacketPort, probes: ProbeSpec[]): Promise<Map<number, 
       outcomes.set(token, outcome);
       if (outcomes.size === probes.length) resolve(outcomes);
     });
-    probes.forEach((p, i) => port.send(i + 1, p));
+    for (const [i, p] of probes.entries()) port.send(i + 1, p);
   });
 }
 
