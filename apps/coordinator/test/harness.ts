@@ -69,7 +69,10 @@ export interface AgentProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** A real agent: `bin/lg agent` as a child process. */
+/**
+ * A real agent: `lg agent` as ONE child process (node with the tsx loader, not the tsx launcher,
+ * which would leave the agent running when the test kills its pid).
+ */
 export function startAgent(opts: {
   id: string;
   natsUrl: string;
@@ -77,19 +80,24 @@ export function startAgent(opts: {
   role?: string;
   allow?: string;
 }): AgentProcess {
-  const child = spawn(lgBin, ["agent"], {
-    env: {
-      ...process.env,
-      NATS_URL: opts.natsUrl,
-      LG_AGENT_ID: opts.id,
-      LG_REGION: opts.region ?? "test",
-      LG_ROLE: opts.role ?? "pop",
-      LG_ALLOW_TARGETS: opts.allow ?? "127.0.0.0/8",
-      LG_PUBLIC_ADDRS: "127.0.0.1",
-      LOG_LEVEL: "warn",
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", join(repoRoot, "apps/cli/src/main.ts"), "agent"],
+    {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        NATS_URL: opts.natsUrl,
+        LG_AGENT_ID: opts.id,
+        LG_REGION: opts.region ?? "test",
+        LG_ROLE: opts.role ?? "pop",
+        LG_ALLOW_TARGETS: opts.allow ?? "127.0.0.0/8",
+        LG_PUBLIC_ADDRS: "127.0.0.1",
+        LOG_LEVEL: "warn",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   let out = "";
   child.stdout?.on("data", (d) => {
     out += d;

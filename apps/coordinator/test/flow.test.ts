@@ -1,0 +1,115 @@
+import type { MeasurementAccepted, MeasurementView, TraceView } from "@lg/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type AgentProcess,
+  type DbKind,
+  readEvents,
+  type Stack,
+  startAgent,
+  startStack,
+  waitForAgents,
+  waitForMeasurementDone,
+} from "./harness";
+
+/** Real nats-server, real database, real agent processes (`bin/lg agent`) tracing loopback. */
+describe.each<DbKind>(["postgres", "pglite"])("measurement flow with real agents (%s)", (db) => {
+  let stack: Stack;
+  const agents: AgentProcess[] = [];
+  let url: string;
+
+  beforeAll(async () => {
+    stack = await startStack(db);
+    url = stack.coordinator.url;
+    agents.push(
+      startAgent({ id: "loop1", natsUrl: stack.nats.url, region: "here" }),
+      startAgent({ id: "strict", natsUrl: stack.nats.url, region: "there", allow: "198.18.0.0/15" }),
+    );
+    await waitForAgents(url, ["loop1", "strict"]);
+  });
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.stop()));
+    await stack?.stop();
+  });
+
+  const submit = async (body: unknown) => {
+    const res = await fetch(`${url}/api/v1/measurements`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as MeasurementAccepted };
+  };
+
+  it("lists agents with region, role, online state, last seen and capabilities", async () => {
+    const list = (await (await fetch(`${url}/api/v1/agents`)).json()) as Array<Record<string, unknown>>;
+    const loop1 = list.find((a) => a.id === "loop1");
+    expect(loop1).toMatchObject({ region: "here", role: "pop", online: true, addresses: ["127.0.0.1"] });
+    expect(Date.parse(String(loop1?.lastSeen))).toBeGreaterThan(Date.now() - 30_000);
+    expect(loop1?.capabilities).toMatchObject({ protocols: expect.arrayContaining(["icmp"]) });
+  });
+
+  it("a measurement is accepted with 202, streams snapshot, hops and done in that order, and is stored", async () => {
+    const { status, body } = await submit({ target: "127.0.0.1", from: ["loop1"], count: 4, interval: 0.7 });
+    expect(status).toBe(202);
+    expect(body.id).toMatch(/^[A-Za-z0-9_-]{21}$/);
+    expect(body.traces).toEqual([{ id: expect.any(String), agentId: "loop1", status: "running" }]);
+
+    const events = await readEvents(`${url}/api/v1/measurements/${body.id}/events`);
+    const names = events.map((e) => e.event);
+    expect(names[0]).toBe("snapshot");
+    expect(names.at(-1)).toBe("done");
+    expect(names.filter((n) => n === "done")).toHaveLength(1);
+    const firstHop = names.indexOf("hop");
+    expect(firstHop).toBeGreaterThan(0);
+    const finalTrace = events.find((e) => e.event === "trace" && (e.data as TraceView).status === "done");
+    expect(finalTrace).toBeDefined();
+    expect(names.lastIndexOf("hop")).toBeLessThan(events.indexOf(finalTrace as (typeof events)[number]));
+
+    const stored = (await (await fetch(`${url}/api/v1/measurements/${body.id}`)).json()) as MeasurementView;
+    expect(stored.status).toBe("done");
+    expect(stored.traces).toHaveLength(1);
+    const trace = stored.traces[0] as TraceView;
+    expect(trace.status).toBe("done");
+    expect(trace.address).toBe("127.0.0.1");
+    expect(trace.hops.map((h) => h.host)).toEqual(["127.0.0.1"]);
+    expect(trace.hops[0]).toMatchObject({ sent: 4, recv: 4, lossPct: 0 });
+    expect((finalTrace?.data as TraceView).hops).toEqual(trace.hops);
+  });
+
+  it("an agent whose own policy refuses the target gives a failed trace blaming the target", async () => {
+    const { status, body } = await submit({
+      target: "127.0.0.1",
+      from: ["strict", "loop1"],
+      count: 1,
+      interval: 0.1,
+    });
+    expect(status).toBe(202);
+    const strict = body.traces.find((t) => t.agentId === "strict");
+    expect(strict).toMatchObject({ status: "failed", failure: { source: "target" } });
+    expect(strict?.failure?.message).toMatch(/strict/);
+    expect(body.traces.find((t) => t.agentId === "loop1")?.status).toBe("running");
+    const done = await waitForMeasurementDone(url, body.id);
+    expect(done.traces.find((t) => t.agentId === "strict")?.failure?.source).toBe("target");
+  });
+
+  it("a job nobody answers becomes a failed trace that names the agent", async () => {
+    const gone = startAgent({ id: "gone", natsUrl: stack.nats.url });
+    await waitForAgents(url, ["gone"]);
+    await gone.stop("SIGKILL");
+    // Still listed online (heartbeats stop only now), so the job is sent and nobody answers.
+    const { status, body } = await submit({ target: "127.0.0.1", from: ["gone"], count: 1 });
+    expect(status).toBe(202);
+    expect(body.traces[0]).toMatchObject({ agentId: "gone", status: "failed", failure: { source: "agent" } });
+    expect(body.traces[0]?.failure?.message).toMatch(/gone/);
+    const stored = (await (await fetch(`${url}/api/v1/measurements/${body.id}`)).json()) as MeasurementView;
+    expect(stored.status).toBe("done");
+  });
+
+  it("a region selector picks the region's online agents, and no selection picks every online PoP", async () => {
+    const byRegion = await submit({ target: "127.0.0.1", from: ["region:here"], count: 1, interval: 0.1 });
+    expect(byRegion.body.traces.map((t) => t.agentId)).toEqual(["loop1"]);
+    const all = await submit({ target: "127.0.0.1", count: 1, interval: 0.1 });
+    expect(all.body.traces.map((t) => t.agentId).sort()).toEqual(expect.arrayContaining(["loop1", "strict"]));
+    await waitForMeasurementDone(url, all.body.id);
+  });
+});
