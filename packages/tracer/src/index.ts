@@ -1,5 +1,12 @@
 export { type Clock, realClock } from "./clock";
 export { GRANT_RAW_SOCKETS, TracerError, type TracerErrorCode } from "./errors";
+export { type CsvOptions, formatCsv } from "./format/csv";
+export { DEFAULT_ORDER, FIELDS, type Field, JITTER_ORDER, parseFieldOrder } from "./format/fields";
+export { formatMtrJson, formatMtrJsonText, type MtrJsonOptions } from "./format/json";
+export { formatLiveTable, type LiveTableOptions } from "./format/live";
+export { hostLabel, isoLocal, type NamingOptions } from "./format/naming";
+export { ndjsonLine, type StreamEvent, toStreamEvent } from "./format/ndjson";
+export { formatReport, type ReportOptions } from "./format/report";
 export { mdaProbesNeeded } from "./mda";
 export { ReverseNames, type ReverseNamesOptions } from "./names";
 export { formatProbeCommand, parseMplsList, parseReplyLine } from "./packet/command";

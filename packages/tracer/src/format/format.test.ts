@@ -1,0 +1,203 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import type { Hop } from "@lg/protocol";
+import { TraceOptions } from "@lg/protocol";
+import { describe, expect, it } from "vitest";
+import { type TraceResult, Tracer } from "../tracer";
+import { formatCsv } from "./csv";
+import { formatMtrJson } from "./json";
+import { formatLiveTable } from "./live";
+import { formatReport } from "./report";
+
+const run = promisify(execFile);
+
+function hop(ttl: number, partial: Partial<Hop>): Hop {
+  return {
+    ttl,
+    host: null,
+    lossPct: 0,
+    sent: 10,
+    recv: 10,
+    drop: 0,
+    last: 0,
+    avg: 0,
+    best: 0,
+    worst: 0,
+    stdev: 0,
+    jitter: 0,
+    jitterAvg: 0,
+    jitterMax: 0,
+    responders: [],
+    ...partial,
+  };
+}
+
+const result: TraceResult = {
+  target: "198.18.0.9",
+  address: "198.18.0.9",
+  startedAt: "2026-11-23T07:38:25.000Z",
+  finishedAt: "2026-11-23T07:38:35.000Z",
+  reachedDestination: true,
+  stoppedBy: "destination",
+  options: TraceOptions.parse({}),
+  hops: [
+    hop(1, {
+      host: "198.18.0.1",
+      last: 0.1,
+      avg: 0.123,
+      best: 0.05,
+      worst: 0.2,
+      stdev: 0.04,
+      responders: [{ address: "198.18.0.1", count: 10 }],
+    }),
+    hop(2, {
+      host: "198.18.2.2",
+      name: "r2b.lab",
+      lossPct: 30,
+      recv: 7,
+      drop: 3,
+      last: 12.345,
+      avg: 11,
+      best: 10,
+      worst: 13.5,
+      stdev: 1.25,
+      responders: [
+        { address: "198.18.2.2", name: "r2b.lab", count: 4 },
+        { address: "198.18.2.1", count: 3 },
+      ],
+      mpls: [{ label: 24005, tc: 0, bottom: true, ttl: 1 }],
+    }),
+    hop(3, { lossPct: 100, recv: 0, drop: 10 }),
+    hop(4, {
+      host: "198.18.0.9",
+      last: 1,
+      avg: 1,
+      best: 1,
+      worst: 1,
+      responders: [{ address: "198.18.0.9", count: 10 }],
+    }),
+  ],
+};
+
+describe("formatReport", () => {
+  it("prints mtr -r -w's header and rows, silent hops as ???, other responders below", () => {
+    const text = formatReport(result, { wide: true, localHostname: "vm", useNames: false });
+    expect(text.split("\n").slice(1)).toEqual([
+      "HOST: vm         Loss%   Snt   Last   Avg  Best  Wrst StDev",
+      "  1.|-- 198.18.0.1  0.0%    10    0.1   0.1   0.1   0.2   0.0",
+      "  2.|-- 198.18.2.2 30.0%    10   12.3  11.0  10.0  13.5   1.2",
+      "    |  `|-- 198.18.2.1",
+      "  3.|-- ???        100.0%    10    0.0   0.0   0.0   0.0   0.0",
+      "  4.|-- 198.18.0.9  0.0%    10    1.0   1.0   1.0   1.0   0.0",
+      "",
+    ]);
+    expect(text.split("\n")[0]).toMatch(/^Start: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}$/);
+  });
+
+  it("shows names, name and address with -b, and MPLS labels with -e", () => {
+    const text = formatReport(result, { wide: true, localHostname: "vm", showIps: true, mpls: true });
+    expect(text).toContain("  2.|-- r2b.lab (198.18.2.2)");
+    expect(text).toContain("    |  |+-- [MPLS: Lbl 24005 Exp 0 S 1 TTL 1]\n    |  `|-- 198.18.2.1");
+  });
+
+  it("cuts the host column at mtr's fixed width without -w", () => {
+    const lines = formatReport(result, { localHostname: "vm", useNames: false }).split("\n");
+    expect(lines[1]).toBe(`HOST: vm${" ".repeat(25)} Loss%   Snt   Last   Avg  Best  Wrst StDev`);
+    expect(lines[2]).toBe(`  1.|-- 198.18.0.1${" ".repeat(15)}  0.0%    10    0.1   0.1   0.1   0.2   0.0`);
+  });
+
+  it("adds jitter columns with mtr's -o letters", () => {
+    const lines = formatReport(result, {
+      wide: true,
+      localHostname: "vm",
+      fields: "LSD NBAW JMX",
+      useNames: false,
+    }).split("\n");
+    expect(lines[1]).toBe("HOST: vm         Loss%   Snt Drop   Last  Best   Avg  Wrst  Jttr Javg Jmax");
+  });
+});
+
+describe("formatCsv", () => {
+  it("writes mtr --csv's header and one line per hop", () => {
+    const lines = formatCsv(result, { useNames: false }).split("\n");
+    expect(lines[0]).toBe("Mtr_Version,Start_Time,Status,Host,Hop,Ip,Loss%,Snt, ,Last,Avg,Best,Wrst,StDev,");
+    expect(lines[2]).toBe(
+      "LG.0.1.0,1795419505,OK,198.18.0.9,2,198.18.2.2,30.00,10,3,12.35,11.00,10.00,13.50,1.25",
+    );
+    expect(lines[3]).toContain(",3,???,100.00,10,10,");
+  });
+});
+
+describe("formatMtrJson", () => {
+  it("keeps mtr's fields under report and everything else under lg", () => {
+    const json = formatMtrJson(result, { localHostname: "vm", useNames: false }) as {
+      report: { hubs: Record<string, unknown>[] };
+      lg: { hops: Hop[] };
+    };
+    expect(json.report.hubs[1]).toEqual({
+      count: 2,
+      host: "198.18.2.2",
+      "Loss%": 30,
+      Snt: 10,
+      Last: 12.345,
+      Avg: 11,
+      Best: 10,
+      Wrst: 13.5,
+      StDev: 1.25,
+    });
+    expect(json.lg.hops[1]?.responders).toHaveLength(2);
+  });
+});
+
+describe("formatLiveTable", () => {
+  it("fits the terminal and lists every hop", () => {
+    const lines = formatLiveTable(result.hops, {
+      target: "lab-target",
+      address: "198.18.0.9",
+      localHostname: "vm",
+      columns: 80,
+      useNames: false,
+    });
+    expect(lines.every((l) => l.length <= 80)).toBe(true);
+    expect(lines.filter((l) => /^ {1,2}\d+\. /.test(l))).toHaveLength(4);
+  });
+});
+
+/** The shape of a JSON value: object keys and value types, recursively. */
+function shape(v: unknown): unknown {
+  if (Array.isArray(v)) return v.length ? [shape(v[0])] : [];
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shape(x)]));
+  return typeof v;
+}
+
+describe("against real mtr on loopback", () => {
+  it("our --json report has mtr --json's field names, order and types", async () => {
+    const mtr = await run("mtr", ["-j", "-n", "-c", "2", "-i", "0.1", "-G", "0.1", "127.0.0.1"]);
+    const theirs = JSON.parse(mtr.stdout) as { report: object };
+    const tracer = new Tracer({ resolveNames: false });
+    const ours = formatMtrJson(
+      await tracer.run({ target: "127.0.0.1", options: { count: 2, interval: 0.1 } }),
+      {
+        useNames: false,
+      },
+    ) as { report: object };
+    await tracer.close();
+    expect(JSON.stringify(shape(ours.report))).toBe(JSON.stringify(shape(theirs.report)));
+  });
+
+  it("our report and CSV headers are mtr's", async () => {
+    const [report, csv] = await Promise.all([
+      run("mtr", ["-r", "-w", "-n", "-c", "1", "-i", "0.1", "-G", "0.1", "127.0.0.1"]),
+      run("mtr", ["-C", "-n", "-c", "1", "-i", "0.1", "-G", "0.1", "127.0.0.1"]),
+    ]);
+    const tracer = new Tracer({ resolveNames: false });
+    const ours = await tracer.run({ target: "127.0.0.1", options: { count: 1, interval: 0.1 } });
+    await tracer.close();
+    const mtrLines = report.stdout.split("\n");
+    const ourLines = formatReport(ours, { wide: true, useNames: false }).split("\n");
+    expect(ourLines[1]).toBe(mtrLines[1]);
+    expect(ourLines[2]?.slice(0, 17)).toBe(mtrLines[2]?.slice(0, 17));
+    expect(ourLines[2]?.length).toBe(mtrLines[2]?.length);
+    expect(formatCsv(ours, { useNames: false }).split("\n")[0]).toBe(csv.stdout.split("\n")[0]);
+  });
+});
