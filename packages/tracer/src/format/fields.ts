@@ -18,11 +18,13 @@ export interface Field {
  * C's printf does and JavaScript's toFixed does not.
  */
 export function cFixed(v: number, digits: number): string {
-  const scaled = v * 10 ** digits;
-  if (Number.isInteger(scaled * 2) && !Number.isInteger(scaled)) {
-    const down = Math.floor(scaled);
+  // toFixed with many digits shows the double's exact decimal expansion: a tie is "5" then zeros.
+  const exact = Math.abs(v).toFixed(Math.min(100, digits + 40));
+  const tail = exact.slice(exact.indexOf(".") + 1 + digits);
+  if (/^50*$/.test(tail)) {
+    const down = Math.floor(Math.abs(v) * 10 ** digits);
     const even = down % 2 === 0 ? down : down + 1;
-    return (even / 10 ** digits).toFixed(digits);
+    return (Math.sign(v) * (even / 10 ** digits)).toFixed(digits);
   }
   return v.toFixed(digits);
 }
