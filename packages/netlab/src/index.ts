@@ -5,6 +5,10 @@ export { type ModelHop, modelTrace } from "./pathmodel";
 export type { LabPlan, PlannedInterface, PlannedNode } from "./plan";
 export { planLab } from "./plan";
 export type { LabProcess } from "./process";
+export type { ExpectedHop, ReferenceLab, Scenario, ScenarioName } from "./reference";
+export { nodeAddress, referenceScenarios, startReferenceLab, THE_LAB_PREFIX } from "./reference";
+export type { NodeRole, ReferenceNode } from "./reference-topology";
+export { LAB_CIDRS, REFERENCE_NODES, referenceTopology } from "./reference-topology";
 export { LabError } from "./system";
 export type {
   Cidr,

@@ -140,12 +140,14 @@ export async function buildLab(
     record.pids = wires.map((w) => w.pid);
     writeRecord(record);
     extra.push(...wires);
-    await Promise.all([...plan.nodes.values()].map((node) => configureNode(plan, node)));
+    await Promise.all([...plan.nodes.values()].map((node) => configureNode(node)));
     if (plan.hostInterface && topology.host) {
       record.hostRules = await configureHostLink(plan, opts.hostSlot);
       writeRecord(record);
     }
     await verifyLinks(plan);
+    // Firewall rules last: some silence a node on purpose, which would fail the link check.
+    await Promise.all([...plan.nodes.values()].map((node) => applyFirewall(plan, node)));
     for (const [name, spec] of Object.entries(topology.nodes)) {
       for (const p of spec.processes ?? []) {
         const proc = spawnInNamespace(plan.nodes.get(name)?.ns ?? "", p.argv, p.env ? { env: p.env } : {});
@@ -267,9 +269,8 @@ async function applySysctls(plan: LabPlan, node: PlannedNode): Promise<void> {
   ]);
 }
 
-/** Addresses, links up and routes (one `ip -n NS -batch`), then firewall rules. */
-async function configureNode(plan: LabPlan, node: PlannedNode): Promise<void> {
-  const spec = plan.topology.nodes[node.name] ?? {};
+/** Addresses, links up and routes: one `ip -n NS -batch` per node. */
+async function configureNode(node: PlannedNode): Promise<void> {
   const lines = ["link set lo up"];
   for (const lo of node.loopback) {
     lines.push(`addr add ${lo}${lo.includes("/") ? "" : familyOf(lo) === 4 ? "/32" : "/128"} dev lo`);
@@ -281,6 +282,10 @@ async function configureNode(plan: LabPlan, node: PlannedNode): Promise<void> {
   }
   for (const route of node.routes) lines.push(routeLine(route));
   await runChecked(["ip", "-n", node.ns, "-batch", "-"], { input: `${lines.join("\n")}\n` });
+}
+
+async function applyFirewall(plan: LabPlan, node: PlannedNode): Promise<void> {
+  const spec = plan.topology.nodes[node.name] ?? {};
   for (const [cmd, rules] of [
     ["iptables-restore", spec.iptables],
     ["ip6tables-restore", spec.ip6tables],

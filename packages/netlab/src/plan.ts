@@ -172,8 +172,12 @@ function destinations(plan: LabPlan, family: Family): Map<string, Set<string>> {
       const announced = iface.link === -1 || plan.topology.links[iface.link]?.announce !== false;
       if (announced) attach(networkOf(cidr), node.name);
     }
-    for (const lo of node.loopback)
+    for (const lo of node.loopback) {
       if (familyOf(lo) === family) attach(canonicalPrefix(hostOf(lo)), node.name);
+    }
+    for (const prefix of plan.topology.nodes[node.name]?.announce ?? []) {
+      if (familyOf(prefix) === family) attach(canonicalPrefix(prefix), node.name);
+    }
   }
   return dests;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runSync } from "./system";
 
@@ -89,7 +89,9 @@ export function claimSlot(prefix: string, max: number): number {
         owner = readFileSync(path, "utf8").trim();
       } catch {}
       const rec = owner ? readRecord(owner) : undefined;
-      if (!rec || !isAlive(rec.pid)) {
+      // A fresh slot file without a record is a lab between claiming and registering.
+      const fresh = Date.now() - mtimeMs(path) < 60_000;
+      if (rec ? !isAlive(rec.pid) : !fresh) {
         // A slot held by a dead or unregistered lab is free again.
         rmSync(path, { force: true });
         slot--;
@@ -99,7 +101,15 @@ export function claimSlot(prefix: string, max: number): number {
   throw new Error(`all ${max} host-link slots are in use`);
 }
 
-function releaseSlot(prefix: string, slot: number): void {
+function mtimeMs(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+export function releaseSlot(prefix: string, slot: number): void {
   const path = join(REGISTRY_DIR, `slot-${slot}`);
   try {
     if (readFileSync(path, "utf8").trim() === prefix) rmSync(path, { force: true });

@@ -34,6 +34,11 @@ export interface NodeSpec {
   ip6tables?: string[];
   /** Addresses on the loopback interface (host routes others can reach). */
   loopback?: Cidr[];
+  /**
+   * Prefixes reachable through this node without an address on it (automatic routing sends
+   * them here; the node's own routes say where they go next).
+   */
+  announce?: Cidr[];
   /** Explicit routes; they replace automatic routes to the same prefix. */
   routes?: RouteSpec[];
   processes?: ProcessSpec[];
