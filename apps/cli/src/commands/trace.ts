@@ -1,0 +1,355 @@
+import { hostname } from "node:os";
+import type { Hop } from "@lg/protocol";
+import { TraceOptions, type TraceOptionsInput } from "@lg/protocol";
+import {
+  formatCsv,
+  formatLiveTable,
+  formatMtrJsonText,
+  formatReport,
+  JITTER_ORDER,
+  ndjsonLine,
+  parseFieldOrder,
+  type TraceEvent,
+  type TraceResult,
+  Tracer,
+  TracerError,
+  toStreamEvent,
+} from "@lg/tracer";
+import { type Command, Option } from "commander";
+import { CliError } from "../errors";
+
+interface TraceFlags {
+  reportCycles?: string;
+  interval?: string;
+  psize?: string;
+  firstTtl?: string;
+  maxTtl?: string;
+  maxUnknown?: string;
+  timeout?: string;
+  gracetime?: string;
+  tcp?: boolean;
+  udp?: boolean;
+  port?: string;
+  localport?: string;
+  address?: string;
+  tos?: string;
+  inet?: boolean;
+  inet6?: boolean;
+  dns: boolean;
+  showIps?: boolean;
+  mpls?: boolean;
+  report?: boolean;
+  reportWide?: boolean;
+  json?: boolean;
+  csv?: boolean;
+  ndjson?: boolean;
+  order?: string;
+  jitter?: boolean;
+  mda?: boolean;
+  pinFlow?: boolean;
+}
+
+type OutputMode = "live" | "report" | "json" | "csv" | "ndjson";
+
+function number(flag: string, text: string | undefined, integer: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || (integer && !Number.isInteger(value)))
+    throw new CliError(`${flag}: "${text}" is not ${integer ? "a whole number" : "a number"}`);
+  return value;
+}
+
+/** Turns mtr-style flags into the engine's options; every mistake is one CliError line. */
+export function traceOptionsFromFlags(flags: TraceFlags): TraceOptions {
+  if (flags.tcp && flags.udp)
+    throw new CliError("-T/--tcp and -u/--udp exclude each other: pick one probe type");
+  if (flags.inet && flags.inet6) throw new CliError("-4 and -6 exclude each other");
+  const input: TraceOptionsInput = {
+    protocol: flags.tcp ? "tcp" : flags.udp ? "udp" : "icmp",
+    mda: flags.mda ?? false,
+    pinFlow: flags.pinFlow ?? false,
+  };
+  const set = <K extends keyof TraceOptionsInput>(key: K, value: TraceOptionsInput[K] | undefined) => {
+    if (value !== undefined) input[key] = value;
+  };
+  set("count", number("-c/--report-cycles", flags.reportCycles, true));
+  set("interval", number("-i/--interval", flags.interval, false));
+  set("size", number("-s/--psize", flags.psize, true));
+  set("firstTtl", number("-f/--first-ttl", flags.firstTtl, true));
+  set("maxTtl", number("-m/--max-ttl", flags.maxTtl, true));
+  set("maxUnknown", number("-U/--max-unknown", flags.maxUnknown, true));
+  set("timeout", number("-Z/--timeout", flags.timeout, false));
+  set("gracePeriod", number("-G/--gracetime", flags.gracetime, false));
+  set("port", number("-P/--port", flags.port, true));
+  set("localPort", number("-L/--localport", flags.localport, true));
+  set("tos", number("-Q/--tos", flags.tos, true));
+  set("sourceAddress", flags.address);
+  if (flags.inet) input.ipVersion = 4;
+  if (flags.inet6) input.ipVersion = 6;
+  const parsed = TraceOptions.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue?.path[0] ?? "");
+    throw new CliError(`${FLAG_OF[key] ?? key}: ${issue?.message ?? "invalid value"}`);
+  }
+  return parsed.data;
+}
+
+const FLAG_OF: Record<string, string> = {
+  count: "-c/--report-cycles",
+  interval: "-i/--interval",
+  size: "-s/--psize",
+  firstTtl: "-f/--first-ttl",
+  maxTtl: "-m/--max-ttl",
+  maxUnknown: "-U/--max-unknown",
+  timeout: "-Z/--timeout",
+  gracePeriod: "-G/--gracetime",
+  port: "-P/--port",
+  localPort: "-L/--localport",
+  tos: "-Q/--tos",
+  sourceAddress: "-a/--address",
+};
+
+function outputMode(flags: TraceFlags, isTty: boolean): OutputMode {
+  const chosen: OutputMode[] = [];
+  if (flags.report || flags.reportWide) chosen.push("report");
+  if (flags.json) chosen.push("json");
+  if (flags.csv) chosen.push("csv");
+  if (flags.ndjson) chosen.push("ndjson");
+  if (chosen.length > 1) throw new CliError("choose one output: -r/-w, -j, -C or --ndjson");
+  return chosen[0] ?? (isTty ? "live" : "report");
+}
+
+const HELP_AFTER = `
+Description:
+  Traces the route to TARGET from this machine the way mtr does: every cycle sends one probe
+  to each TTL, spread evenly over the interval, and keeps per-hop statistics (Loss%, Snt,
+  Last, Avg, Best, Wrst, StDev, jitter). Probing of a cycle stops at the destination, after
+  -U silent hops in a row, or at -m. Probes are sent by mtr-packet (Debian package mtr-tiny).
+  Unlike mtr, the trace ends as soon as no outstanding probe can still change the result
+  instead of always waiting the grace period (-G).
+
+  TARGET is an IP address or a hostname. There is no target policy: it is your own machine.
+
+Output:
+  On a terminal a live table is redrawn after every answer (q or Ctrl-C ends the trace and
+  prints what was measured). When standard output is not a terminal the report is printed at
+  the end, as with -r. Ctrl-C always ends the trace and prints the result so far.
+  -r, -w   mtr's report: header "HOST: ... Loss% Snt Last Avg Best Wrst StDev", one line per hop
+           ("???" for a silent hop), other responders of a hop on lines below it.
+  -j       mtr's JSON schema (report.mtr, report.hubs[] with count, host, Loss%, Snt, Last, Avg,
+           Best, Wrst, StDev); everything else (all responders with counts, jitter, MPLS, raw
+           counts, stop reason) under the top-level key "lg".
+  -C       mtr's CSV layout (Mtr_Version,Start_Time,Status,Host,Hop,Ip,Loss%,Snt, ,Last,...).
+  --ndjson one JSON object per line as things happen: start, hop, cycle, then done or error.
+
+Flow control (IPv4 UDP only):
+  With -u, -P and -L together (or --pin-flow) every probe has the same 5-tuple, so ECMP routers
+  keep them on one path. --mda instead gives each cycle its own flow and adds cycles until, at
+  every hop, enough probes were sent that a further next hop would have shown up with 95%
+  probability (6 probes for 1 responder, 11 for 2, 16 for 3, ...). mtr-packet cannot fix the
+  flow of TCP, ICMP or IPv6 probes, so those combinations are refused, not approximated.
+
+Examples:
+  lg trace 198.18.1.1                        live table
+  lg trace -r -c 10 -i 0.2 198.18.1.1        report of 10 cycles, 5 per second
+  lg trace -n -w -T -P 443 example.net       TCP SYN to port 443, no reverse DNS
+  lg trace -j -c 5 198.18.1.1 | jq '.report.hubs[] | {host, loss: ."Loss%"}'
+  lg trace -u --mda -r 198.18.1.1            every ECMP responder per hop
+  lg trace --ndjson -c 20 198.18.1.1         live events for another program
+
+Exit status:
+  0 when the trace ran (whatever the path looked like), 1 on bad flags or when the trace
+  could not run (unresolvable name, no permission, missing mtr-packet), 130 after Ctrl-C with
+  no result.
+
+Permissions:
+  mtr-packet needs raw sockets. Debian's mtr-tiny installs it with cap_net_raw; otherwise grant
+  it with: setcap cap_net_raw+ep /usr/bin/mtr-packet
+`;
+
+/** `lg trace`: a local, mtr-compatible trace. */
+export function register(program: Command): void {
+  program
+    .command("trace")
+    .summary("trace the route to a host from this machine, like mtr")
+    .description(
+      "Trace the route to TARGET from this machine, like mtr, with mtr's flags and output formats.",
+    )
+    .argument("<target>", "IP address or hostname to trace")
+    .option("-c, --report-cycles <COUNT>", "cycles to run: probes sent to each hop (default: 10)")
+    .option(
+      "-i, --interval <SECONDS>",
+      "seconds per cycle; each cycle's probes are spread over it (default: 1)",
+    )
+    .option(
+      "-s, --psize <BYTES>",
+      "probe size in bytes, IP and transport headers included, 28-9000 (default: 64)",
+    )
+    .option("-f, --first-ttl <N>", "TTL to start at (default: 1)")
+    .option("-m, --max-ttl <N>", "highest TTL probed (default: 30)")
+    .option("-U, --max-unknown <N>", "stop a cycle after this many silent hops in a row (default: 12)")
+    .option(
+      "-Z, --timeout <SECONDS>",
+      "a probe unanswered this long is lost; later replies are discarded (default: 10)",
+    )
+    .option(
+      "-G, --gracetime <SECONDS>",
+      "accepted for mtr compatibility; the trace ends as soon as nothing can change (default: 5)",
+    )
+    .option("-T, --tcp", "TCP SYN probes (to port 80 unless -P)")
+    .option("-u, --udp", "UDP probes (destination port varies per probe unless -P)")
+    .option("-P, --port <PORT>", "destination port for -T/-u")
+    .option("-L, --localport <PORT>", "source port for -u, 1024-65535 (IPv4 only); with -P pins the flow")
+    .option("-a, --address <IP>", "source address to send from (an address of this host)")
+    .option("-Q, --tos <N>", "IP type of service / traffic class byte, 0-255 (default: 0)")
+    .option("-4", "use IPv4 only (for a hostname)")
+    .option("-6", "use IPv6 only (for a hostname)")
+    .option("-n, --no-dns", "show addresses, do not look up names")
+    .option("-b, --show-ips", "show both names and addresses")
+    .option("-e, --mpls", "show MPLS label stacks from ICMP extensions")
+    .option("-r, --report", "print a report at the end (default when not on a terminal)")
+    .option("-w, --report-wide", "report without cutting host names (implies -r)")
+    .option("-j, --json", "print mtr-compatible JSON at the end")
+    .option("-C, --csv", "print mtr-compatible CSV at the end")
+    .option(
+      "-o, --order <FIELDS>",
+      'columns by mtr\'s letters: L loss, D drop, R rcv, S snt, N last, B best, A avg, W worst, V stdev, J jttr, M javg, X jmax, space (default: "LS NABWV")',
+    )
+    .option("--jitter", `add the jitter columns (same as -o "${JITTER_ORDER}")`)
+    .option("--ndjson", "stream events as JSON lines while tracing")
+    .addOption(new Option("--mda", "enumerate every ECMP next hop per hop (needs -u, IPv4)"))
+    .addOption(
+      new Option(
+        "--pin-flow",
+        "keep one flow for every probe (needs -u, IPv4; default ports 33434 <- 33433)",
+      ),
+    )
+    .showHelpAfterError(false)
+    .addHelpText("after", HELP_AFTER)
+    .action(async (target: string, raw: Record<string, unknown>) => {
+      const flags = { ...raw, inet: raw["4"] === true, inet6: raw["6"] === true } as unknown as TraceFlags;
+      await runTrace(target, flags);
+    });
+}
+
+async function runTrace(target: string, flags: TraceFlags): Promise<void> {
+  const options = traceOptionsFromFlags(flags);
+  const mode = outputMode(flags, process.stdout.isTTY === true);
+  const order = flags.jitter ? JITTER_ORDER : flags.order;
+  if (order !== undefined) {
+    const parsed = parseFieldOrder(order);
+    if ("unknown" in parsed) throw new CliError(`-o/--order: unknown field letter "${parsed.unknown}"`);
+  }
+  const naming = { useNames: flags.dns, showIps: flags.showIps === true };
+  const local = hostname();
+  const tracer = new Tracer({ resolveNames: flags.dns });
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.on("SIGINT", onSigint);
+  const write = (text: string) => process.stdout.write(text);
+  const live =
+    mode === "live" ? new LiveView(target, local, options.count, order, naming, () => abort.abort()) : null;
+
+  if (mode === "ndjson") write(ndjsonLine({ type: "start", target, options, at: new Date().toISOString() }));
+  const onEvent = (e: TraceEvent) => {
+    if (mode === "ndjson") write(ndjsonLine(toStreamEvent(e)));
+    else live?.update(e);
+  };
+  let result: TraceResult;
+  try {
+    result = await tracer.run({ target, options, signal: abort.signal }, onEvent);
+  } catch (err) {
+    live?.stop();
+    if (err instanceof TracerError) {
+      if (mode === "ndjson")
+        write(
+          ndjsonLine({ type: "error", code: err.code, message: err.message, at: new Date().toISOString() }),
+        );
+      throw new CliError(err.message, 1, { cause: err });
+    }
+    throw err;
+  } finally {
+    process.off("SIGINT", onSigint);
+    await tracer.close();
+  }
+  live?.stop();
+  const fmt = { ...naming, localHostname: local, ...(order !== undefined ? { fields: order } : {}) };
+  if (mode === "ndjson") write(ndjsonLine({ type: "done", result, at: new Date().toISOString() }));
+  else if (mode === "json") write(formatMtrJsonText(result, fmt));
+  else if (mode === "csv") write(formatCsv(result, fmt));
+  else
+    write(
+      formatReport(result, {
+        ...fmt,
+        wide: flags.reportWide === true || mode === "live",
+        mpls: flags.mpls === true,
+      }),
+    );
+}
+
+/** The interactive view: a table redrawn in place, at most every 100 ms, q quits. */
+class LiveView {
+  private hops = new Map<number, Hop>();
+  private cycle = 0;
+  private address = "";
+  private timer: NodeJS.Timeout | null = null;
+  private readonly onKey = (key: Buffer) => {
+    const k = key.toString();
+    if (k === "q" || k === "Q" || k === "\u0003") this.quit();
+  };
+
+  constructor(
+    private readonly target: string,
+    private readonly local: string,
+    private readonly count: number,
+    private readonly order: string | undefined,
+    private readonly naming: { useNames: boolean; showIps: boolean },
+    private readonly quit: () => void,
+  ) {
+    process.stdout.write("\x1b[?1049h\x1b[?25l"); // alternate screen, hide the cursor
+    if (process.stdin.isTTY) {
+      process.stdin.setRawMode(true);
+      process.stdin.resume();
+      process.stdin.on("data", this.onKey);
+    }
+    this.timer = setInterval(() => this.draw(), 100);
+  }
+
+  update(e: TraceEvent): void {
+    if (e.type === "cycle") {
+      this.cycle = e.cycle;
+      this.hops = new Map(e.hops.map((h) => [h.ttl, h]));
+    } else {
+      this.hops.set(e.hop.ttl, e.hop);
+    }
+    const dest = [...this.hops.values()].find((h) => h.host !== null && h.host === this.address);
+    if (!this.address && dest) this.address = dest.host ?? "";
+  }
+
+  private draw(): void {
+    const hops = [...this.hops.values()].sort((a, b) => a.ttl - b.ttl);
+    const lines = formatLiveTable(hops, {
+      target: this.target,
+      address: this.address || this.target,
+      localHostname: this.local,
+      columns: process.stdout.columns || 80,
+      cycle: this.cycle,
+      count: this.count,
+      ...this.naming,
+      ...(this.order !== undefined ? { fields: this.order } : {}),
+    });
+    process.stdout.write(`\x1b[H\x1b[2J${lines.join("\n")}\n`);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (process.stdin.isTTY) {
+      process.stdin.off("data", this.onKey);
+      process.stdin.setRawMode(false);
+      process.stdin.pause();
+    }
+    process.stdout.write("\x1b[?25h\x1b[?1049l");
+  }
+}
