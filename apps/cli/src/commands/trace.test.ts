@@ -1,0 +1,80 @@
+import { execFile } from "node:child_process";
+import { resolve } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { CliError } from "../errors";
+import { traceOptionsFromFlags } from "./trace";
+
+const run = promisify(execFile);
+const lg = resolve(import.meta.dirname, "../../../../bin/lg");
+
+describe("traceOptionsFromFlags", () => {
+  it("maps mtr's flags to the engine's options", () => {
+    const o = traceOptionsFromFlags({
+      dns: false,
+      reportCycles: "5",
+      interval: "0.2",
+      psize: "100",
+      firstTtl: "2",
+      maxTtl: "9",
+      maxUnknown: "3",
+      timeout: "2",
+      udp: true,
+      port: "33434",
+      localport: "40000",
+      tos: "16",
+      inet: true,
+    });
+    expect(o).toMatchObject({
+      count: 5,
+      interval: 0.2,
+      size: 100,
+      firstTtl: 2,
+      maxTtl: 9,
+      maxUnknown: 3,
+      timeout: 2,
+      protocol: "udp",
+      port: 33434,
+      localPort: 40000,
+      tos: 16,
+      ipVersion: 4,
+    });
+  });
+  it.each([
+    [{ reportCycles: "ten" }, '-c/--report-cycles: "ten" is not a whole number'],
+    [{ psize: "5" }, "-s/--psize:"],
+    [{ tcp: true, udp: true }, "-T/--tcp and -u/--udp exclude each other"],
+    [{ port: "70000" }, "-P/--port:"],
+  ])("refuses %o with one line naming the flag", (flags, message) => {
+    expect(() => traceOptionsFromFlags({ dns: true, ...flags })).toThrow(CliError);
+    expect(() => traceOptionsFromFlags({ dns: true, ...flags })).toThrow(message);
+  });
+});
+
+describe("lg trace (real mtr-packet, loopback)", () => {
+  const env = { ...process.env, LG_FROM_SOURCE: "1" };
+  it("prints mtr's report when piped", async () => {
+    const { stdout } = await run(lg, ["trace", "-n", "-c", "2", "-i", "0.05", "127.0.0.1"], { env });
+    const lines = stdout.split("\n");
+    expect(lines[1]).toMatch(/^HOST: \S+ +Loss% {3}Snt {3}Last {3}Avg {2}Best {2}Wrst StDev$/);
+    expect(lines[2]).toMatch(/^ {2}1\.\|-- 127\.0\.0\.1 +0\.0% +2 /);
+  });
+  it("exits non-zero with one line on a bad flag", async () => {
+    const err = (await run(lg, ["trace", "--bogus", "127.0.0.1"], { env }).catch((e: unknown) => e)) as {
+      code: number;
+      stderr: string;
+    };
+    expect(err.code).not.toBe(0);
+    expect(err.stderr.trim().split("\n")).toHaveLength(1);
+  });
+  it("refuses --mda over TCP in one line", async () => {
+    const err = (await run(lg, ["trace", "-T", "--mda", "127.0.0.1"], { env }).catch((e: unknown) => e)) as {
+      code: number;
+      stderr: string;
+    };
+    expect(err.code).toBe(1);
+    expect(err.stderr).toBe(
+      "lg: --mda needs IPv4 UDP probes (-u -4): mtr-packet can hold or choose the flow id only for those, not for TCP\n",
+    );
+  });
+});
