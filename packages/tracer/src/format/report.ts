@@ -17,8 +17,8 @@ export interface ReportOptions extends NamingOptions {
 /** mtr's fixed host column without -w. */
 const NARROW_HOSTS = 33;
 
-function mplsLine(prefix: string, l: { label: number; tc: number; bottom: boolean; ttl: number }): string {
-  return `${prefix}[MPLS: Lbl ${l.label} Exp ${l.tc} S ${l.bottom ? 1 : 0} TTL ${l.ttl}]`;
+function mplsLine(l: { label: number; tc: number; bottom: boolean; ttl: number }): string {
+  return `       [MPLS: Lbl ${l.label} Exp ${l.tc} S ${l.bottom ? 1 : 0} TTL ${l.ttl}]`;
 }
 
 /**
@@ -46,18 +46,14 @@ export function formatReport(result: TraceResult, opts: ReportOptions = {}): str
     if (!opts.wide) row = row.slice(0, NARROW_HOSTS);
     lines.push(row + fields.map((f) => f.cell(hop)).join(""));
 
-    const others = hop.responders.filter((r) => r.address !== hop.host);
-    const mainMpls = opts.mpls ? (hop.mpls ?? []) : [];
-    others.forEach((r, k) => {
-      if (k === 0) {
-        for (const l of mainMpls) lines.push(mplsLine("    |  |+-- ", l));
-        lines.push(`    |  \`|-- ${r.address}`);
-      } else {
-        lines.push(`    |   |-- ${r.address}`);
-      }
-      if (opts.mpls) for (const l of r.mpls ?? []) lines.push(mplsLine("    |   +-- ", l));
-    });
-    if (others.length === 0) for (const l of mainMpls) lines.push(mplsLine("    |   +-- ", l));
+    // As mtr 0.95 prints them: MPLS labels of the hop, then each further responder indented
+    // under the host column, followed by its own labels.
+    if (opts.mpls) for (const l of hop.mpls ?? []) lines.push(mplsLine(l));
+    for (const r of hop.responders) {
+      if (r.address === hop.host) continue;
+      lines.push(`        ${r.address}`);
+      if (opts.mpls) for (const l of r.mpls ?? []) lines.push(mplsLine(l));
+    }
   });
   return `${lines.join("\n")}\n`;
 }
