@@ -1,0 +1,146 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type NatsServer, startNatsServer } from "./nats";
+import { agentPermissions, createNatsAuth, type NatsAuth } from "./nats-auth";
+
+const creds = (text: string) => credsAuthenticator(new TextEncoder().encode(text));
+
+/** Collects the errors the server reports on a connection (permission violations arrive this way). */
+function serverErrors(nc: NatsConnection): Error[] {
+  const errors: Error[] = [];
+  void (async () => {
+    for await (const s of nc.status()) if (s.type === "error") errors.push(s.error);
+  })();
+  return errors;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("NATS operator-mode credentials", () => {
+  let auth: NatsAuth;
+  let server: NatsServer;
+  let dataDir: string;
+  let admin: NatsConnection;
+
+  beforeAll(async () => {
+    auth = await createNatsAuth();
+    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "lg-nats-auth-"));
+    server = await startNatsServer({ dataDir, config: auth.serverConfig });
+    admin = await connect({
+      servers: server.url,
+      authenticator: creds(await auth.mintUserCreds("coordinator")),
+    });
+    await (await jetstreamManager(admin)).streams.add({ name: "RESULTS", subjects: ["lg.result.*.final.*"] });
+  });
+  afterAll(async () => {
+    await admin?.close();
+    await server?.stop();
+    await fs.rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("refuses a client without credentials", async () => {
+    await expect(connect({ servers: server.url, reconnect: false })).rejects.toThrow(/Authorization/i);
+  });
+
+  it("gives an agent exactly its own subjects", () => {
+    expect(agentPermissions("fra")).toEqual({
+      pub: { allow: ["lg.result.fra.>", "lg.presence.fra"] },
+      sub: { allow: ["lg.agent.fra.>", "_INBOX_fra.>"] },
+      resp: { max: 1 },
+    });
+    expect(() => agentPermissions("*")).toThrow(/not a valid agent id/);
+    expect(() => agentPermissions("a.b")).toThrow(/not a valid agent id/);
+  });
+
+  it("lets an agent answer its own jobs and store its results with a JetStream ack", async () => {
+    const nc = await connect({
+      servers: server.url,
+      authenticator: creds(await auth.mintAgentCreds("fra")),
+      inboxPrefix: "_INBOX_fra",
+    });
+    nc.subscribe("lg.agent.fra.job", {
+      callback: (_e, m) => {
+        m.respond("accepted");
+      },
+    });
+    await nc.flush();
+    expect((await admin.request("lg.agent.fra.job", "job", { timeout: 2_000 })).string()).toBe("accepted");
+    const ack = await jetstream(nc).publish("lg.result.fra.final.t1", "{}", { msgID: "t1" });
+    expect(ack.stream).toBe("RESULTS");
+    await nc.close();
+  });
+
+  it("stops an agent from subscribing to another agent's jobs and from publishing as another agent", async () => {
+    const nc = await connect({
+      servers: server.url,
+      authenticator: creds(await auth.mintAgentCreds("fra")),
+      inboxPrefix: "_INBOX_fra",
+    });
+    const errors = serverErrors(nc);
+    const stolen: string[] = [];
+    nc.subscribe("lg.agent.sin.job", {
+      callback: (err, m) => {
+        if (!err) stolen.push(m.string());
+      },
+    });
+    await nc.flush();
+    const seenByCoordinator: string[] = [];
+    for (const subject of ["lg.result.sin.>", "lg.presence.sin"]) {
+      admin.subscribe(subject, {
+        callback: (_e, m) => {
+          seenByCoordinator.push(m.subject);
+        },
+      });
+    }
+    await admin.flush();
+
+    admin.publish("lg.agent.sin.job", "a job for sin");
+    nc.publish("lg.result.sin.final.t9", "forged");
+    nc.publish("lg.presence.sin", "forged");
+    await expect(
+      jetstream(nc).publish("lg.result.sin.final.t9", "forged", { msgID: "t9", timeout: 1_000 }),
+    ).rejects.toThrow();
+    await nc.flush();
+    await sleep(300);
+
+    expect(stolen).toEqual([]);
+    expect(seenByCoordinator).toEqual([]);
+    const info = await (await jetstreamManager(admin)).streams.info("RESULTS", {
+      subjects_filter: "lg.result.sin.>",
+    });
+    expect(info.state.subjects ?? {}).toEqual({});
+    const messages = errors.map((e) => e.message).join("\n");
+    expect(messages).toMatch(/Permissions Violation for Subscription to "lg\.agent\.sin\.job"/i);
+    expect(messages).toMatch(/Permissions Violation for Publish to "lg\.result\.sin\.final\.t9"/i);
+    // The connection stays up for the agent's own work.
+    expect(nc.isClosed()).toBe(false);
+    await nc.close();
+  });
+
+  it("cuts off credentials when they expire", async () => {
+    const nc = await connect({
+      servers: server.url,
+      authenticator: creds(await auth.mintAgentCreds("brief", { expiresInSec: 1 })),
+      inboxPrefix: "_INBOX_brief",
+      reconnect: false,
+    });
+    const closed = nc.closed();
+    const outcome = await Promise.race([closed.then(() => "closed"), sleep(5_000).then(() => "still open")]);
+    expect(outcome).toBe("closed");
+  });
+
+  it("re-creates the same accounts from saved secrets", async () => {
+    const again = await createNatsAuth({ secrets: auth.secrets });
+    expect(again.appAccountPublicKey).toBe(auth.appAccountPublicKey);
+    // Credentials minted by the re-created signer are accepted by the running server.
+    const nc = await connect({
+      servers: server.url,
+      authenticator: creds(await again.mintUserCreds("later")),
+    });
+    await nc.close();
+  });
+});

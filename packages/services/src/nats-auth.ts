@@ -1,0 +1,154 @@
+import { AgentId } from "@lg/protocol";
+import {
+  createAccount,
+  createOperator,
+  createUser,
+  encodeAccount,
+  encodeOperator,
+  encodeUser,
+  fmtCreds,
+  fromSeed,
+  type KeyPair,
+  type Permissions,
+} from "@nats-io/jwt";
+
+/**
+ * NATS decentralized (operator-mode) authentication, the model nats-server 2.9 offers for
+ * credentials issued at run time: an operator signs two accounts (the system account and the
+ * application account `LG`); the application account lists a *signing key* with which user JWTs
+ * (agents, the coordinator, join sessions) are minted at any time, each with its own permissions
+ * and expiry. The server learns the accounts from `resolver: MEMORY` + `resolver_preload`.
+ */
+
+/** The seeds everything else is derived from; keep them secret (they are what `createNatsAuth` reloads). */
+export interface NatsAuthSecrets {
+  operatorSeed: string;
+  systemAccountSeed: string;
+  appAccountSeed: string;
+  appSigningKeySeed: string;
+}
+
+export interface MintOptions {
+  /** Seconds until the credentials expire (whole seconds; the server cuts the connection then). */
+  expiresInSec?: number;
+}
+
+export interface NatsAuth {
+  operatorPublicKey: string;
+  systemAccountPublicKey: string;
+  appAccountPublicKey: string;
+  operatorJwt: string;
+  systemAccountJwt: string;
+  appAccountJwt: string;
+  /** nats-server configuration text for operator mode; pass it as `startNatsServer({ config })`. */
+  serverConfig: string;
+  secrets: NatsAuthSecrets;
+  /**
+   * A creds file (text) for agent `agentId`: publish only `lg.result.<id>.>` and
+   * `lg.presence.<id>`, subscribe only `lg.agent.<id>.>` and its inbox `_INBOX_<id>.>`, and answer
+   * one reply per request it receives.
+   */
+  mintAgentCreds(agentId: string, opts?: MintOptions): Promise<string>;
+  /** A creds file for any user of the application account; no `permissions` means everything. */
+  mintUserCreds(name: string, opts?: MintOptions & { permissions?: Permissions }): Promise<string>;
+}
+
+/** The permissions of an agent, confining it to its own jobs, results, presence and inbox. */
+export function agentPermissions(agentId: string): Permissions {
+  // An id with a wildcard (`*`, `>`) or a dot would widen the permissions to other agents' subjects.
+  if (!AgentId.safeParse(agentId).success) throw new Error(`'${agentId}' is not a valid agent id`);
+  return {
+    pub: { allow: [`lg.result.${agentId}.>`, `lg.presence.${agentId}`] },
+    sub: { allow: [`lg.agent.${agentId}.>`, `_INBOX_${agentId}.>`] },
+    // Lets the agent answer the coordinator's job requests (one reply each).
+    resp: { max: 1 },
+  };
+}
+
+/** -1 means unlimited; an account with empty limits may open no connection at all. */
+const UNLIMITED = {
+  subs: -1,
+  data: -1,
+  payload: -1,
+  imports: -1,
+  exports: -1,
+  wildcards: true,
+  conn: -1,
+  leaf: -1,
+};
+/** JetStream limits must be set, or JetStream is "not enabled for account". */
+const JETSTREAM_UNLIMITED = { mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 };
+
+const seedText = (kp: KeyPair) => new TextDecoder().decode(kp.getSeed());
+const keyFrom = (seed: string) => fromSeed(new TextEncoder().encode(seed));
+
+/**
+ * Creates (or, given `secrets`, re-creates) the operator, the system account and the application
+ * account with its signing key, and the server configuration that trusts them.
+ *
+ * @example
+ * const auth = await createNatsAuth();
+ * const nats = await startNatsServer({ dataDir, config: auth.serverConfig });
+ * fs.writeFileSync("fra.creds", await auth.mintAgentCreds("fra", { expiresInSec: 3600 }));
+ */
+export async function createNatsAuth(
+  opts: { secrets?: NatsAuthSecrets; operatorName?: string } = {},
+): Promise<NatsAuth> {
+  const operator = opts.secrets ? keyFrom(opts.secrets.operatorSeed) : createOperator();
+  const system = opts.secrets ? keyFrom(opts.secrets.systemAccountSeed) : createAccount();
+  const app = opts.secrets ? keyFrom(opts.secrets.appAccountSeed) : createAccount();
+  const signing = opts.secrets ? keyFrom(opts.secrets.appSigningKeySeed) : createAccount();
+
+  const operatorJwt = await encodeOperator(opts.operatorName ?? "lg", operator, {
+    system_account: system.getPublicKey(),
+  });
+  const systemAccountJwt = await encodeAccount("SYS", system, { limits: UNLIMITED }, { signer: operator });
+  const appAccountJwt = await encodeAccount(
+    "LG",
+    app,
+    { limits: { ...UNLIMITED, ...JETSTREAM_UNLIMITED }, signing_keys: [signing.getPublicKey()] },
+    { signer: operator },
+  );
+  const serverConfig = [
+    `operator: ${operatorJwt}`,
+    `system_account: ${system.getPublicKey()}`,
+    "resolver: MEMORY",
+    "resolver_preload: {",
+    `  ${system.getPublicKey()}: ${systemAccountJwt}`,
+    `  ${app.getPublicKey()}: ${appAccountJwt}`,
+    "}",
+  ].join("\n");
+
+  const mintUserCreds = async (name: string, mint: MintOptions & { permissions?: Permissions } = {}) => {
+    const user = createUser();
+    const exp =
+      mint.expiresInSec !== undefined
+        ? Math.floor(Date.now() / 1000) + Math.ceil(mint.expiresInSec)
+        : undefined;
+    // Signed by the account's signing key (not the account key), so it can be rotated.
+    const jwt = await encodeUser(name, user, app.getPublicKey(), mint.permissions ?? {}, {
+      signer: signing,
+      ...(exp !== undefined ? { exp } : {}),
+    });
+    return new TextDecoder().decode(fmtCreds(jwt, user));
+  };
+
+  return {
+    operatorPublicKey: operator.getPublicKey(),
+    systemAccountPublicKey: system.getPublicKey(),
+    appAccountPublicKey: app.getPublicKey(),
+    operatorJwt,
+    systemAccountJwt,
+    appAccountJwt,
+    serverConfig,
+    secrets: {
+      operatorSeed: seedText(operator),
+      systemAccountSeed: seedText(system),
+      appAccountSeed: seedText(app),
+      appSigningKeySeed: seedText(signing),
+    },
+    mintAgentCreds: (agentId, mint = {}) =>
+      mintUserCreds(`agent-${agentId}`, { ...mint, permissions: agentPermissions(agentId) }),
+    mintUserCreds,
+  };
+}
