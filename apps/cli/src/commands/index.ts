@@ -1,10 +1,11 @@
 import type { Command } from "commander";
 import { register as agent } from "./agent";
 import { register as coordinator } from "./coordinator";
+import { register as measure } from "./measure";
 import { register as trace } from "./trace";
 import { register as up } from "./up";
 
 /** Each entry adds one subcommand to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [coordinator, agent, up, trace];
+export const commands: RegisterCommand[] = [coordinator, agent, up, trace, measure];

@@ -1,0 +1,253 @@
+import {
+  ApiErrorBody,
+  type Hop,
+  HopEvent,
+  MeasurementAccepted,
+  type MeasurementRequestInput,
+  MeasurementView,
+  type TraceView,
+  TraceView as TraceViewSchema,
+} from "@lg/protocol";
+import { formatReport } from "@lg/tracer";
+import type { Command } from "commander";
+import { createParser } from "eventsource-parser";
+import { CliError } from "../errors";
+
+interface MeasureFlags {
+  from?: string;
+  count?: string;
+  interval?: string;
+  size?: string;
+  maxTtl?: string;
+  port?: string;
+  protocol?: string;
+  udp?: boolean;
+  tcp?: boolean;
+  ipv4?: boolean;
+  ipv6?: boolean;
+  pinFlow?: boolean;
+  json?: boolean;
+}
+
+function number(flag: string, value: string | undefined, integer: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    throw new CliError(`${flag} needs ${integer ? "a whole number" : "a number"}, got '${value}'`, 2);
+  }
+  return n;
+}
+
+/** The request body from the command line; the API validates the bounds and says which field is wrong. */
+export function measurementRequest(target: string, f: MeasureFlags): MeasurementRequestInput {
+  if (f.ipv4 && f.ipv6) throw new CliError("give -4 or -6, not both", 2);
+  const protocol = f.tcp ? "tcp" : f.udp ? "udp" : f.protocol;
+  if (protocol !== undefined && !["icmp", "udp", "tcp"].includes(protocol)) {
+    throw new CliError(`--protocol must be icmp, udp or tcp, got '${protocol}'`, 2);
+  }
+  const body: MeasurementRequestInput = { target };
+  const from = f.from
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (from && from.length > 0) body.from = from;
+  if (protocol) body.protocol = protocol as "icmp" | "udp" | "tcp";
+  const set = <K extends keyof MeasurementRequestInput>(k: K, v: MeasurementRequestInput[K] | undefined) => {
+    if (v !== undefined) body[k] = v;
+  };
+  set("count", number("--count", f.count, true));
+  set("interval", number("--interval", f.interval, false));
+  set("size", number("--psize", f.size, true));
+  set("maxTtl", number("--max-ttl", f.maxTtl, true));
+  set("port", number("--port", f.port, true));
+  if (f.ipv4) body.ipVersion = 4;
+  if (f.ipv6) body.ipVersion = 6;
+  if (f.pinFlow) body.pinFlow = true;
+  return body;
+}
+
+/** Calls the API; network failures and error answers become one-line CLI errors. */
+async function api(base: string, path: string, init: RequestInit = {}): Promise<Response> {
+  const key = process.env.LG_API_KEY?.trim();
+  const headers = new Headers(init.headers);
+  if (key) headers.set("authorization", `Bearer ${key}`);
+  let res: Response;
+  try {
+    res = await fetch(`${base}${path}`, { ...init, headers });
+  } catch (err) {
+    let cause: unknown = err;
+    while ((cause as { cause?: unknown }).cause && !(cause as { code?: string }).code)
+      cause = (cause as { cause: unknown }).cause;
+    const why = (cause as { code?: string }).code ?? (cause as Error).message;
+    throw new CliError(
+      `cannot reach the coordinator at ${base} (${why}); start one with \`lg up\` or set LG_API_URL`,
+    );
+  }
+  if (!res.ok) {
+    const parsed = ApiErrorBody.safeParse(await res.json().catch(() => null));
+    if (parsed.success) {
+      const e = parsed.data.error;
+      throw new CliError(`${e.message} (${e.code}${e.field ? `, field ${e.field}` : ""})`);
+    }
+    throw new CliError(`the coordinator answered HTTP ${res.status} to ${path}`);
+  }
+  return res;
+}
+
+/** One PoP's report: the header line, then mtr's report format (or why the trace failed). */
+export function popReport(trace: TraceView, hops: Hop[], options: MeasurementView["options"]): string {
+  const head = `── ${trace.agentId} → ${trace.address ?? trace.target} · ${trace.status}`;
+  if (trace.status === "failed" && hops.length === 0) {
+    return `${head}\n   failed (${trace.failure?.source ?? "internal"}): ${trace.failure?.message ?? "no reason given"}\n`;
+  }
+  const report = formatReport(
+    {
+      target: trace.target,
+      address: trace.address ?? trace.target,
+      hops,
+      startedAt: trace.startedAt ?? new Date().toISOString(),
+      finishedAt: trace.finishedAt ?? new Date().toISOString(),
+      reachedDestination: hops.some((h) => h.host !== null && h.host === trace.address),
+      stoppedBy: (trace.stoppedBy ?? "destination") as "destination",
+      options,
+    },
+    { wide: true, localHostname: trace.agentId },
+  );
+  const lines = [head, report.trimEnd()];
+  if (trace.diagnosis) {
+    lines.push(`   diagnosis: ${trace.diagnosis.verdict}`);
+    for (const f of trace.diagnosis.findings)
+      lines.push(`   - ${f.code} (hops ${f.hops.join(", ")}): ${f.evidence}`);
+  }
+  if (trace.failure) lines.push(`   failed (${trace.failure.source}): ${trace.failure.message}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Follows the measurement's event stream and keeps each PoP's hops current. On a terminal the
+ * reports are redrawn in place; otherwise each PoP's report is printed once, when it finishes.
+ */
+async function follow(base: string, id: string, mode: "live" | "print" | "quiet"): Promise<void> {
+  const live = mode === "live";
+  const res = await api(base, `/api/v1/measurements/${id}/events`, {
+    headers: { accept: "text/event-stream" },
+  });
+  let options: MeasurementView["options"] | undefined;
+  const traces = new Map<string, TraceView>();
+  const hops = new Map<string, Map<number, Hop>>();
+  const printed = new Set<string>();
+  let drawnLines = 0;
+  let lastDraw = 0;
+
+  const hopsOf = (t: TraceView) => [...(hops.get(t.id)?.values() ?? [])].sort((a, b) => a.ttl - b.ttl);
+  const draw = (force = false) => {
+    if (!live || !options) return;
+    const now = Date.now();
+    if (!force && now - lastDraw < 200) return;
+    lastDraw = now;
+    const text = [...traces.values()]
+      .map((t) => popReport(t, hopsOf(t), options as MeasurementView["options"]))
+      .join("\n");
+    if (drawnLines > 0) process.stdout.write(`\x1b[${drawnLines}F\x1b[J`);
+    process.stdout.write(text);
+    drawnLines = text.split("\n").length - 1;
+  };
+  const printFinished = () => {
+    if (mode !== "print" || !options) return;
+    for (const t of traces.values()) {
+      if ((t.status === "done" || t.status === "failed") && !printed.has(t.id)) {
+        printed.add(t.id);
+        process.stdout.write(`${popReport(t, hopsOf(t), options)}\n`);
+      }
+    }
+  };
+  const setTrace = (t: TraceView) => {
+    traces.set(t.id, t);
+    if (t.hops.length > 0 || t.status === "done") hops.set(t.id, new Map(t.hops.map((h) => [h.ttl, h])));
+  };
+
+  let finished = false;
+  const parser = createParser({
+    onEvent: (e) => {
+      const data = JSON.parse(e.data) as unknown;
+      if (e.event === "snapshot") {
+        const m = MeasurementView.parse(data);
+        options = m.options;
+        for (const t of m.traces) setTrace(t);
+      } else if (e.event === "hop") {
+        const h = HopEvent.parse(data);
+        let table = hops.get(h.traceId);
+        if (!table) hops.set(h.traceId, (table = new Map()));
+        table.set(h.hop.ttl, h.hop);
+      } else if (e.event === "trace") {
+        setTrace(TraceViewSchema.parse(data));
+      } else if (e.event === "done") {
+        finished = true;
+      }
+      draw(e.event !== "hop");
+      printFinished();
+    },
+  });
+  const decoder = new TextDecoder();
+  if (!res.body) throw new CliError("the coordinator sent no event stream");
+  for await (const chunk of res.body) {
+    parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
+    if (finished) break;
+  }
+  draw(true);
+  if (!finished) throw new CliError("the event stream ended before the measurement finished");
+}
+
+/** `lg measure --from <pops> <target>`: a client of the coordinator API. */
+export function register(program: Command): void {
+  program
+    .command("measure")
+    .description("trace a target from several PoPs through the coordinator (LG_API_URL, LG_API_KEY)")
+    .argument("<target>", "hostname or IP address")
+    .option("--from <pops>", "comma-separated agent ids or region:<name> (default: every online PoP)")
+    .option("-c, --count <n>", "probes per hop (mtr -c)")
+    .option("-i, --interval <seconds>", "seconds between cycles (mtr -i)")
+    .option("-s, --psize <bytes>", "packet size (mtr -s)")
+    .option("-m, --max-ttl <n>", "largest TTL (mtr -m)")
+    .option("-P, --port <n>", "destination port for UDP/TCP (mtr -P)")
+    .option("--protocol <p>", "icmp, udp or tcp")
+    .option("-u, --udp", "UDP probes (mtr -u)")
+    .option("-T, --tcp", "TCP SYN probes (mtr -T)")
+    .option("-4", "IPv4 only")
+    .option("-6", "IPv6 only")
+    .option("--pin-flow", "keep the flow constant so ECMP routers use one path (IPv4 UDP)")
+    .option("--json", "print the finished measurement as JSON")
+    .action(async (target: string, raw: Record<string, unknown>) => {
+      const flags: MeasureFlags = {
+        ...(raw as MeasureFlags),
+        size: raw.psize as string | undefined,
+        ipv4: raw["4"] === true,
+        ipv6: raw["6"] === true,
+      };
+      const base = (process.env.LG_API_URL?.trim() || "http://127.0.0.1:8080").replace(/\/+$/, "");
+      const body = measurementRequest(target, flags);
+      const res = await api(base, "/api/v1/measurements", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const accepted = MeasurementAccepted.parse(await res.json());
+      const mode = flags.json ? "quiet" : process.stdout.isTTY ? "live" : "print";
+      if (!flags.json) {
+        process.stdout.write(
+          `measurement ${accepted.id} from ${accepted.traces.map((t) => t.agentId).join(", ")}\n`,
+        );
+      }
+      await follow(base, accepted.id, mode);
+      const final = MeasurementView.parse(
+        await (await api(base, `/api/v1/measurements/${accepted.id}`)).json(),
+      );
+      if (flags.json) process.stdout.write(`${JSON.stringify(final, null, 2)}\n`);
+      const failed = final.traces.filter((t) => t.status === "failed");
+      if (failed.length > 0) {
+        throw new CliError(
+          `${failed.length} of ${final.traces.length} traces failed (${failed.map((t) => t.agentId).join(", ")})`,
+        );
+      }
+    });
+}
