@@ -67,6 +67,11 @@ export interface RunningAgent {
   shutdown(): Promise<void>;
   /** Cancels every running trace now; each still publishes a final result (stoppedBy "cancelled"). */
   cancelAll(): void;
+  /**
+   * Resolves when the NATS connection is closed for good: after shutdown(), or on its own (e.g.
+   * credentials refused), in which case it resolves with the reason.
+   */
+  closed: Promise<Error | undefined>;
 }
 
 interface ActiveTrace {
@@ -475,9 +480,20 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     return shuttingDown;
   };
 
+  const closed = nc.closed().then((err) => {
+    if (!shuttingDown) {
+      natsLog.fatal({ err }, "NATS connection closed; the agent cannot go on");
+      clearInterval(heartbeat);
+      outbox.stop();
+      cancelAll();
+    }
+    return err ?? undefined;
+  });
+
   return {
     descriptor,
     connection: nc,
+    closed,
     running: () => [...active.keys()],
     counters: () => ({ ...counters }),
     unsentResults: () => outbox.size,

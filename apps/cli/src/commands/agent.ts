@@ -97,16 +97,27 @@ Example:
     } catch (err) {
       throw new CliError(`the agent could not start: ${(err as Error).message}`);
     }
-    await new Promise<void>((resolve) => {
+    const lost = await new Promise<Error | undefined | "stopped">((resolve) => {
       let signals = 0;
       const onSignal = () => {
         signals++;
-        if (signals === 1) agent.shutdown().then(resolve, resolve);
+        if (signals === 1)
+          agent.shutdown().then(
+            () => resolve("stopped"),
+            () => resolve("stopped"),
+          );
         else agent.cancelAll();
       };
       process.on("SIGTERM", onSignal);
       process.on("SIGINT", onSignal);
+      // After a signal the connection closes as part of the shutdown; before one, it is a failure.
+      void agent.closed.then((err) => {
+        if (signals === 0) resolve(err);
+      });
     });
+    if (lost !== "stopped") {
+      throw new CliError(`the NATS connection closed${lost ? `: ${lost.message}` : ""}`);
+    }
     process.exit(0);
   });
 }
