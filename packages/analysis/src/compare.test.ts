@@ -125,6 +125,37 @@ describe("segments of an asymmetric pair", () => {
   });
 });
 
+describe("silent stretches and endpoints", () => {
+  it("silent hops on both sides between shared routers are unresolved, not a divergence", () => {
+    const c = compare(
+      trace(["198.18.9.1", null, "198.18.9.3", "198.18.200.2"]),
+      trace(["198.18.9.3", null, "198.18.9.1", "198.18.100.2"]),
+    );
+    expect(c.segments.map((s) => s.kind)).toEqual(["shared", "unresolved", "shared"]);
+    expect(c.verdict).toBe("symmetric");
+  });
+
+  it("each trace's destination joins the shared stretch next to it instead of counting as a divergence", () => {
+    const c = compare(trace(["198.18.9.1", "198.18.200.2"]), trace(["198.18.9.1", "198.18.100.2"]));
+    expect(c.segments).toHaveLength(1);
+    expect(c.segments[0]?.forward.hops.map((h) => h.address)).toEqual(["198.18.9.1", "198.18.200.2"]);
+    expect(c.segments[0]?.reverse.hops.map((h) => h.address)).toEqual(["198.18.100.2", "198.18.9.1"]);
+    expect(c.verdict).toBe("symmetric");
+  });
+
+  it("a router only one direction crosses makes the path asymmetric", () => {
+    const c = compare(
+      trace(["198.18.9.1", "198.18.9.2", "198.18.9.3", "198.18.200.2"]),
+      trace(["198.18.9.3", "198.18.9.1", "198.18.100.2"]),
+    );
+    expect(c.verdict).toBe("asymmetric");
+    const diverged = c.segments.find((s) => s.kind === "diverged");
+    expect(diverged?.forward.ttls).toEqual({ from: 2, to: 2 });
+    expect(diverged?.reverse.ttls).toBeNull();
+    expect(c.summary).toContain("reverse: no router of its own");
+  });
+});
+
 describe("fault direction", () => {
   it("is none when both directions are clean", () => {
     const c = compare(trace(lab.forward), trace(lab.reverseSame));

@@ -43,6 +43,18 @@ describe("regions", () => {
     expect(regionsOf(hops)).toBe("AAABBCC");
   });
 
+  it("treats IPv6 unique-local and link-local hops as the source's LAN", () => {
+    const hops = [
+      hop(1, "fe80::1"),
+      hop(2, "fd00::1"),
+      hop(3, "2001:2::3"),
+      hop(4, "2001:2::4"),
+      hop(5, "2001:2::5"),
+      hop(6, "2001:2::6"),
+    ];
+    expect(regionsOf(hops)).toBe("AAABCC");
+  });
+
   it("a silent router takes the region of the hop before it", () => {
     const hops = [hop(1, "192.168.1.1"), labHop(2), labHop(3), hop(4, null), labHop(5), labHop(6), labHop(7)];
     expect(regionsOf(hops)).toBe("AABBBCC");
