@@ -9,6 +9,7 @@ import path from "node:path";
 import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
 import { type ManagedChild, spawnManaged } from "./child";
 import { createOperatorModeKeys, type OperatorModeKeys, renderNatsConfigs } from "./infra-fixture";
+import type { UserTemplateName } from "./nats-deploy";
 import { probeTcp, sleep } from "./ports";
 
 export interface NatsNode {
@@ -27,7 +28,7 @@ export interface LocalDeployment {
   /** Starts the regional leaf server (once). */
   startLeaf(): Promise<NatsNode>;
   /** Connects as a user minted from `infra/nats/operator-mode/<template>-user.json`. */
-  connectAs(template: string, servers: string[], agentId?: string): Promise<NatsConnection>;
+  connectAs(template: UserTemplateName, servers: string[], agentId?: string): Promise<NatsConnection>;
   stop(): Promise<void>;
 }
 
@@ -152,7 +153,7 @@ export async function startLocalDeployment(): Promise<LocalDeployment> {
       return leaf;
     },
     async connectAs(template, servers, agentId) {
-      const creds = await keys.mintUser(template, agentId ? { AGENT_ID: agentId } : {});
+      const creds = await keys.mintUser(template, agentId);
       return connect({
         servers,
         name: agentId ? `${template} ${agentId}` : template,

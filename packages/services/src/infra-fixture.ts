@@ -7,129 +7,30 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import {
-  createAccount,
-  createOperator,
-  createUser,
-  encodeAccount,
-  encodeOperator,
-  encodeUser,
-  fmtCreds,
-  type KeyPair,
-  type User,
-} from "@nats-io/jwt";
+import { createNatsAuth, type NatsAuth } from "./nats-auth";
+import { mintFromTemplate, natsInfraDir, renderAccountsFiles, type UserTemplateName } from "./nats-deploy";
 import { findFreePort } from "./ports";
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-export const natsInfraDir = path.join(repoRoot, "infra/nats");
-
-/** Limits of the lg account: -1 is unlimited; a missing limit is zero (no connections, no JetStream). */
-const appAccountLimits = {
-  conn: -1,
-  subs: -1,
-  data: -1,
-  payload: -1,
-  imports: -1,
-  exports: -1,
-  wildcards: true,
-  leaf: -1,
-  mem_storage: -1,
-  disk_storage: -1,
-  streams: -1,
-  consumer: -1,
-};
-const systemAccountLimits = {
-  conn: -1,
-  subs: -1,
-  data: -1,
-  payload: -1,
-  imports: -1,
-  exports: -1,
-  wildcards: true,
-  leaf: -1,
-};
-
-export interface UserTemplate {
-  description: string;
-  expiresInSeconds: number | null;
-  user: Partial<User>;
-}
-
-/** Reads `infra/nats/operator-mode/<name>-user.json` with `{{AGENT_ID}}` replaced. */
-export async function readUserTemplate(
-  name: string,
-  vars: Record<string, string> = {},
-): Promise<UserTemplate> {
-  let text = await fs.readFile(path.join(natsInfraDir, "operator-mode", `${name}-user.json`), "utf8");
-  for (const [key, value] of Object.entries(vars)) text = text.replaceAll(`{{${key}}}`, value);
-  const leftover = /\{\{[A-Z_]+\}\}/.exec(text);
-  if (leftover) throw new Error(`template ${name} still has ${leftover[0]}`);
-  return JSON.parse(text) as UserTemplate;
-}
+export { natsInfraDir };
+export const repoRoot = path.resolve(natsInfraDir, "../..");
 
 export interface OperatorModeKeys {
-  systemAccount: string;
-  appAccount: string;
+  auth: NatsAuth;
   /** The text of `operator-mode/accounts.conf` for these keys. */
   accountsConf: string;
   /** The text of `operator-mode/app-account.conf` (the lg account's public key, for leaf remotes). */
   appAccountConf: string;
   /** Mints a user of the lg account from a template; returns the `.creds` file text. */
-  mintUser(template: string, vars?: Record<string, string>): Promise<string>;
+  mintUser(template: UserTemplateName, agentId?: string): Promise<string>;
 }
 
-/**
- * Creates an operator, a system account and the lg account (with a signing key), as an
- * operator would once per deployment.
- */
-export async function createOperatorModeKeys(
-  headers: { accounts?: string; appAccount?: string } = {},
-): Promise<OperatorModeKeys> {
-  const operator = createOperator();
-  const system = createAccount();
-  const app = createAccount();
-  const signingKey: KeyPair = createAccount();
-  const operatorJwt = await encodeOperator("lg", operator, { system_account: system.getPublicKey() });
-  const systemJwt = await encodeAccount("SYS", system, { limits: systemAccountLimits }, { signer: operator });
-  const appJwt = await encodeAccount(
-    "lg",
-    app,
-    { limits: appAccountLimits, signing_keys: [signingKey.getPublicKey()] },
-    { signer: operator },
-  );
-  const accountsConf = `${headers.accounts ?? ""}LG_SYSTEM_ACCOUNT: "${system.getPublicKey()}"
-operator: "${operatorJwt}"
-system_account: $LG_SYSTEM_ACCOUNT
-
-# Account JWTs are preloaded from this file; a changed account JWT (new limits, a revoked
-# user) takes effect with \`nats-server --signal reload\`.
-resolver: MEMORY
-resolver_preload: {
-  ${system.getPublicKey()}: "${systemJwt}"
-  ${app.getPublicKey()}: "${appJwt}"
-}
-`;
-  // A separate file: nats-server refuses a variable that the including config never uses.
-  const appAccountConf = `${headers.appAccount ?? ""}LG_APP_ACCOUNT: "${app.getPublicKey()}"\n`;
+/** Fresh operator-mode keys, as an operator creates them once per deployment. */
+export async function createOperatorModeKeys(): Promise<OperatorModeKeys> {
+  const auth = await createNatsAuth();
   return {
-    appAccountConf,
-    systemAccount: system.getPublicKey(),
-    appAccount: app.getPublicKey(),
-    accountsConf,
-    async mintUser(template, vars = {}) {
-      const t = await readUserTemplate(template, vars);
-      const user = createUser();
-      const exp = t.expiresInSeconds === null ? 0 : Math.floor(Date.now() / 1000) + t.expiresInSeconds;
-      const jwt = await encodeUser(
-        `${template} ${vars.AGENT_ID ?? ""}`.trim(),
-        user,
-        signingKey,
-        { ...t.user, issuer_account: app.getPublicKey() },
-        exp > 0 ? { exp } : {},
-      );
-      return new TextDecoder().decode(fmtCreds(jwt, user));
-    },
+    auth,
+    ...renderAccountsFiles(auth),
+    mintUser: (template, agentId) => mintFromTemplate(auth, template, agentId ? { agentId } : {}),
   };
 }
 
