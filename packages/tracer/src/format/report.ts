@@ -22,6 +22,20 @@ function mplsLine(l: { label: number; tc: number; bottom: boolean; ttl: number }
 }
 
 /**
+ * Appends cells at fixed column offsets the way mtr does: a cell wider than its column (Loss%
+ * of 100.0 is " 100.0%") is overwritten by the next one, so mtr prints "100.0" there.
+ */
+function placeCells(start: string, cells: [string, number][]): string {
+  let line = start;
+  let pos = start.length;
+  for (const [text, width] of cells) {
+    line = line.slice(0, pos) + text;
+    pos += width;
+  }
+  return line;
+}
+
+/**
  * The trace as `mtr --report` prints it (`mtr -r -w` with `wide`): a Start line, the HOST
  * header, one line per hop, and the other responders of a hop on lines of their own.
  */
@@ -39,12 +53,22 @@ export function formatReport(result: TraceResult, opts: ReportOptions = {}): str
   } else {
     header = `HOST: ${local.padEnd(NARROW_HOSTS)}`.slice(0, NARROW_HOSTS);
   }
-  lines.push(header + fields.map((f) => f.title.padStart(f.width)).join(""));
+  lines.push(
+    placeCells(
+      header,
+      fields.map((f) => [f.title.padStart(f.width), f.width]),
+    ),
+  );
 
   result.hops.forEach((hop, i) => {
     let row = ` ${String(hop.ttl).padStart(2)}.|-- ${(labels[i] as string).padEnd(width)}`;
     if (!opts.wide) row = row.slice(0, NARROW_HOSTS);
-    lines.push(row + fields.map((f) => f.cell(hop)).join(""));
+    lines.push(
+      placeCells(
+        row,
+        fields.map((f) => [f.cell(hop), f.width]),
+      ),
+    );
 
     // As mtr 0.95 prints them: MPLS labels of the hop, then each further responder indented
     // under the host column, followed by its own labels.
