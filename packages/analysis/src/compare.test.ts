@@ -191,6 +191,8 @@ describe("fault direction", () => {
     const c = compare(trace(lab.forward), silent);
     expect(c.faultDirection).toBe("none");
     expect(c.summary).toContain("the reverse path is inconclusive (No hop answered any probe)");
+    expect(c.summary).toContain("The paths cannot be aligned: no hop of the reverse trace answered.");
+    expect(c.segments.some((s) => s.kind === "diverged")).toBe(false);
   });
 
   it("uses diagnoses given by the caller instead of computing them", () => {

@@ -68,7 +68,11 @@ export function compare(forward: Hop[], reverse: Hop[], options: CompareOptions 
   const strongShared = shared.filter((s) => s.match !== "asn").length;
   const fSentence = directionSentence("forward", fDiagnosis, fView, segments);
   const rSentence = directionSentence("reverse", rDiagnosis, rView, segments);
-  const summary = `${shapeSentence(segments, strongShared)} ${capitalize(fSentence)}; ${rSentence}.`;
+  const silent = fView.lastAnswered < 0 ? "forward" : rView.lastAnswered < 0 ? "reverse" : null;
+  const shape = silent
+    ? `The paths cannot be aligned: no hop of the ${silent} trace answered.`
+    : shapeSentence(segments, strongShared);
+  const summary = `${shape} ${capitalize(fSentence)}; ${rSentence}.`;
   return { verdict, faultDirection, segments, shared, summary };
 }
 
@@ -125,7 +129,9 @@ function classify(blocks: Block[], fView: TraceView, rView: TraceView): Block[] 
       ...block.forward.filter((x) => !isEndpoint(fView, x) && (fView.hops[x] as HopView).answered),
       ...block.reverse.filter((x) => !isEndpoint(rView, x) && (rView.hops[x] as HopView).answered),
     ];
-    if (routers.length > 0) {
+    // With one direction entirely silent there is nothing to hold the other against.
+    const comparable = fView.lastAnswered >= 0 && rView.lastAnswered >= 0;
+    if (routers.length > 0 && comparable) {
       out.push(block);
       return;
     }
