@@ -47,6 +47,8 @@ export interface AgentDeps {
   interfaces?: InterfaceTable;
   /** Backoff of final-result retries; default 500 ms doubling up to 15 s. */
   outboxRetry?: { baseDelayMs?: number; maxDelayMs?: number };
+  /** How long the start waits for results left by an earlier run before announcing; default 10 s. */
+  startupFlushTimeoutMs?: number;
   /** How long shutdown waits for unacknowledged results before giving up on them; default 15 s. */
   outboxFlushTimeoutMs?: number;
 }
@@ -428,13 +430,19 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
       if (status.type === "disconnect") natsLog.warn({ server: status.server }, "disconnected from NATS");
       else if (status.type === "reconnect") {
         natsLog.info({ server: status.server }, "reconnected to NATS");
-        // The coordinator may have marked us offline meanwhile; and unsent results can go now.
-        publishPresence(draining ? "leaving" : "announce");
+        // Tell the coordinator at once that we are back. Not "announce": that means a fresh process
+        // running nothing, and the coordinator fails such an agent's unfinished traces.
+        publishPresence(draining ? "leaving" : "heartbeat");
         outbox.retryNow();
       } else if (status.type === "error") natsLog.error({ err: status.error }, "NATS error");
     }
   })().catch(() => {});
 
+  if (reloaded > 0) {
+    // Results of the previous run go first: the announcement makes the coordinator fail the
+    // traces the previous process left unfinished, and these are finished.
+    await outbox.whenEmpty(deps.startupFlushTimeoutMs ?? 10_000);
+  }
   publishPresence("announce");
   await nc.flush().catch(() => {});
   const heartbeat = setInterval(

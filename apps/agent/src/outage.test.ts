@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { FinalResultMessage, subjects } from "@lg/protocol";
+import { FinalResultMessage, PresenceMessage, subjects } from "@lg/protocol";
 import { startNatsServer } from "@lg/services";
 import { Tracer } from "@lg/tracer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -47,6 +47,12 @@ describe("agent across NATS outages (real nats-server stopped and restarted)", (
       logger: createLogger(LOG_LEVEL),
       outboxRetry: { baseDelayMs: 200, maxDelayMs: 1_000 },
     });
+    const kinds: string[] = [];
+    nats.nc.subscribe(subjects.presence(id), {
+      callback: (_err, msg) => {
+        kinds.push(PresenceMessage.parse(msg.json()).kind);
+      },
+    });
     const traceId = uniqueId("trace");
     let snapshots = 0;
     nats.nc.subscribe(subjects.progress(id, traceId), {
@@ -70,6 +76,11 @@ describe("agent across NATS outages (real nats-server stopped and restarted)", (
     expect(final).toMatchObject({ status: "done", stoppedBy: "destination" });
     expect(final.hops[0]).toMatchObject({ sent: 10, recv: 10 });
     await until(() => agent.unsentResults() === 0, 5_000, "the outbox to empty");
+    // Back after the outage it says so with a heartbeat, never a second "announce" (which would
+    // tell the coordinator that a fresh process lost its traces).
+    await until(() => kinds.length > 0, 5_000, "presence after the outage");
+    expect(kinds).not.toContain("announce");
+    expect(kinds).toContain("heartbeat");
     await agent.shutdown();
   }, 60_000);
 
@@ -94,12 +105,33 @@ describe("agent across NATS outages (real nats-server stopped and restarted)", (
       expect(kept.map((r) => FinalResultMessage.parse(r).traceId)).toEqual([traceId]);
     });
 
+    const announcements: PresenceMessage[] = [];
+    nats.nc.subscribe(subjects.presence(id), {
+      callback: (_err, msg) => {
+        const presence = PresenceMessage.parse(msg.json());
+        if (presence.kind === "announce") announcements.push(presence);
+      },
+    });
+    // The test's own client reconnects to the restarted server first.
+    await until(
+      () =>
+        nats.nc.flush().then(
+          () => true,
+          () => false,
+        ),
+      10_000,
+      "the test client to reconnect",
+    );
     const second = await runAgent(configFor(id), {
       tracer: new Tracer({ resolveNames: false }),
       logger: createLogger(LOG_LEVEL),
     });
-    const final = FinalResultMessage.parse((await waitForFinal(nats.jsm, id, traceId, 30_000)).json());
+    const stored = await waitForFinal(nats.jsm, id, traceId, 30_000);
+    const final = FinalResultMessage.parse(stored.json());
     expect(final.hops[0]).toMatchObject({ sent: 6 });
+    // The old result was stored before the new process announced itself.
+    await until(() => announcements.length === 1, 5_000, "the announcement");
+    expect(stored.time.getTime()).toBeLessThanOrEqual(Date.parse(announcements[0]?.sentAt ?? ""));
     await second.shutdown();
   }, 60_000);
 });
