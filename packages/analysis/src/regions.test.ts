@@ -70,6 +70,29 @@ describe("regions", () => {
     expect(regionsOf(hops, { destinationAsn: 64510 })).toBe("ABCC");
   });
 
+  it("with only the destination's AS known, C follows that AS and A stays positional", () => {
+    const hops = [
+      hop(1, "192.168.1.1"),
+      labHop(2),
+      labHop(3),
+      labHop(4, hosting),
+      labHop(5, hosting),
+      labHop(6, hosting),
+    ];
+    expect(regionsOf(hops)).toBe("AABCCC");
+  });
+
+  it("a path inside one AS falls back to positions", () => {
+    const hops = [
+      labHop(1, access),
+      labHop(2, access),
+      labHop(3, access),
+      labHop(4, access),
+      labHop(5, access),
+    ];
+    expect(regionsOf(hops)).toBe("ABBCC");
+  });
+
   it("hops without asn get it from the asnOf lookup", () => {
     const bare = withAsns.map(({ asn: _asn, owner: _owner, ...rest }) => rest as Hop);
     const table = new Map(withAsns.map((h) => [h.host, { asn: h.asn as number, owner: h.owner as string }]));

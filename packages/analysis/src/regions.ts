@@ -19,9 +19,9 @@ export interface RegionHints {
  * With ASN data: A is the leading run of hops that are private or in the source's AS (the AS
  * of the first public hop); C is the trailing run in the destination's AS (the AS of the last
  * public hop when the destination was reached, or `destinationAsn`); the rest is B. Without
- * ASN data, or when source and destination share one AS: A is the leading private hops plus
- * `ACCESS_PUBLIC_HOPS` public hop(s), C the last `DESTINATION_HOPS` hops of a trace that
- * reached its destination. Silent hops take the region of the hop before them. A always wins
+ * ASN data for an end, or when source and destination share one AS: A is the leading private
+ * hops plus `ACCESS_PUBLIC_HOPS` public hop(s), C the last `DESTINATION_HOPS` answering hops of a
+ * trace that reached its destination. Silent hops take the region of the hop before them. A always wins
  * the first hop and C the destination.
  */
 export function assignRegions(hops: HopView[], hints: RegionHints): Region[] {
@@ -31,17 +31,17 @@ export function assignRegions(hops: HopView[], hints: RegionHints): Region[] {
   const lastPublic = publicHops[publicHops.length - 1];
   const destinationAsn = hints.destinationAsn ?? (hints.reachedDestination ? lastPublic?.asn : undefined);
 
-  let aEnd = -1;
+  // One AS for both ends (a path inside one network) cannot separate A from C by AS.
+  const distinct = sourceAsn === undefined || destinationAsn === undefined || sourceAsn !== destinationAsn;
+  let aEnd =
+    sourceAsn !== undefined && distinct
+      ? leadingRunEnd(hops, (h) => h.private || h.asn === sourceAsn)
+      : positionalAccessEnd(hops);
   let cStart = hops.length;
-  if (sourceAsn !== undefined && destinationAsn !== undefined && sourceAsn !== destinationAsn) {
-    aEnd = leadingRunEnd(hops, (h) => h.private || h.asn === sourceAsn);
+  if (destinationAsn !== undefined && distinct) {
     cStart = trailingRunStart(hops, (h) => h.private || h.asn === destinationAsn);
-  } else if (sourceAsn !== undefined && destinationAsn === undefined) {
-    aEnd = leadingRunEnd(hops, (h) => h.private || h.asn === sourceAsn);
-    if (hints.reachedDestination) cStart = positionalDestinationStart(hops);
-  } else {
-    aEnd = positionalAccessEnd(hops);
-    if (hints.reachedDestination) cStart = positionalDestinationStart(hops);
+  } else if (hints.reachedDestination) {
+    cStart = positionalDestinationStart(hops);
   }
   aEnd = Math.max(aEnd, 0);
   if (hints.reachedDestination) cStart = Math.min(cStart, hops.length - 1);
@@ -65,11 +65,6 @@ function leadingRunEnd(hops: HopView[], inRun: (h: HopView) => boolean): number 
     if (!h.answered) continue;
     if (!inRun(h)) break;
     end = i;
-  }
-  // Silent hops right after the run belong to the hop before them.
-  while (end >= 0 && end + 1 < hops.length && !(hops[end + 1] as HopView).answered) {
-    if (!hops.slice(end + 1).some((h) => h.answered)) break;
-    end++;
   }
   return end;
 }
