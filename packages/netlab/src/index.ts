@@ -1,6 +1,20 @@
+export {
+  checkAsymmetry,
+  checkBlackhole,
+  checkEcmp,
+  checkFilteredIcmp,
+  checkForwardLoss,
+  checkLatencyStep,
+  checkLoop,
+  checkNoLoss,
+  checkResponders,
+  checkThrottle,
+} from "./checks";
 export { cleanupStaleLabs, listLabs, teardownLab } from "./control";
 export type { BuildOptions, ExecOptions, LabHandle } from "./lab";
 export { buildLab, randomPrefix, restoreInput } from "./lab";
+export type { MtrArgs, MtrHop, MtrRun } from "./mtr";
+export { MtrParseError, mtrArgv, parseMtrJson, parseMtrReport } from "./mtr";
 export { type ModelHop, modelTrace } from "./pathmodel";
 export type { LabPlan, PlannedInterface, PlannedNode } from "./plan";
 export { planLab } from "./plan";
@@ -9,6 +23,7 @@ export type { ExpectedHop, ReferenceLab, Scenario, ScenarioName } from "./refere
 export { nodeAddress, referenceScenarios, startReferenceLab, THE_LAB_PREFIX } from "./reference";
 export type { NodeRole, ReferenceNode } from "./reference-topology";
 export { LAB_CIDRS, REFERENCE_NODES, referenceTopology } from "./reference-topology";
+export { runMtr } from "./run-mtr";
 export { LabError } from "./system";
 export type {
   Cidr,
