@@ -14,6 +14,7 @@ import {
   throttlingAtDestination,
   unstableToTheEnd,
 } from "./fixtures/seed";
+import { buildTraceView } from "./trace-view";
 
 function byCode(findings: Finding[], code: FindingCode): Finding[] {
   return findings.filter((f) => f.code === code);
@@ -248,6 +249,28 @@ describe("the destination and the end of the path", () => {
       expect.objectContaining({ code: "routing-loop", hops: [5, 6], severity: "problem" }),
     ]);
     expect(d.findings[0]?.evidence).toContain("198.18.5.1, 198.18.6.2");
+  });
+
+  it("a lab loop where the first router answers from another interface starts at the first repeating hop", () => {
+    // R4 answers from its upstream link at hop 4, then R5 and R4 bounce the packets on their shared link.
+    const hops = [labHop(1), labHop(2), labHop(3), hop(4, "198.18.34.2")];
+    for (let ttl = 5; ttl <= 30; ttl++) hops.push(hop(ttl, ttl % 2 === 1 ? "198.18.45.2" : "198.18.45.1"));
+    const loop = diagnose(hops).findings.filter((f) => f.code === "routing-loop");
+    expect(loop).toEqual([expect.objectContaining({ hops: [5, 6] })]);
+  });
+
+  it("a destination that answers at several TTLs in a row is reached at the first, not looping", () => {
+    const hops = [
+      labHop(1),
+      labHop(2),
+      hop(3, "198.18.200.2"),
+      hop(4, "198.18.200.2"),
+      hop(5, "198.18.200.2"),
+    ];
+    expect(diagnose(hops)).toEqual({ verdict: "clean", findings: [] });
+    const view = buildTraceView(hops, { destination: "198.18.200.2" });
+    expect(view.hops.map((h) => h.ttl)).toEqual([1, 2, 3]);
+    expect(view.destinationIndex).toBe(2);
   });
 
   it("the same address at two hops without repetition is not a loop", () => {

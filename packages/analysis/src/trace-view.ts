@@ -42,7 +42,7 @@ export interface TraceView {
 }
 
 export function buildTraceView(input: Hop[], options: DiagnoseOptions = {}): TraceView {
-  const sorted = [...input].sort((a, b) => a.ttl - b.ttl);
+  const sorted = withoutEchoes([...input].sort((a, b) => a.ttl - b.ttl));
   const hops: HopView[] = sorted.map((hop) => {
     const answered = hop.recv > 0;
     const address = hop.host;
@@ -108,4 +108,24 @@ function findDestination(
     return answeredAsDestination ? lastAnswered : null;
   }
   return trailingSilent === 1 ? trailingSilentFrom : null;
+}
+
+/**
+ * Drops the hops after the destination when it answered at several TTLs in a row (probes sent past
+ * it reach it too): the first of them is the destination.
+ */
+function withoutEchoes(hops: Hop[]): Hop[] {
+  let last = hops.length - 1;
+  while (last >= 0 && (hops[last] as Hop).recv === 0) last--;
+  if (last < 1) return hops;
+  const address = (hops[last] as Hop).host;
+  let first = last;
+  while (
+    first > 0 &&
+    (hops[first - 1] as Hop).host === address &&
+    (hops[first - 1] as Hop).ttl === (hops[first] as Hop).ttl - 1
+  ) {
+    first--;
+  }
+  return first === last ? hops : hops.slice(0, first + 1);
 }

@@ -15,7 +15,9 @@ export interface RoutingLoop {
 
 /**
  * Finds the earliest point after which the answering addresses repeat with a fixed period to the
- * last answering hop, over at least two full cycles (three hops for a period of one).
+ * last answering hop, over at least two full cycles. A loop needs two routers at least: one address
+ * answering at consecutive TTLs is the destination answering probes that outlived it, or a box that
+ * does not decrement TTL.
  */
 export function findRoutingLoop(hops: HopView[]): RoutingLoop | null {
   let last = hops.length - 1;
@@ -23,10 +25,10 @@ export function findRoutingLoop(hops: HopView[]): RoutingLoop | null {
   for (let start = 0; start < last; start++) {
     const first = (hops[start] as HopView).address;
     if (first === null) continue;
-    for (let period = 1; start + period <= last; period++) {
+    for (let period = 2; start + period <= last; period++) {
       if ((hops[start + period] as HopView).address !== first) continue;
       const span = last - start + 1;
-      if (span < 2 * period || span < 3) continue;
+      if (span < 2 * period) continue;
       if (repeatsWithPeriod(hops, start, last, period)) return { start, period, end: last };
     }
   }
@@ -63,7 +65,7 @@ export function routingLoop(view: TraceView): Finding[] {
       hops: cycle.map((h) => h.ttl),
       region: first.region,
       evidence:
-        `From ${hopLabel(first)} the path repeats the same ${loop.period === 1 ? "router" : `${loop.period} routers`} ` +
+        `From ${hopLabel(first)} the path repeats the same ${loop.period} routers ` +
         `(${members}) ${repeats} times up to hop ${(view.hops[loop.end] as HopView).ttl} and never reaches the destination.`,
       advice: `A route on a carrier node is misconfigured. ${regionContact(first, "Contact")} and name the looping addresses.`,
     },
