@@ -178,6 +178,21 @@ describe("agent on a real nats-server", () => {
     expect(reply.accepted === false && reply.message).toMatch(/IPv4 UDP/);
   });
 
+  it("rejects an IPv6 target as unsupported on an agent without IPv6", async () => {
+    const v4Only = {
+      lo: [{ address: "127.0.0.1", family: "IPv4", internal: true }],
+      eth0: [{ address: "198.18.7.2", family: "IPv4", internal: false }],
+    } as unknown as NonNullable<Parameters<typeof runAgent>[1]>["interfaces"];
+    const { id, agent } = await startAgent(
+      { LG_PUBLIC_ADDRS: "198.18.7.2", LG_ALLOW_TARGETS: "127.0.0.0/8,::1/128" },
+      { interfaces: v4Only },
+    );
+    expect(agent.descriptor.capabilities.ipv6).toBe(false);
+    const reply = await sendJob(nats.nc, id, job(uniqueId("v6"), "::1"));
+    expect(reply).toMatchObject({ accepted: false, reason: "unsupported" });
+    expect(reply.accepted === false && reply.message).toMatch(/no IPv6 address/);
+  });
+
   it("rejects a job that does not parse as invalid, naming the field, and keeps running", async () => {
     const { id } = await startAgent();
     expect(await sendJob(nats.nc, id, "this is not json")).toMatchObject({

@@ -176,6 +176,8 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
   const checking = new Set<string>();
   const recent = new Set<string>();
   let draining = false;
+  /** While disconnected, heartbeats and progress are skipped rather than queued: stale ones help nobody. */
+  let connected = true;
 
   const remember = (traceId: string) => {
     recent.add(traceId);
@@ -206,7 +208,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
   if (reloaded > 0) outboxLog.info({ count: reloaded }, "publishing results left unsent by an earlier run");
 
   const publishPresence = (kind: PresenceMessage["kind"]) => {
-    if (nc.isClosed()) return;
+    if (nc.isClosed() || !connected) return;
     const message: PresenceMessage = {
       v: PROTOCOL_VERSION,
       kind,
@@ -301,7 +303,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     const startedAt = new Date().toISOString();
     const progressSubject = subjects.progress(config.id, traceId);
     const throttle = new ProgressThrottle((snapshot) => {
-      if (nc.isClosed()) return;
+      if (nc.isClosed() || !connected) return;
       const message: ProgressMessage = {
         v: PROTOCOL_VERSION,
         traceId,
@@ -427,8 +429,11 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
 
   void (async () => {
     for await (const status of nc.status()) {
-      if (status.type === "disconnect") natsLog.warn({ server: status.server }, "disconnected from NATS");
-      else if (status.type === "reconnect") {
+      if (status.type === "disconnect") {
+        connected = false;
+        natsLog.warn({ server: status.server }, "disconnected from NATS");
+      } else if (status.type === "reconnect") {
+        connected = true;
         natsLog.info({ server: status.server }, "reconnected to NATS");
         // Tell the coordinator at once that we are back. Not "announce": that means a fresh process
         // running nothing, and the coordinator fails such an agent's unfinished traces.
