@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { familyOf, hostOf } from "./address";
+import { helperPath } from "./helpers";
 import { installExitHooks, trackLab, untrackLab } from "./hooks";
 import { type LabPlan, type PlannedNode, peerInterface, planLab } from "./plan";
 import { type LabProcess, spawnInNamespace, waitForOutput } from "./process";
@@ -49,10 +49,6 @@ export interface BuildOptions {
   /** Name prefix; default "lg" + 4 random characters. Two labs never share a prefix. */
   prefix?: string;
 }
-
-const HELPERS = fileURLToPath(new URL("../helpers/", import.meta.url));
-export const WIRE_SCRIPT = `${HELPERS}wire.py`;
-export const TCP_LISTEN_SCRIPT = `${HELPERS}tcp-listen.py`;
 
 /** Kernel defaults made explicit so the lab never drops or throttles on its own. */
 const BASE_SYSCTLS: Record<string, string> = {
@@ -150,7 +146,8 @@ export async function buildLab(
     await Promise.all([...plan.nodes.values()].map((node) => applyFirewall(plan, node)));
     for (const [name, spec] of Object.entries(topology.nodes)) {
       for (const p of spec.processes ?? []) {
-        const proc = spawnInNamespace(plan.nodes.get(name)?.ns ?? "", p.argv, p.env ? { env: p.env } : {});
+        const argv = p.helper ? ["python3", helperPath(p.helper), ...p.argv] : p.argv;
+        const proc = spawnInNamespace(plan.nodes.get(name)?.ns ?? "", argv, p.env ? { env: p.env } : {});
         processes.set(`${name}/${p.name}`, proc);
         proc.stdout.resume();
         proc.stderr.resume();
@@ -217,7 +214,7 @@ async function startWires(plan: LabPlan): Promise<LabProcess[]> {
     // The wire's own network namespace ends up as b's, so `ip netns pids` finds it there.
     const proc = spawnInNamespace(a.ns, [
       "python3",
-      WIRE_SCRIPT,
+      helperPath("wire.py"),
       String(link.delayMs ?? 0),
       a.ns,
       ia.name,

@@ -1,4 +1,3 @@
-import { TCP_LISTEN_SCRIPT } from "./lab";
 import type { LinkSpec, NodeSpec, Topology } from "./topology";
 
 /**
@@ -152,7 +151,7 @@ export function referenceTopology(hostSlot?: number): Topology {
     tloss: {},
     tfilt: {
       iptables: ["-A INPUT -p icmp --icmp-type echo-request -j DROP"],
-      processes: [{ name: "tcp", argv: ["python3", TCP_LISTEN_SCRIPT, String(FILTERED_TCP_PORT)] }],
+      processes: [{ name: "tcp", helper: "tcp-listen.py", argv: [String(FILTERED_TCP_PORT)] }],
     },
     loopa: router({ announce: [LOOP_PREFIX], routes: [{ to: LOOP_PREFIX, via: v4(51, 2) }] }),
     // loopb's automatic route for the loop prefix points back at loopa: the loop.

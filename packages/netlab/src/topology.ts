@@ -20,7 +20,9 @@ export interface RouteSpec {
 export interface ProcessSpec {
   /** Stable name, used to look the process up on the lab handle. */
   name: string;
+  /** Arguments; with `helper`, the arguments of that bundled python3 helper script. */
   argv: string[];
+  helper?: "tcp-listen.py" | "wire.py";
   env?: Record<string, string>;
 }
 

@@ -1,4 +1,14 @@
-#!/usr/bin/env python3
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { REGISTRY_DIR } from "./registry";
+
+/**
+ * Python helpers the lab runs inside namespaces. They live here as text (not as files next to
+ * the sources) so they survive bundling; helperPath() writes them under /run/lg-netlab/bin.
+ */
+
+/** A delay line between two namespaces: a TUN device in each, packets copied after a delay. */
+const WIRE_PY = `#!/usr/bin/env python3
 """A delay line between two network namespaces (the kernel here has no netem).
 
 Opens a TUN device in each namespace and copies every packet to the other side after a
@@ -79,3 +89,47 @@ def main():
 
 if __name__ == "__main__":
     main()
+`;
+
+/** A TCP listener on a port (IPv4 and IPv6) that accepts and closes connections. */
+const TCP_LISTEN_PY = `#!/usr/bin/env python3
+"""Accepts TCP connections on a port (IPv4 and IPv6) and closes them at once.
+
+The kernel answers SYNs of a listening socket, which is all a TCP trace needs; accepting
+keeps the backlog from filling. usage: tcp-listen.py PORT
+"""
+import socket
+import sys
+
+port = int(sys.argv[1])
+sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+sock.bind(("::", port))
+sock.listen(128)
+print("listening", flush=True)
+while True:
+    conn, _ = sock.accept()
+    conn.close()
+`;
+
+const HELPERS = { "wire.py": WIRE_PY, "tcp-listen.py": TCP_LISTEN_PY } as const;
+
+export type HelperName = keyof typeof HELPERS;
+
+/** Path of a helper script, written (or refreshed) on first use. */
+export function helperPath(name: HelperName): string {
+  const dir = join(REGISTRY_DIR, "bin");
+  const path = join(dir, name);
+  let current = "";
+  try {
+    current = readFileSync(path, "utf8");
+  } catch {}
+  if (current !== HELPERS[name]) {
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, HELPERS[name], { mode: 0o755 });
+    renameSync(tmp, path);
+  }
+  return path;
+}
