@@ -213,7 +213,13 @@ describe("agent on a real nats-server", () => {
   it("refuses targets its own policy forbids, also when a name resolves to a forbidden address", async () => {
     const { id } = await startAgent(
       {},
-      { resolver: async (name) => (name === "rebound.test" ? [{ address: "10.1.2.3", family: 4 }] : []) },
+      {
+        resolver: async (name) => {
+          if (name === "slow.test") await new Promise((r) => setTimeout(r, 2_000));
+          return name === "rebound.test" ? [{ address: "10.1.2.3", family: 4 }] : [];
+        },
+        resolveTimeoutMs: 300,
+      },
     );
     const privateTarget = await sendJob(nats.nc, id, job(uniqueId("priv"), "10.0.0.1"));
     expect(privateTarget).toMatchObject({ accepted: false, reason: "target-refused" });
@@ -224,6 +230,10 @@ describe("agent on a real nats-server", () => {
     const unresolvable = await sendJob(nats.nc, id, job(uniqueId("nx"), "nothing.test"));
     expect(unresolvable).toMatchObject({ accepted: false, reason: "target-refused" });
     expect(unresolvable.accepted === false && unresolvable.message).toMatch(/nothing\.test has no address/);
+    // A resolver that hangs does not hold the answer: the job is refused within the resolve timeout.
+    const slow = await sendJob(nats.nc, id, job(uniqueId("slow"), "slow.test"));
+    expect(slow).toMatchObject({ accepted: false, reason: "target-refused" });
+    expect(slow.accepted === false && slow.message).toMatch(/did not resolve within 0.3 s/);
   });
 
   it("cancels a running trace on request and publishes what it measured so far", async () => {

@@ -43,6 +43,8 @@ export interface AgentDeps {
   progressIntervalMs?: number;
   /** Target name resolution (default: the system resolver). */
   resolver?: Resolver;
+  /** Longest wait for resolving a job's target before refusing it; default 3 s (the answer must be quick). */
+  resolveTimeoutMs?: number;
   /** The host's interfaces (default: os.networkInterfaces()). */
   interfaces?: InterfaceTable;
   /** Backoff of final-result retries; default 500 ms doubling up to 15 s. */
@@ -122,6 +124,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
   const natsLog = log.child({ module: "nats" });
 
   const interfaces = deps.interfaces;
+  const resolveTimeoutMs = deps.resolveTimeoutMs ?? 3_000;
   const ownAddresses = localAddresses(interfaces);
   const hasIpv6 = [...config.publicAddresses, ...detectPublicAddresses(interfaces)].some((a) =>
     a.includes(":"),
@@ -266,11 +269,21 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     let resolved: ResolvedTarget;
     try {
       // Resolve and check here again: what the coordinator resolved may have changed (DNS rebinding).
-      resolved = await checkTarget(job.target, {
-        allow: config.allowList,
-        ipVersion: job.options.ipVersion,
-        resolver: deps.resolver,
-      });
+      const checked = await withTimeout(
+        checkTarget(job.target, {
+          allow: config.allowList,
+          ipVersion: job.options.ipVersion,
+          resolver: deps.resolver,
+        }),
+        resolveTimeoutMs,
+      );
+      if (checked === "timeout") {
+        throw new TargetError(
+          "resolve_failed",
+          `${job.target} did not resolve within ${resolveTimeoutMs / 1000} s`,
+        );
+      }
+      resolved = checked;
     } catch (err) {
       checking.delete(traceId);
       if (err instanceof TargetError && err.code === "invalid_target") {
