@@ -112,6 +112,18 @@ describe("real-loss", () => {
     expect(byCode(d.findings, "real-loss")[0]?.hops).toEqual([3]);
   });
 
+  it("a lab reading with 20% (2 of 10) from hop 3 to the destination is real loss from hop 3", () => {
+    const hops = [
+      hop(1, "198.18.1.2", { avg: 0.049 }),
+      hop(2, "198.18.2.2", { avg: 0.05 }),
+      hop(3, "198.18.30.2", { lost: 2, avg: 0.051 }),
+      hop(4, "198.18.31.2", { lost: 2, avg: 0.047 }),
+      hop(5, "198.18.32.2", { lost: 2, avg: 0.049 }),
+    ];
+    const d = diagnose(hops, { destination: "198.18.32.2" });
+    expect(d.findings).toEqual([expect.objectContaining({ code: "real-loss", hops: [3, 4, 5] })]);
+  });
+
   it("2 lost probes of 1,000 at the destination stay below the 1% rate and are noise", () => {
     const d = diagnose([labHop(1, { sent: 1000 }), labHop(2, { sent: 1000, lost: 2 })]);
     expect(d.verdict).toBe("clean");
@@ -151,15 +163,31 @@ describe("latency", () => {
     expect(d.verdict).toBe("problem");
   });
 
-  it("a step that Best makes as well is distance, reported but not a problem", () => {
+  it("a step that Best makes as well is still a step; the evidence says every probe got slower", () => {
     const hops = [
       labHop(1, { avg: 2, best: 1.8 }),
       labHop(2, { avg: 4, best: 3.6 }),
       labHop(3, { avg: 84, best: 82 }),
     ];
     const d = diagnose([...hops, labHop(4, { avg: 85, best: 83 })]);
-    expect(byCode(d.findings, "latency-step")[0]).toMatchObject({ severity: "info" });
-    expect(d.verdict).toBe("clean");
+    const step = byCode(d.findings, "latency-step")[0];
+    expect(step).toMatchObject({ severity: "problem", hops: [3, 4] });
+    expect(step?.evidence).toContain("every probe takes longer");
+    expect(step?.advice).toContain("unless this hop crosses a long distance");
+    expect(d.verdict).toBe("problem");
+  });
+
+  it("a fixed delay wire like the lab's (+50 ms on every probe from hop 4) is a latency step at hop 4", () => {
+    const hops = [
+      labHop(1, { avg: 0.038, best: 0.011, worst: 0.091, stdev: 0.025 }),
+      labHop(2, { avg: 0.044, best: 0.013, worst: 0.07, stdev: 0.02 }),
+      labHop(3, { avg: 0.044, best: 0.026, worst: 0.068, stdev: 0.015 }),
+      labHop(4, { avg: 50.38, best: 50.275, worst: 50.847, stdev: 0.175 }),
+      labHop(5, { avg: 50.449, best: 50.306, worst: 50.89, stdev: 0.202 }),
+    ];
+    const d = diagnose(hops);
+    expect(d.findings).toEqual([expect.objectContaining({ code: "latency-step", hops: [4, 5] })]);
+    expect(d.verdict).toBe("problem");
   });
 
   it("an increase smaller than 10 ms is not a step", () => {
@@ -235,6 +263,28 @@ describe("the destination and the end of the path", () => {
   it("a caller that knows the destination was not reached turns a lone silent last hop into an interruption", () => {
     const d = diagnose(misconfiguredDestination, { reachedDestination: false });
     expect(codes(d.findings)).toEqual(["node-interruption"]);
+  });
+
+  it("one unnamed silent hop after the last answer, as the tracer reports a black hole, is a node interruption", () => {
+    const d = diagnose([labHop(1), labHop(2), labHop(3), hop(4, null)], { destination: "198.18.61.2" });
+    expect(codes(d.findings)).toEqual(["node-interruption"]);
+    expect(d.findings[0]?.hops).toEqual([3, 4]);
+    expect(d.findings[0]?.advice).toContain("TCP trace to its service port");
+  });
+
+  it("the same reading is ICMP filtering once a TCP probe proved the destination is there", () => {
+    const d = diagnose([labHop(1), labHop(2), labHop(3), hop(4, null)], {
+      reachedDestination: true,
+      servicePort: 8080,
+    });
+    expect(d.findings).toEqual([
+      expect.objectContaining({ code: "destination-filters-icmp", hops: [4], region: "C" }),
+    ]);
+  });
+
+  it("a silent last hop named with another address than the destination is not the destination", () => {
+    const hops = [labHop(1), labHop(2), { ...hop(3, null), host: "198.18.9.9" }];
+    expect(codes(diagnose(hops, { destination: "198.18.6.1" }).findings)).toEqual(["node-interruption"]);
   });
 
   it("a trace whose last answering hop is not the destination address was interrupted there", () => {

@@ -6,10 +6,12 @@ import { findRoutingLoop, type RoutingLoop } from "./rules/routing-loop";
 /** Options of {@link diagnose}. All are optional; each one sharpens a guess the diagnosis otherwise makes. */
 export interface DiagnoseOptions {
   /**
-   * The probes reached the destination: the last answering hop is the destination, or, when the
-   * trace ends in silent hops, the first silent one is the destination and it does not answer.
-   * Default: inferred — true when the last hop answered (or is `destination`), or when exactly one
-   * silent hop ends the trace (a tracer keeps going past a silent router and records several).
+   * The path reaches the destination: it answered these probes, or something else proved it is there
+   * (a TCP trace or connect to its service port answered). When the trace ends in silent hops, the
+   * first silent one is then the destination, which filters ICMP. Default: inferred — true when the
+   * last hop answered (and is `destination`, when given) or when a silent last hop is named by the
+   * reading (mtr reports may show the destination's address with 100% loss); false otherwise, since
+   * a destination that drops ICMP and a dead node before it leave the same single silent hop.
    */
   reachedDestination?: boolean;
   /** The traced address; a last hop with another address did not reach it. */
@@ -107,7 +109,14 @@ function findDestination(
     const answeredAsDestination = last.hop.responders.some((r) => r.address === options.destination);
     return answeredAsDestination ? lastAnswered : null;
   }
-  return trailingSilent === 1 ? trailingSilentFrom : null;
+  // A reading may name the destination on a hop that never answered (mtr reports do); nothing else
+  // tells a destination that drops ICMP from a dead node before it.
+  const named = hops
+    .slice(trailingSilentFrom)
+    .findIndex(
+      (h) => h.address !== null && (options.destination === undefined || h.address === options.destination),
+    );
+  return named >= 0 ? trailingSilentFrom + named : null;
 }
 
 /**

@@ -11,8 +11,10 @@ import { latencyLevels } from "./latency-levels";
  * alone does not confirm packet loss — run a reverse path test to confirm."
  *
  * A step is where the lowest Avg of the remaining hops rises by LATENCY_STEP_MIN_MS and by
- * LATENCY_STEP_MIN_RATIO of the level before. When Best rises by PROPAGATION_SHARE of the step too, the
- * extra time is on every probe, which is what a longer link or route does: reported as information.
+ * LATENCY_STEP_MIN_RATIO of the level before. Following the guide it is a problem either way; the
+ * evidence tells the two shapes apart: when Best rises by PROPAGATION_SHARE of the step too, every
+ * probe takes longer (a longer link or route — expected over an ocean crossing), otherwise probes
+ * queue (congestion).
  */
 export function latencyStep(view: TraceView): Finding[] {
   const { hops, floorAvg, floorBest } = latencyLevels(view);
@@ -29,7 +31,7 @@ export function latencyStep(view: TraceView): Finding[] {
     const later = hops.slice(i);
     findings.push({
       code: "latency-step",
-      severity: distance ? "info" : "problem",
+      severity: "problem",
       hops: later.map((h) => h.ttl),
       region: at.region,
       evidence:
@@ -38,10 +40,10 @@ export function latencyStep(view: TraceView): Finding[] {
         (distance
           ? ", as much as Avg: every probe takes longer, as over a longer link or route."
           : ", much less than Avg: probes queue or take a slower path from this hop on."),
-      advice: distance
-        ? "Expected if this hop crosses a long distance; if the route should be shorter, ask the carrier why traffic takes it. " +
-          regionContact(at, "Contact")
-        : `A network exception likely starts at ${hopLabel(at)}. Run a reverse path test to confirm, then ${regionContact(at, "contact")}.`,
+      advice:
+        `A network exception likely starts at ${hopLabel(at)}` +
+        (distance ? " (unless this hop crosses a long distance, which makes every probe slower too)" : "") +
+        `. A latency step alone does not confirm packet loss: run a reverse path test to confirm, then ${regionContact(at, "contact")}.`,
     });
   }
   return findings;
