@@ -236,6 +236,22 @@ describe("agent on a real nats-server", () => {
     expect(slow.accepted === false && slow.message).toMatch(/did not resolve within 0.3 s/);
   });
 
+  it("reports a trace whose packet helper cannot run as failed by the agent", async () => {
+    const { id, agent } = await startAgent(
+      {},
+      { tracer: new Tracer({ resolveNames: false, mtrPacketPath: "/nonexistent/mtr-packet" }) },
+    );
+    const traceId = uniqueId("broken");
+    expect(
+      (await sendJob(nats.nc, id, job(traceId, "127.0.0.1", { count: 2, interval: 0.1 }))).accepted,
+    ).toBe(true);
+    const final = FinalResultMessage.parse((await waitForFinal(nats.jsm, id, traceId, 15_000)).json());
+    expect(final.status).toBe("failed");
+    expect(final.failure?.source).toBe("agent");
+    expect(final.failure?.message).toMatch(/^packet-helper: /);
+    expect(agent.counters().tracesFailed).toBe(1);
+  });
+
   it("cancels a running trace on request and publishes what it measured so far", async () => {
     const { id, agent } = await startAgent();
     const traceId = uniqueId("cancel");
