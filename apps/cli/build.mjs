@@ -1,4 +1,5 @@
 // Bundles the lg command into one ESM file so `bin/lg` starts fast without a TypeScript loader.
+import { cp } from "node:fs/promises";
 import { build } from "esbuild";
 
 await build({
@@ -15,4 +16,9 @@ await build({
     js: "import { createRequire as __lgCreateRequire } from 'node:module'; const require = __lgCreateRequire(import.meta.url);",
   },
   logLevel: "warning",
+});
+
+// The database migrations are read at run time; the bundle finds them in dist/drizzle.
+await cp(new URL("../../packages/db/drizzle", import.meta.url), new URL("./dist/drizzle", import.meta.url), {
+  recursive: true,
 });

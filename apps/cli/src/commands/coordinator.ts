@@ -2,12 +2,17 @@ import { ConfigError, DatabaseError, loadConfig, NatsConnectError, startCoordina
 import type { Command } from "commander";
 import { CliError } from "../errors";
 
-/** Resolves with the first SIGINT or SIGTERM; the caller then shuts down in order. */
+/**
+ * Resolves with the first SIGINT or SIGTERM; the caller then shuts down in order. Later signals
+ * are ignored rather than killing the process halfway through its cleanup (a launcher that
+ * relays Ctrl-C makes every Ctrl-C arrive twice).
+ */
 export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
+    let first: NodeJS.Signals | undefined;
     const on = (signal: NodeJS.Signals) => {
-      process.off("SIGINT", on);
-      process.off("SIGTERM", on);
+      if (first) return;
+      first = signal;
       resolve(signal);
     };
     process.on("SIGINT", on);

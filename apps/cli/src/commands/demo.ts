@@ -1,0 +1,93 @@
+import { join } from "node:path";
+import { type LabProcess, type ReferenceLab, startReferenceLab } from "@lg/netlab";
+import type { Command } from "commander";
+import { CliError } from "../errors";
+import { untilSignal } from "./coordinator";
+import { agentEnv, type LocalStack, selfCommand, startLocalStack } from "./up";
+
+/** Lab nodes that run an agent in the demo, with the role and region each reports. */
+const DEMO_AGENTS = [
+  { node: "fra", role: "pop" },
+  { node: "sin", role: "pop" },
+  { node: "vm", role: "neutral" },
+  { node: "cust", role: "neutral" },
+] as const;
+
+/**
+ * Starts one agent inside each demo node of the lab. They reach NATS over the lab's host link,
+ * and their pipes are drained to stderr so a chatty agent never blocks on a full pipe.
+ */
+export function startLabAgents(
+  lab: ReferenceLab,
+  stack: LocalStack,
+  natsUrl: string,
+): Map<string, LabProcess> {
+  const agents = new Map<string, LabProcess>();
+  for (const { node, role } of DEMO_AGENTS) {
+    const proc = lab.spawn(node, selfCommand("agent"), {
+      env: agentEnv(stack, natsUrl, {
+        LG_AGENT_ID: node,
+        LG_REGION: lab.nodes[node]?.region ?? "customer",
+        LG_ROLE: role,
+        LG_PUBLIC_ADDRS: lab.addr(node),
+        LG_DATA_DIR: join(stack.dataDir, "agents", node),
+      }),
+    });
+    proc.stdout.on("data", (d: Buffer) => process.stderr.write(d));
+    proc.stderr.on("data", (d: Buffer) => process.stderr.write(d));
+    agents.set(node, proc);
+  }
+  return agents;
+}
+
+/** `lg demo`: `lg up` plus the reference lab with agents inside its PoPs, VM and customer host. */
+export function register(program: Command): void {
+  program
+    .command("demo")
+    .description(
+      "lg up plus the reference lab internet: agents inside the lab's PoPs (fra, sin), VM and customer host, the lab ranges allow-listed; Ctrl-C stops all and removes the lab",
+    )
+    .action(async () => {
+      if (process.getuid?.() !== 0) throw new CliError("lg demo builds network namespaces and needs root");
+      process.stdout.write("building the lab internet…\n");
+      let lab: ReferenceLab;
+      try {
+        lab = await startReferenceLab();
+      } catch (err) {
+        throw new CliError(`cannot build the lab: ${(err as Error).message.split("\n")[0]}`);
+      }
+      let stack: LocalStack | undefined;
+      let agents = new Map<string, LabProcess>();
+      try {
+        if (!lab.hostAddress.v4) throw new CliError("the lab was built without its host link");
+        stack = await startLocalStack({ extraAllow: lab.labCidrs, extraHosts: [lab.hostAddress.v4] });
+        // Lab agents dial NATS on the host-side lab address (an extra listener of the local server).
+        const labNats = stack.nats?.extraUrls[0] ?? stack.natsUrl;
+        agents = startLabAgents(lab, stack, labNats);
+        const url = stack.coordinator.url;
+        const labUrl = stack.coordinator.urls[1] ?? url;
+        const s = lab.scenarios;
+        process.stdout.write(
+          [
+            `lg demo is up: ${url}  (inside the lab: ${labUrl})`,
+            `  agents   ${DEMO_AGENTS.map((a) => `${a.node} (${a.role})`).join(", ")} in lab ${lab.prefix}`,
+            `  targets  the lab ranges ${lab.labCidrs.join(", ")} are allow-listed`,
+            "Try (in another terminal):",
+            `  bin/lg measure --from fra,sin ${s.clean.target}        # ${s.clean.description}`,
+            `  bin/lg measure --from fra ${s.loss.target}             # ${s.loss.description}`,
+            `  bin/lg measure --from fra ${s.throttle.target}         # ${s.throttle.description}`,
+            `  bin/lg measure --from fra -T -P ${s.filtered.tcpPort ?? 8080} ${s.filtered.target}  # ${s.filtered.description}`,
+            `  curl ${url}/api/v1/agents`,
+            "Ctrl-C stops everything and removes the lab.",
+            "",
+          ].join("\n"),
+        );
+        await untilSignal();
+        process.stdout.write("lg: stopping…\n");
+      } finally {
+        await Promise.all([...agents.values()].map((a) => a.stop("SIGTERM")));
+        await stack?.stop();
+        await lab.down();
+      }
+    });
+}
