@@ -135,7 +135,9 @@ describe("icmp-throttling", () => {
     const d = diagnose([labHop(1), hop(2, null), labHop(3), labHop(4)]);
     expect(d.verdict).toBe("clean");
     expect(byCode(d.findings, "icmp-throttling")[0]).toMatchObject({ hops: [2], severity: "info" });
-    expect(byCode(d.findings, "icmp-throttling")[0]?.evidence).toContain("hop 2 no reply at all");
+    expect(byCode(d.findings, "icmp-throttling")[0]?.evidence).toContain(
+      "hop 2 loses probes (no reply at all)",
+    );
   });
 
   it("a throttling hop before a real loss run stays throttling", () => {

@@ -29,9 +29,12 @@ export function icmpThrottling(view: TraceView): Finding[] {
     const noise = run !== null && !run.significant && last === run.reference;
     const after = nextClean(view, last);
     const verb = group.length === 1 ? "loses" : "lose";
-    const rates = group
-      .map((h) => (h.answered ? `hop ${h.ttl} ${pct(h.hop.lossPct)}` : `hop ${h.ttl} no reply at all`))
-      .join(", ");
+    const allSilent = group.every((h) => !h.answered);
+    const rates = allSilent
+      ? "no reply at all"
+      : group
+          .map((h) => (h.answered ? `hop ${h.ttl} ${pct(h.hop.lossPct)}` : `hop ${h.ttl} no reply`))
+          .join(", ");
     const evidence = noise
       ? `${ttlRange(first.ttl, last.ttl)} ${verb} probes (${rates}), but the last hop loses only ${last.lost} of ${last.hop.sent}: fewer than ${REAL_LOSS_MIN_LOST_PROBES} lost probes is sampling noise, not a persistent loss.`
       : `${ttlRange(first.ttl, last.ttl)} ${verb} probes (${rates}) but the loss does not persist: ${
