@@ -10,6 +10,7 @@ import { type WatchDeps, watchMeasurement } from "../live/watch";
 import type { Logger } from "../logger";
 import type { MeasurementService } from "../measurements/service";
 import { agentView } from "../views";
+import { webRoutes } from "../web/routes";
 import { checkHealth, type HealthChecks } from "./health";
 import { openApiDocument } from "./openapi";
 
@@ -134,6 +135,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
       }
     });
   });
+
+  app.route("/", webRoutes(deps));
 
   return app;
 }

@@ -1,0 +1,58 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
+import { raw } from "hono/html";
+import type { Child } from "hono/jsx";
+
+/** Pages in the top navigation; a page joins it once the API behind it exists. */
+export const NAV: { href: string; label: string }[] = [{ href: "/", label: "Measure" }];
+
+export interface LayoutProps {
+  title: string;
+  children?: Child;
+  /** Load the live-update script (pages that follow an event stream). */
+  live?: boolean;
+  /** Marks the current navigation entry. */
+  current?: string;
+}
+
+/** The page shell: doctype, viewport for phones, one stylesheet, the optional live script. */
+export function Layout(props: LayoutProps) {
+  return (
+    <>
+      {raw("<!doctype html>")}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>{`${props.title} · lg looking glass`}</title>
+          <link rel="stylesheet" href="/assets/style.css" />
+          {props.live ? <script src="/assets/live.js" defer /> : null}
+        </head>
+        <body>
+          <a class="skip" href="#main">
+            Skip to content
+          </a>
+          <header class="top">
+            <a class="brand" href="/">
+              <span class="brand-mark" aria-hidden="true">
+                ◉
+              </span>{" "}
+              lg <span class="brand-sub">looking glass</span>
+            </a>
+            <nav aria-label="Main">
+              {NAV.map((n) => (
+                <a href={n.href} aria-current={props.current === n.href ? "page" : undefined}>
+                  {n.label}
+                </a>
+              ))}
+            </nav>
+          </header>
+          <main id="main">{props.children}</main>
+          <footer class="foot">
+            Numbers are round-trip times in milliseconds measured by mtr-style probes. API:{" "}
+            <a href="/openapi.json">/openapi.json</a>
+          </footer>
+        </body>
+      </html>
+    </>
+  );
+}

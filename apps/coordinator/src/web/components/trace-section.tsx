@@ -1,0 +1,210 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
+import type { Diagnosis, Finding, Hop, TraceView } from "@lg/protocol";
+import { FINDING_TITLES, findingsByFirstHop, hopSeverity, REGION_WORDS, VERDICT_WORDS } from "../findings";
+import { asLabel, hopName, ms, pct } from "../format";
+import { PathProfile, RangeBar, scaleOf } from "./charts";
+
+/** Columns of the mtr-style table, in mtr's order (plus ASN and the chart). */
+export const COLUMNS = [
+  "Hop",
+  "Host",
+  "Loss%",
+  "Snt",
+  "Last",
+  "Avg",
+  "Best",
+  "Wrst",
+  "StDev",
+  "ASN",
+  "Latency",
+];
+
+export function hopRange(hops: number[]): string {
+  if (hops.length === 0) return "";
+  const first = hops[0] as number;
+  const last = hops[hops.length - 1] as number;
+  return hops.length === 1 ? `hop ${first}` : `hops ${first}–${last}`;
+}
+
+export function FindingNote(props: { finding: Finding }) {
+  const f = props.finding;
+  return (
+    <div class={`finding-note finding-${f.severity}`}>
+      <p class="finding-title">
+        <span class="finding-icon" aria-hidden="true">
+          {f.severity === "problem" ? "!" : "i"}
+        </span>
+        <strong>{FINDING_TITLES[f.code] ?? f.code}</strong>{" "}
+        <span class="finding-where">
+          {hopRange(f.hops)} · {REGION_WORDS[f.region]}
+        </span>
+      </p>
+      <p class="finding-evidence">{f.evidence}</p>
+      <p class="finding-advice">{f.advice}</p>
+    </div>
+  );
+}
+
+export function Verdict(props: { diagnosis: Diagnosis | null; status: TraceView["status"] }) {
+  const d = props.diagnosis;
+  if (!d) {
+    if (props.status === "done" || props.status === "failed") return null;
+    return (
+      <p class="verdict verdict-pending" role="status">
+        Tracing… the reading of the path appears when the trace ends.
+      </p>
+    );
+  }
+  return (
+    <p class={`verdict verdict-${d.verdict}`}>
+      <strong>{VERDICT_WORDS[d.verdict]}.</strong> {d.reason ?? ""}
+    </p>
+  );
+}
+
+export function HopRow(props: { hop: Hop; severity: Finding["severity"] | undefined; scaleMax: number }) {
+  const { hop } = props;
+  const alive = hop.recv > 0;
+  const name = hopName(hop);
+  const others = hop.responders.filter((r) => r.address !== hop.host);
+  return (
+    <tr class={`hop${props.severity ? ` sev-${props.severity}` : ""}`} data-ttl={hop.ttl}>
+      <td class="c-hop">
+        {props.severity ? (
+          <span
+            class={`flag flag-${props.severity}`}
+            title={props.severity === "problem" ? "problem" : "note"}
+          >
+            {props.severity === "problem" ? "!" : "i"}
+          </span>
+        ) : null}
+        {hop.ttl}.
+      </td>
+      <td class="c-host">
+        {hop.host ? (
+          <>
+            {name ? <span class="name">{name}</span> : null}
+            <span class="addr">{hop.host}</span>
+            {others.length > 0 ? (
+              <span class="others">also {others.map((r) => r.name ?? r.address).join(", ")}</span>
+            ) : null}
+          </>
+        ) : (
+          <span class="silent">???</span>
+        )}
+      </td>
+      <td class={`c-num c-loss${hop.lossPct > 0 ? " lossy" : ""}`}>{pct(hop.lossPct)}</td>
+      <td class="c-num c-snt">{hop.sent}</td>
+      <td class="c-num c-last">{alive ? ms(hop.last) : ""}</td>
+      <td class="c-num c-avg">{alive ? ms(hop.avg) : ""}</td>
+      <td class="c-num c-best">{alive ? ms(hop.best) : ""}</td>
+      <td class="c-num c-wrst">{alive ? ms(hop.worst) : ""}</td>
+      <td class="c-num c-stdev">{alive ? ms(hop.stdev) : ""}</td>
+      <td class="c-asn" title={hop.owner}>
+        {asLabel(hop)}
+      </td>
+      <td class="c-chart">
+        <RangeBar hop={hop} scaleMax={props.scaleMax} />
+      </td>
+    </tr>
+  );
+}
+
+export interface TraceSectionProps {
+  trace: TraceView;
+  region?: string | undefined;
+  /** Leave out the path picture (the compare page draws its own). */
+  noProfile?: boolean;
+}
+
+/** One PoP's trace: heading, verdict, the path picture, and the mtr table with findings beside their hops. */
+export function TraceSection(props: TraceSectionProps) {
+  const t = props.trace;
+  const byHop = findingsByFirstHop(t.diagnosis);
+  const scaleMax = scaleOf([t.hops]);
+  const placed = new Set<number>();
+  const final = t.status === "done" || t.status === "failed";
+  return (
+    <section
+      class="pop card"
+      id={`trace-${t.id}`}
+      data-trace={t.id}
+      data-status={t.status}
+      aria-labelledby={`h-${t.id}`}
+    >
+      <header class="pop-head">
+        <h2 id={`h-${t.id}`}>
+          <span class="pop-name">{t.agentId}</span>
+          {props.region ? <span class="pop-region">{props.region}</span> : null}
+        </h2>
+        <span class="arrow" aria-hidden="true">
+          →
+        </span>
+        <span class="pop-target">{t.address ?? t.target}</span>
+        <span class={`status status-${t.status}`} data-role="status">
+          {t.status}
+        </span>
+      </header>
+      {t.failure ? (
+        <p class={`banner banner-failed failure-${t.failure.source}`}>
+          <strong>
+            {t.failure.source === "target" ? "The target could not be traced" : "The trace failed"}:
+          </strong>{" "}
+          {t.failure.message}
+        </p>
+      ) : null}
+      <Verdict diagnosis={t.diagnosis} status={t.status} />
+      {final && !props.noProfile && t.hops.some((h) => h.recv > 0) ? (
+        <figure class="profile-wrap">
+          <PathProfile
+            lines={[{ label: t.agentId, hops: t.hops, problem: t.diagnosis?.verdict === "problem" }]}
+            title={`Latency and loss per hop from ${t.agentId}`}
+          />
+          <figcaption>Average latency per hop (line), best to worst (band), and loss (red bars).</figcaption>
+        </figure>
+      ) : null}
+      <div class="table-scroll">
+        <table class="mtr">
+          <thead>
+            <tr>
+              {COLUMNS.map((c) => (
+                <th scope="col" class={c === "Host" || c === "ASN" || c === "Latency" ? "" : "c-num"}>
+                  {c}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody data-role="hops">
+            {t.hops.length === 0 && !final ? (
+              <tr class="waiting">
+                <td colspan={COLUMNS.length}>Waiting for the first replies…</td>
+              </tr>
+            ) : null}
+            {t.hops.map((hop) => {
+              const findings = byHop.get(hop.ttl) ?? [];
+              for (const f of findings) placed.add(f.hops[0] ?? 0);
+              return (
+                <>
+                  <HopRow hop={hop} severity={hopSeverity(t.diagnosis, hop.ttl)} scaleMax={scaleMax} />
+                  {findings.map((f) => (
+                    <tr class={`finding finding-row-${f.severity}`}>
+                      <td colspan={COLUMNS.length}>
+                        <FindingNote finding={f} />
+                      </td>
+                    </tr>
+                  ))}
+                </>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+      {[...byHop.entries()]
+        .filter(([ttl]) => !placed.has(ttl))
+        .flatMap(([, fs]) => fs)
+        .map((f) => (
+          <FindingNote finding={f} />
+        ))}
+    </section>
+  );
+}

@@ -1,0 +1,139 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
+import type { AgentView, MeasurementView } from "@lg/protocol";
+import { MeasurementRequest } from "@lg/protocol";
+import { type Context, Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ApiError, validationError } from "../errors";
+import type { AppDeps } from "../http/app";
+import { agentView } from "../views";
+import { LIVE_JS, STYLE_CSS } from "./assets";
+import { ComparePage } from "./components/compare-page";
+import { type FieldError, FormPage } from "./components/form-page";
+import { MeasurementBody, MeasurementPage } from "./components/measurement-page";
+import { TraceSection } from "./components/trace-section";
+import { csvExport, textExport } from "./exports";
+import { type FormFields, formValues, measurementBody } from "./form-input";
+import { EXPORT_CSP, pageHeaders } from "./headers";
+import { MessagePage } from "./pages";
+import { standaloneHtml } from "./standalone";
+
+/** Paths the web UI answers; only these get the page security headers. */
+const WEB_PATH = /^\/($|m\/|compare\/|assets\/|p\/|r\/|mesh$|monitors$)/;
+
+const EXPORT = /^(?<id>[A-Za-z0-9_-]+)\.(?<ext>txt|json|csv|html)$/;
+
+async function agentsById(deps: AppDeps): Promise<Map<string, AgentView>> {
+  const rows = await deps.repo.listAgents().catch(() => []);
+  return new Map(rows.map((r) => [r.id, agentView(r)]));
+}
+
+const html = (c: Context, node: unknown, status: ContentfulStatusCode = 200) => c.html(String(node), status);
+
+/**
+ * The web UI: server-rendered pages over the same services as the API. Mount once:
+ * `app.route("/", webRoutes(deps))`.
+ */
+export function webRoutes(deps: AppDeps): Hono {
+  const web = new Hono();
+
+  web.use("*", async (c, next) => (WEB_PATH.test(c.req.path) ? pageHeaders(c, next) : next()));
+
+  /** A measurement, or an HTML page that says why not. */
+  async function measurementOr(c: Context, id: string): Promise<MeasurementView | Response> {
+    try {
+      return await deps.measurements.get(id);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      const title = err.status === 404 ? "No such measurement" : "The measurement cannot be shown right now";
+      return html(c, <MessagePage title={title}>{<p>{err.message}</p>}</MessagePage>, err.status);
+    }
+  }
+
+  web.get("/assets/style.css", (c) =>
+    c.body(STYLE_CSS, 200, { "content-type": "text/css; charset=utf-8", "cache-control": "no-cache" }),
+  );
+  web.get("/assets/live.js", (c) =>
+    c.body(LIVE_JS, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache" }),
+  );
+
+  web.get("/", async (c) => html(c, <FormPage agents={[...(await agentsById(deps)).values()]} />));
+
+  // The form without JavaScript: the same schema and service as POST /api/v1/measurements,
+  // then a redirect to the live page; an error comes back beside its field.
+  web.post("/", async (c) => {
+    const fields = (await c.req.parseBody({ all: true })) as FormFields;
+    const values = formValues(fields);
+    const input = measurementBody(values);
+    let error: FieldError;
+    let status: ContentfulStatusCode = 400;
+    const parsed = MeasurementRequest.safeParse(input);
+    if (parsed.success) {
+      try {
+        const accepted = await deps.measurements.submit(parsed.data, deps.clientAddress?.(c) ?? null);
+        return c.redirect(`/m/${encodeURIComponent(accepted.id)}`, 303);
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        error = { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) };
+        status = err.status;
+      }
+    } else {
+      const e = validationError(parsed.error, "body", input);
+      error = { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) };
+    }
+    const agents = [...(await agentsById(deps)).values()];
+    return html(c, <FormPage agents={agents} values={values} error={error} />, status);
+  });
+
+  web.get("/m/:name", async (c) => {
+    const name = c.req.param("name");
+    const exp = EXPORT.exec(name)?.groups;
+    const id = exp?.id ?? name;
+    const found = await measurementOr(c, id);
+    if (found instanceof Response) return found;
+    const agents = await agentsById(deps);
+    const file = `lg-${found.id}`;
+    switch (exp?.ext) {
+      case undefined:
+        return html(c, <MeasurementPage measurement={found} agents={agents} />);
+      case "txt":
+        return c.body(textExport(found), 200, { "content-type": "text/plain; charset=utf-8" });
+      case "json":
+        return c.body(`${JSON.stringify(found, null, 2)}\n`, 200, {
+          "content-type": "application/json; charset=utf-8",
+        });
+      case "csv":
+        return c.body(csvExport(found), 200, {
+          "content-type": "text/csv; charset=utf-8",
+          "content-disposition": `attachment; filename="${file}.csv"`,
+        });
+      case "html":
+        return c.body(
+          standaloneHtml(found, String(<MeasurementBody measurement={found} agents={agents} standalone />)),
+          200,
+          {
+            "content-type": "text/html; charset=utf-8",
+            "content-disposition": `attachment; filename="${file}.html"`,
+            "content-security-policy": EXPORT_CSP,
+          },
+        );
+    }
+  });
+
+  // One PoP's section, re-rendered when its trace ends (the live script swaps it in).
+  web.get("/m/:id/trace/:traceId", async (c) => {
+    const found = await measurementOr(c, c.req.param("id"));
+    if (found instanceof Response) return found;
+    const trace = found.traces.find((t) => t.id === c.req.param("traceId"));
+    if (!trace) return c.text("no such trace in this measurement", 404);
+    const agents = await agentsById(deps);
+    return html(c, <TraceSection trace={trace} region={agents.get(trace.agentId)?.region} />);
+  });
+
+  web.get("/compare/:id", async (c) => {
+    const found = await measurementOr(c, c.req.param("id"));
+    if (found instanceof Response) return found;
+    return html(c, <ComparePage measurement={found} agents={await agentsById(deps)} />);
+  });
+
+  return web;
+}
