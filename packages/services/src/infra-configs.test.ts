@@ -4,8 +4,11 @@ import os from "node:os";
 import path from "node:path";
 import { agentInboxPrefix, subjects } from "@lg/protocol";
 import { decode } from "@nats-io/jwt";
+import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "./infra-cluster";
 import { checkNatsConfig, natsInfraDir, renderNatsConfigs, repoRoot } from "./infra-fixture";
+import { startNatsServer } from "./nats";
 import { agentPermissions } from "./nats-auth";
 import { readUserTemplate } from "./nats-deploy";
 
@@ -204,5 +207,61 @@ describe("operator-mode credentials (infra/nats/operator-mode)", { timeout: 60_0
     }
     expect(allows(user.pub?.allow, subjects.final("fra-1", "t1"))).toBe(false);
     expect((await readUserTemplate("leaf")).user.allowed_connection_types).toEqual(["LEAFNODE"]);
+  });
+  it("`creds revoke` cuts off one agent at a server reload and refuses it afterwards; other agents stay connected", async () => {
+    const keys = path.join(dir, "keys");
+    const secrets = path.join(keys, "secrets.json");
+    for (const id of ["fra-9", "sin-9"]) {
+      const minted = creds(
+        "mint",
+        "--secrets",
+        secrets,
+        "--template",
+        "agent",
+        "--id",
+        id,
+        "--out",
+        path.join(dir, `${id}.creds`),
+      );
+      expect(minted.status, minted.stderr).toBe(0);
+    }
+    // nats-server resolves an include against the including file's folder, even an absolute path.
+    const dataDir = path.join(dir, "server");
+    const server = await startNatsServer({
+      dataDir,
+      jetstream: false,
+      config: `include ${JSON.stringify(path.relative(dataDir, path.join(keys, "accounts.conf")))}`,
+    });
+    const connectAs = async (id: string) =>
+      connect({
+        servers: server.url,
+        authenticator: credsAuthenticator(await fs.readFile(path.join(dir, `${id}.creds`))),
+        inboxPrefix: `_INBOX_${id}`,
+        maxReconnectAttempts: 2,
+        reconnectTimeWait: 100,
+      });
+    const open: NatsConnection[] = [];
+    try {
+      const fra = await connectAs("fra-9");
+      const sin = await connectAs("sin-9");
+      open.push(fra, sin);
+
+      const revoked = creds("revoke", "--secrets", secrets, "--dir", keys, "--id", "fra-9");
+      expect(revoked.status, revoked.stderr).toBe(0);
+      process.kill(server.pid, "SIGHUP");
+
+      await waitFor(
+        "the revoked agent to be disconnected",
+        async () => (fra.isClosed() ? true : undefined),
+        10_000,
+      );
+      await expect(connectAs("fra-9")).rejects.toThrow(/Authorization/i);
+      expect(sin.isClosed()).toBe(false);
+      sin.publish(subjects.presence("sin-9"), "alive");
+      await sin.flush();
+    } finally {
+      await Promise.all(open.map((nc) => nc.close().catch(() => undefined)));
+      await server.stop();
+    }
   });
 });

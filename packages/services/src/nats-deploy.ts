@@ -8,7 +8,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AgentId } from "@lg/protocol";
-import type { Permissions } from "@nats-io/jwt";
+import { type Account, decode, encodeAccount, fromSeed, type Permissions } from "@nats-io/jwt";
 import type { NatsAuth } from "./nats-auth";
 
 export const natsInfraDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../infra/nats");
@@ -79,4 +79,34 @@ resolver_preload: {
 `;
   const appAccountConf = `${headers.appAccount ?? ""}LG_APP_ACCOUNT: "${auth.appAccountPublicKey}"\n`;
   return { accountsConf, appAccountConf };
+}
+
+/** Revoked users of the lg account: user public key -> unix seconds (JWTs issued up to then are void). */
+export type Revocations = Record<string, number>;
+
+/**
+ * The lg account's JWT re-signed by the operator with `revocations` added. Servers that load
+ * it (`resolver_preload`, then `nats-server --signal reload`) disconnect the revoked users at
+ * once and refuse them afterwards; everyone else stays connected.
+ */
+export async function appAccountJwtWithRevocations(
+  auth: Pick<NatsAuth, "appAccountJwt" | "secrets">,
+  revocations: Revocations,
+): Promise<string> {
+  const claims = decode<Account>(auth.appAccountJwt);
+  const key = (seed: string) => fromSeed(new TextEncoder().encode(seed));
+  return encodeAccount(
+    claims.name,
+    key(auth.secrets.appAccountSeed),
+    { ...claims.nats, revocations: { ...claims.nats.revocations, ...revocations } },
+    { signer: key(auth.secrets.operatorSeed) },
+  );
+}
+
+/** The user public key and expiry (unix seconds, null for none) of a `.creds` file's JWT. */
+export function credsUser(creds: string): { user: string; expiresAt: number | null } {
+  const jwt = /-----BEGIN NATS USER JWT-----\s+(\S+)\s+/.exec(creds)?.[1];
+  if (!jwt) throw new Error("not a NATS credentials file (no user JWT)");
+  const claims = decode(jwt);
+  return { user: claims.sub, expiresAt: claims.exp ?? null };
 }
