@@ -8,7 +8,12 @@ export async function cleanupStaleLabs(): Promise<string[]> {
 export interface LabSummary {
   prefix: string;
   pid: number;
+  /** Whether the owning process still runs. */
   alive: boolean;
+  /** Left up on purpose (`lg lab up`); otherwise a dead owner makes it a leftover. */
+  persistent: boolean;
+  /** Host-link slot, if the lab has a link from the root namespace. */
+  slot?: number;
   createdAt: string;
   namespaces: string[];
 }
@@ -19,6 +24,8 @@ export function listLabs(): LabSummary[] {
     prefix: r.prefix,
     pid: r.pid,
     alive: isAlive(r.pid),
+    persistent: r.persistent ?? false,
+    ...(r.slot !== undefined ? { slot: r.slot } : {}),
     createdAt: r.createdAt,
     namespaces: r.namespaces,
   }));

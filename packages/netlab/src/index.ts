@@ -10,7 +10,7 @@ export {
   checkResponders,
   checkThrottle,
 } from "./checks";
-export { cleanupStaleLabs, listLabs, teardownLab } from "./control";
+export { cleanupStaleLabs, type LabSummary, listLabs, teardownLab } from "./control";
 export type { BuildOptions, ExecOptions, LabHandle } from "./lab";
 export { buildLab, randomPrefix, restoreInput } from "./lab";
 export type { MtrArgs, MtrHop, MtrRun } from "./mtr";
@@ -20,7 +20,13 @@ export type { LabPlan, PlannedInterface, PlannedNode } from "./plan";
 export { planLab } from "./plan";
 export type { LabProcess } from "./process";
 export type { ExpectedHop, ReferenceLab, Scenario, ScenarioName } from "./reference";
-export { nodeAddress, referenceScenarios, startReferenceLab, THE_LAB_PREFIX } from "./reference";
+export {
+  describeReferenceLab,
+  nodeAddress,
+  referenceScenarios,
+  startReferenceLab,
+  THE_LAB_PREFIX,
+} from "./reference";
 export type { NodeRole, ReferenceNode } from "./reference-topology";
 export { LAB_CIDRS, REFERENCE_NODES, referenceTopology } from "./reference-topology";
 export { runMtr } from "./run-mtr";

@@ -3,7 +3,7 @@ import { familyOf, hostOf } from "./address";
 import { helperPath } from "./helpers";
 import { installExitHooks, trackLab, untrackLab } from "./hooks";
 import { type LabPlan, type PlannedNode, peerInterface, planLab } from "./plan";
-import { type LabProcess, spawnInNamespace, waitForOutput } from "./process";
+import { type LabProcess, releaseProcess, spawnInNamespace, waitForOutput } from "./process";
 import {
   cleanupStaleLabsSync,
   isAlive,
@@ -48,6 +48,11 @@ export interface LabHandle {
 export interface BuildOptions {
   /** Name prefix; default "lg" + 4 random characters. Two labs never share a prefix. */
   prefix?: string;
+  /**
+   * Leave the lab up when this process exits (for `lg lab up`): its processes are detached
+   * and the cleanup of dead owners skips it; only teardownLab(prefix) removes it.
+   */
+  persistent?: boolean;
 }
 
 /** Kernel defaults made explicit so the lab never drops or throttles on its own. */
@@ -112,6 +117,8 @@ export async function buildLab(
   };
   if (plan.hostInterface) record.hostInterface = plan.hostInterface.name;
   if (opts.hostSlot !== undefined) record.slot = opts.hostSlot;
+  if (opts.persistent) record.persistent = true;
+  const detached = opts.persistent ?? false;
   writeRecord(record);
   installExitHooks();
   trackLab(record);
@@ -132,7 +139,7 @@ export async function buildLab(
     // Sysctls before any interface exists: new interfaces inherit `default` (no DAD delay).
     await Promise.all([...plan.nodes.values()].map((node) => applySysctls(plan, node)));
     await createLinks(plan);
-    const wires = await startWires(plan);
+    const wires = await startWires(plan, detached);
     record.pids = wires.map((w) => w.pid);
     writeRecord(record);
     extra.push(...wires);
@@ -147,11 +154,19 @@ export async function buildLab(
     for (const [name, spec] of Object.entries(topology.nodes)) {
       for (const p of spec.processes ?? []) {
         const argv = p.helper ? ["python3", helperPath(p.helper), ...p.argv] : p.argv;
-        const proc = spawnInNamespace(plan.nodes.get(name)?.ns ?? "", argv, p.env ? { env: p.env } : {});
+        const proc = spawnInNamespace(plan.nodes.get(name)?.ns ?? "", argv, {
+          ...(p.env ? { env: p.env } : {}),
+          detached,
+        });
         processes.set(`${name}/${p.name}`, proc);
+        if (p.readyText) await waitForOutput(proc, p.readyText, 10_000, `${p.name} in ${name}`);
         proc.stdout.resume();
         proc.stderr.resume();
       }
+    }
+    if (detached) {
+      for (const proc of [...processes.values(), ...wires]) releaseProcess(proc);
+      untrackLab(record);
     }
   } catch (err) {
     await down();
@@ -201,7 +216,7 @@ async function createLinks(plan: LabPlan): Promise<void> {
   await runChecked(["ip", "-batch", "-"], { input: `${lines.join("\n")}\n` });
 }
 
-async function startWires(plan: LabPlan): Promise<LabProcess[]> {
+async function startWires(plan: LabPlan, detached: boolean): Promise<LabProcess[]> {
   const wires: LabProcess[] = [];
   const waits: Promise<void>[] = [];
   plan.topology.links.forEach((link, i) => {
@@ -212,15 +227,11 @@ async function startWires(plan: LabPlan): Promise<LabProcess[]> {
     const ib = b?.interfaces.find((x) => x.link === i);
     if (!a || !b || !ia || !ib) return;
     // The wire's own network namespace ends up as b's, so `ip netns pids` finds it there.
-    const proc = spawnInNamespace(a.ns, [
-      "python3",
-      helperPath("wire.py"),
-      String(link.delayMs ?? 0),
+    const proc = spawnInNamespace(
       a.ns,
-      ia.name,
-      b.ns,
-      ib.name,
-    ]);
+      ["python3", helperPath("wire.py"), String(link.delayMs ?? 0), a.ns, ia.name, b.ns, ib.name],
+      { detached },
+    );
     wires.push(proc);
     waits.push(
       waitForOutput(proc, "ready", 10_000, `delay wire ${link.a}-${link.b}`).then(() => {

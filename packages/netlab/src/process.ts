@@ -18,14 +18,30 @@ const KILL_AFTER_MS = 2000;
 export function spawnInNamespace(
   ns: string,
   argv: string[],
-  opts: { env?: Record<string, string>; cwd?: string } = {},
+  opts: { env?: Record<string, string>; cwd?: string; detached?: boolean } = {},
 ): LabProcess {
   const child: ChildProcess = spawn("ip", ["netns", "exec", ns, ...argv], {
     env: opts.env ? { ...process.env, ...opts.env } : process.env,
     cwd: opts.cwd,
     stdio: ["ignore", "pipe", "pipe"],
+    detached: opts.detached ?? false,
   });
-  return wrapChild(child, `${argv.join(" ")} in ${ns}`);
+  const proc = wrapChild(child, `${argv.join(" ")} in ${ns}`);
+  children.set(proc, child);
+  return proc;
+}
+
+const children = new WeakMap<LabProcess, ChildProcess>();
+
+/**
+ * Lets a process outlive this one (labs left up by `lg lab up`): closes our ends of its pipes
+ * and stops waiting for it. It must have been spawned detached, in its own process group.
+ */
+export function releaseProcess(proc: LabProcess): void {
+  const child = children.get(proc);
+  proc.stdout.destroy();
+  proc.stderr.destroy();
+  child?.unref();
 }
 
 /** Wraps a child process as a LabProcess (also used for processes run outside namespaces). */

@@ -151,7 +151,9 @@ export function referenceTopology(hostSlot?: number): Topology {
     tloss: {},
     tfilt: {
       iptables: ["-A INPUT -p icmp --icmp-type echo-request -j DROP"],
-      processes: [{ name: "tcp", helper: "tcp-listen.py", argv: [String(FILTERED_TCP_PORT)] }],
+      processes: [
+        { name: "tcp", helper: "tcp-listen.py", argv: [String(FILTERED_TCP_PORT)], readyText: "listening" },
+      ],
     },
     loopa: router({ announce: [LOOP_PREFIX], routes: [{ to: LOOP_PREFIX, via: v4(51, 2) }] }),
     // loopb's automatic route for the loop prefix points back at loopa: the loop.

@@ -1,7 +1,7 @@
 import { type Family, hostOf } from "./address";
 import { buildLab, type LabHandle, randomPrefix } from "./lab";
 import { modelTrace } from "./pathmodel";
-import type { LabPlan } from "./plan";
+import { type LabPlan, planLab } from "./plan";
 import {
   FILTERED_TCP_PORT,
   hostLinkAddresses,
@@ -231,6 +231,21 @@ export function referenceScenarios(plan: LabPlan): Record<ScenarioName, Scenario
   return { clean, clean6, throttle, loss, filtered, loop, blackhole, delay, ecmp, asym };
 }
 
+/** What a reference lab with this prefix and host slot looks like, without building it. */
+export function describeReferenceLab(
+  prefix: string,
+  hostSlot?: number,
+): Omit<ReferenceLab, keyof LabHandle | "labCidrs"> & { plan: LabPlan } {
+  const plan = planLab(referenceTopology(hostSlot), prefix);
+  return {
+    plan,
+    hostAddress: hostSlot !== undefined ? hostLinkAddresses(hostSlot).host : { v4: "" },
+    scenarios: referenceScenarios(plan),
+    nodes: REFERENCE_NODES,
+    addr: (node: string, family: Family = 4) => nodeAddress(plan, node, family),
+  };
+}
+
 /**
  * Builds the reference lab ("the lab internet") with a per-run prefix (or the given one).
  * With `withHost` (default) the root namespace gets an address on the lab (hostAddress) and
@@ -243,7 +258,7 @@ export function referenceScenarios(plan: LabPlan): Record<ScenarioName, Scenario
  * await lab.down();
  */
 export async function startReferenceLab(
-  opts: { prefix?: string; withHost?: boolean } = {},
+  opts: { prefix?: string; withHost?: boolean; persistent?: boolean } = {},
 ): Promise<ReferenceLab> {
   const withHost = opts.withHost ?? true;
   const prefix = opts.prefix ?? randomPrefix();
@@ -252,6 +267,7 @@ export async function startReferenceLab(
   try {
     lab = await buildLab(referenceTopology(slot), {
       prefix,
+      ...(opts.persistent ? { persistent: true } : {}),
       ...(slot !== undefined ? { hostSlot: slot } : {}),
     });
   } catch (err) {

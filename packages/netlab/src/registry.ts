@@ -23,6 +23,8 @@ export interface LabRecord {
   slot?: number;
   /** Processes outside the lab's namespaces that must die with it (e.g. delay wires). */
   pids?: number[];
+  /** Left up on purpose after its owner exited (`lg lab up`): not a leftover. */
+  persistent?: boolean;
 }
 
 const PREFIX = /^[a-z][a-z0-9]{1,7}$/;
@@ -91,7 +93,7 @@ export function claimSlot(prefix: string, max: number): number {
       const rec = owner ? readRecord(owner) : undefined;
       // A fresh slot file without a record is a lab between claiming and registering.
       const fresh = Date.now() - mtimeMs(path) < 60_000;
-      if (rec ? !isAlive(rec.pid) : !fresh) {
+      if (rec ? !rec.persistent && !isAlive(rec.pid) : !fresh) {
         // A slot held by a dead or unregistered lab is free again.
         rmSync(path, { force: true });
         slot--;
@@ -166,7 +168,7 @@ export function cleanupStaleLabsSync(): string[] {
   const removed: string[] = [];
   const records = listRecords();
   for (const record of records) {
-    if (isAlive(record.pid)) continue;
+    if (record.persistent || isAlive(record.pid)) continue;
     teardownRecord(record);
     removed.push(record.prefix);
   }

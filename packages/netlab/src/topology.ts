@@ -23,6 +23,8 @@ export interface ProcessSpec {
   /** Arguments; with `helper`, the arguments of that bundled python3 helper script. */
   argv: string[];
   helper?: "tcp-listen.py" | "wire.py";
+  /** Text the process prints once it is ready; the build waits for it. */
+  readyText?: string;
   env?: Record<string, string>;
 }
 
