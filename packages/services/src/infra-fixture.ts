@@ -69,7 +69,7 @@ export async function renderNatsConfigs(
     const text = (texts[i] as string)
       .replace(/127\.0\.0\.1:(\d+)/g, (_, p: string) => `127.0.0.1:${ports.get(Number(p))}`)
       .replaceAll("/var/lib/nats/", `${dir}/store/`)
-      .replaceAll("/etc/lg/nats/", `${dir}/creds/`);
+      .replaceAll("/etc/nats/lg/", `${dir}/creds/`);
     await fs.mkdir(path.dirname(path.join(dir, file)), { recursive: true });
     await fs.writeFile(path.join(dir, file), text);
   }
