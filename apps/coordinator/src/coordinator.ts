@@ -10,12 +10,14 @@ import { createLogger, type Logger } from "./logger";
 import { createMeasurementService } from "./measurements/service";
 import { connectNats } from "./nats";
 import { startPresence } from "./presence/presence";
+import { diagnoseFinal } from "./results/diagnose";
 import { type Diagnose, startResultIngest } from "./results/ingest";
 
 export interface StartOptions {
   logger?: Logger;
   /** More addresses to serve HTTP on, with the same port (e.g. the lab's host-side address). */
   extraHosts?: string[];
+  /** Diagnosis of each finished trace; default: @lg/analysis's rules. */
   diagnose?: Diagnose;
   jobTimeoutMs?: number;
   offlineAfterMs?: number;
@@ -82,7 +84,7 @@ export async function startCoordinator(
     cleanup.push(() => nc.drain());
     const repo = createRepository(db.db);
 
-    const ingest = await startResultIngest({ nc, repo, logger, diagnose: opts.diagnose });
+    const ingest = await startResultIngest({ nc, repo, logger, diagnose: opts.diagnose ?? diagnoseFinal });
     cleanup.push(() => ingest.stop());
     const presence = startPresence({
       nc,
