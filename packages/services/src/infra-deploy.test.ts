@@ -29,6 +29,8 @@ const AGENT_ENV = [
   "LG_ROLE",
   "LG_PUBLIC_ADDRS",
   "LG_MAX_TRACES",
+  "LG_DATA_DIR",
+  "LG_DRAIN_TIMEOUT",
   "LOG_LEVEL",
 ];
 
