@@ -156,6 +156,7 @@
 
   const stream = new EventSource(`/api/v1/measurements/${encodeURIComponent(id)}/events`);
   stream.addEventListener("snapshot", (e) => {
+    root.dataset.live = "on";
     for (const t of JSON.parse(e.data).traces) onTraceStatus(t);
   });
   stream.addEventListener("hop", onHop);

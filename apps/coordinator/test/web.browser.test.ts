@@ -1,0 +1,383 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createRepository } from "@lg/db";
+import type { Hop, MeasurementView, ProgressMessage, TraceView } from "@lg/protocol";
+import { subjects } from "@lg/protocol";
+import { nanoid } from "nanoid";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishTraceChange } from "../src/live/publish";
+import { FINDING_TITLES, VERDICT_WORDS } from "../src/web/findings";
+import { artifactsDir, launchChromium, type RealBrowser, shot } from "./browser";
+import { waitForMeasurementDone } from "./harness";
+import { type LabStack, startLabStack } from "./lab-stack";
+
+/**
+ * The web UI in real Chromium against the reference lab: nats-server, the coordinator on PGlite,
+ * and real agents inside the lab's PoP namespaces fra (region eu) and sin (region ap) probing the
+ * lab's targets with mtr-packet.
+ */
+describe("web UI in Chromium on the reference lab", () => {
+  let env: LabStack;
+  let browser: RealBrowser;
+  let url: string;
+  /** The measurement submitted through the form (the loss target, from fra and sin). */
+  let measurementId: string;
+
+  beforeAll(async () => {
+    env = await startLabStack();
+    url = env.url;
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await env?.stop();
+  });
+
+  const api = async <T>(path: string): Promise<T> => (await (await fetch(`${url}${path}`)).json()) as T;
+  const newPage = async () => {
+    const page = await browser.context.newPage();
+    const dialogs: string[] = [];
+    page.on("dialog", (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    return Object.assign(page, { dialogs });
+  };
+
+  it("the form lists the lab's PoPs grouped by region, online ones ticked, with the security headers", async () => {
+    const page = await newPage();
+    const res = await page.goto(`${url}/`);
+    const headers = res?.headers() ?? {};
+    expect(headers["content-security-policy"]).toContain("script-src 'self'");
+    expect(headers["content-security-policy"]).not.toContain("unsafe-inline");
+    expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+    expect(headers["x-content-type-options"]).toBe("nosniff");
+    expect(headers["referrer-policy"]).toBe("same-origin");
+
+    const regions = await page.locator(".region-name").allTextContents();
+    expect(regions).toEqual(["ap", "eu"]);
+    for (const pop of ["fra", "sin"]) {
+      const choice = page.locator(".pop-choice", { hasText: pop });
+      await expect.poll(() => choice.locator(".pop-state").textContent()).toBe("online");
+      expect(await choice.locator("input").isChecked()).toBe(true);
+    }
+    await page.screenshot({ path: shot("01-form"), fullPage: true });
+    await page.close();
+  });
+
+  it("a bad target or count comes back beside its field with the API's own message", async () => {
+    const page = await newPage();
+    await page.goto(`${url}/`);
+    // A private address outside the lab's ranges: refused before any probe is sent.
+    await page.fill("#target", "10.1.2.3");
+    await page.click("button[type=submit]");
+    await page.waitForSelector("#target-error");
+    const apiAnswer = await fetch(`${url}/api/v1/measurements`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ target: "10.1.2.3", from: ["fra", "sin"], protocol: "icmp", count: 10 }),
+    });
+    expect(apiAnswer.status).toBe(400);
+    const apiError = ((await apiAnswer.json()) as { error: { message: string; field: string } }).error;
+    expect(apiError.field).toBe("target");
+    expect(await page.textContent("#target-error")).toBe(apiError.message);
+    expect(await page.getAttribute("#target", "aria-invalid")).toBe("true");
+    expect(await page.inputValue("#target")).toBe("10.1.2.3");
+
+    await page.fill("#target", env.lab.scenarios.clean.target);
+    await page.fill("#count", "500");
+    await page.click("button[type=submit]");
+    await page.waitForSelector("#count-error");
+    const countAnswer = await fetch(`${url}/api/v1/measurements`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ target: env.lab.scenarios.clean.target, count: 500 }),
+    });
+    const countError = ((await countAnswer.json()) as { error: { message: string } }).error;
+    expect(await page.textContent("#count-error")).toBe(countError.message);
+    expect(await page.locator(".field-error").count()).toBe(1);
+    await page.screenshot({ path: shot("02-form-error"), fullPage: true });
+    await page.close();
+  });
+
+  it("submitting with the keyboard opens the live page, and rows appear while the traces run", async () => {
+    const page = await newPage();
+    await page.goto(`${url}/`);
+    const target = env.lab.scenarios.loss.target;
+    await page.fill("#target", target);
+    const started = performance.now();
+    await page.press("#target", "Enter");
+    await page.waitForURL(/\/m\/[A-Za-z0-9_-]+$/);
+    const firstRow = await page.waitForSelector("tr.hop", { timeout: 30_000 });
+    const firstRowMs = performance.now() - started;
+    // Rows came in live: the first one was there while the measurement still ran.
+    const statusAtFirstRow = await page.getAttribute("[data-measurement]", "data-status");
+    expect(statusAtFirstRow).toBe("running");
+    expect(await firstRow.getAttribute("data-ttl")).toMatch(/^\d+$/);
+    measurementId = page.url().split("/").at(-1) as string;
+    await page.screenshot({ path: shot("03-live-running"), fullPage: true });
+
+    await writeFile(
+      join(artifactsDir, "submit-to-first-row.json"),
+      `${JSON.stringify({ target, firstRowMs: Math.round(firstRowMs), at: new Date().toISOString() })}\n`,
+    );
+    console.log(`submit → first row in the browser: ${Math.round(firstRowMs)} ms`);
+
+    await page.waitForSelector('[data-role="m-status"].status-done', { timeout: 90_000 });
+    const stored = await waitForMeasurementDone(url, measurementId);
+    expect(stored.traces.map((t) => t.agentId).sort()).toEqual(["fra", "sin"]);
+    // Every section was swapped for its final rendering: same hops as stored, verdict shown.
+    for (const t of stored.traces) {
+      const section = page.locator(`#trace-${t.id}`);
+      await expect.poll(() => section.getAttribute("data-status")).toBe(t.status);
+      await section.locator(".verdict").waitFor();
+      const ttls = await section
+        .locator("tr.hop")
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-ttl")));
+      expect(ttls).toEqual(t.hops.map((h) => String(h.ttl)));
+      const losses = await section.locator("tr.hop .c-loss").allTextContents();
+      expect(losses).toEqual(t.hops.map((h) => `${h.lossPct.toFixed(1)}%`));
+    }
+    await page.screenshot({ path: shot("04-live-done"), fullPage: true });
+    await page.close();
+  });
+
+  it("the permalink in a new page shows each PoP's table, verdict and the findings beside their hops", async () => {
+    const stored = await api<MeasurementView>(`/api/v1/measurements/${measurementId}`);
+    const page = await newPage();
+    await page.goto(`${url}/m/${measurementId}`);
+    expect(await page.locator("h1 .m-target").textContent()).toBe(stored.target);
+    const fra = stored.traces.find((t) => t.agentId === "fra") as TraceView;
+    const diagnosis = fra.diagnosis;
+    expect(diagnosis).not.toBeNull();
+    const section = page.locator(`#trace-${fra.id}`);
+    expect(await section.locator(".verdict strong").textContent()).toBe(
+      `${VERDICT_WORDS[diagnosis?.verdict ?? "clean"]}.`,
+    );
+    expect(diagnosis?.findings.length).toBeGreaterThan(0);
+    for (const f of diagnosis?.findings ?? []) {
+      // The note sits in the row right after the hop it starts at.
+      const note = section
+        .locator(`tr.hop[data-ttl="${f.hops[0]}"] ~ tr.finding`)
+        .first()
+        .locator(".finding-title strong");
+      expect(await note.textContent()).toBe(FINDING_TITLES[f.code]);
+      const hopRow = section.locator(`tr.hop[data-ttl="${f.hops[0]}"]`);
+      expect(await hopRow.getAttribute("class")).toContain(`sev-${f.severity}`);
+    }
+    for (const hop of fra.hops.filter((h) => h.host)) {
+      expect(await section.locator(`tr.hop[data-ttl="${hop.ttl}"] .addr`).textContent()).toBe(hop.host);
+    }
+    expect(await section.locator("svg.profile").count()).toBe(1);
+    await page.screenshot({ path: shot("05-permalink"), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = (await page.evaluate(
+      "document.documentElement.scrollWidth - window.innerWidth",
+    )) as number;
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: shot("06-permalink-phone"), fullPage: true });
+    await page.close();
+  });
+
+  it("each export downloads with the measurement's content (mtr report, JSON, mtr CSV, self-contained HTML)", async () => {
+    const stored = await api<MeasurementView>(`/api/v1/measurements/${measurementId}`);
+    const page = await newPage();
+    await page.goto(`${url}/m/${measurementId}`);
+    const download = async (ext: string) => {
+      const [file] = await Promise.all([page.waitForEvent("download"), page.click(`a[href$=".${ext}"]`)]);
+      const path = join(artifactsDir, `export.${ext}`);
+      await file.saveAs(path);
+      expect(file.suggestedFilename()).toBe(`lg-${measurementId}.${ext}`);
+      return readFile(path, "utf8");
+    };
+
+    const txt = await download("txt");
+    for (const t of stored.traces) {
+      expect(txt).toContain(`HOST: ${t.agentId}`);
+      for (const h of t.hops) expect(txt).toMatch(new RegExp(`^ +${h.ttl}\\.\\|-- `, "m"));
+      expect(txt).toContain(`diagnosis: ${t.diagnosis?.verdict}`);
+    }
+
+    const json = JSON.parse(await download("json")) as MeasurementView;
+    expect(json).toEqual(stored);
+
+    const csv = (await download("csv")).trimEnd().split("\n");
+    expect(csv[0]).toMatch(/^Pop,Mtr_Version,Start_Time,Status,Host,Hop,Ip,Loss%,Snt,/);
+    expect(csv).toHaveLength(1 + stored.traces.reduce((n, t) => n + t.hops.length, 0));
+    for (const t of stored.traces)
+      for (const h of t.hops)
+        expect(csv).toContainEqual(
+          expect.stringMatching(new RegExp(`^${t.agentId},[^,]+,\\d+,OK,${t.target},${h.ttl},`)),
+        );
+
+    const html = await download("html");
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).not.toMatch(/<script|<link|src="\//i);
+    expect(html).toContain("<style>");
+    const offline = await newPage();
+    await offline.goto(`file://${join(artifactsDir, "export.html")}`);
+    expect(await offline.locator("section.pop").count()).toBe(stored.traces.length);
+    expect(await offline.locator("h1 .m-target").textContent()).toBe(stored.target);
+    await offline.screenshot({ path: shot("07-export-html"), fullPage: true });
+    await offline.close();
+    await page.close();
+  });
+
+  it("the compare page aligns the PoPs by hop and names the PoP that sees the problem", async () => {
+    const stored = await api<MeasurementView>(`/api/v1/measurements/${measurementId}`);
+    const page = await newPage();
+    await page.goto(`${url}/m/${measurementId}`);
+    await page.click("text=Compare PoPs side by side");
+    await page.waitForURL(`${url}/compare/${measurementId}`);
+    const maxTtl = Math.max(...stored.traces.flatMap((t) => t.hops.map((h) => h.ttl)));
+    expect(await page.locator("table.compare tbody tr").count()).toBe(maxTtl);
+    const withProblem = stored.traces.filter((t) => t.diagnosis?.verdict === "problem");
+    expect(withProblem.length).toBeGreaterThan(0);
+    const banner = (await page.locator(".banner-problem").textContent()) ?? "";
+    for (const t of stored.traces) {
+      const named = banner.includes(`${t.agentId} sees the problem`);
+      expect(named).toBe(withProblem.includes(t));
+      const header = page.locator("table.compare thead th", { hasText: t.agentId });
+      expect(await header.getAttribute("class")).toBe(withProblem.includes(t) ? "pop-problem" : "pop-ok");
+    }
+    await page.screenshot({ path: shot("08-compare"), fullPage: true });
+    await page.close();
+  });
+
+  it("hostile reverse-DNS names are shown as text, live over the stream and once stored", async () => {
+    const repo = createRepository(env.stack.coordinator.db.db);
+    const nc = env.stack.coordinator.nc;
+    const id = nanoid();
+    const traceId = nanoid();
+    const scriptName = "<script>alert(1)</script>.evil";
+    const imgName = `"><img src=x onerror=alert(2)>`;
+    const hop = (ttl: number, host: string, name: string): Hop => ({
+      ttl,
+      host,
+      name,
+      lossPct: 0,
+      sent: 10,
+      recv: 10,
+      drop: 0,
+      last: 1.5,
+      avg: 1.4,
+      best: 1.1,
+      worst: 2,
+      stdev: 0.2,
+      jitter: 0.1,
+      jitterAvg: 0.1,
+      jitterMax: 0.3,
+      responders: [{ address: host, name, count: 10 }],
+    });
+    const hops = [hop(1, "198.18.0.1", scriptName), hop(2, "198.18.0.2", imgName)];
+    await repo.createMeasurement({
+      id,
+      target: "198.18.0.2",
+      options: stored().options,
+      client: null,
+      traces: [{ id: traceId, agentId: "fra", status: "queued" }],
+    });
+
+    const page = await newPage();
+    await page.goto(`${url}/m/${id}`);
+    await page.waitForSelector('[data-measurement][data-live="on"]');
+    // The live path: a progress message as an agent publishes it, relayed over SSE.
+    const progress: ProgressMessage = {
+      v: 1,
+      traceId,
+      agentId: "fra",
+      seq: 1,
+      cycle: 1,
+      address: "198.18.0.2",
+      hops,
+      sentAt: new Date().toISOString(),
+    };
+    const publish = () => nc.publish(subjects.progress("fra", traceId), JSON.stringify(progress));
+    publish();
+    await page
+      .waitForSelector(`#trace-${traceId} tr.hop[data-ttl="2"]`, { timeout: 5_000 })
+      .catch(async () => {
+        // The stream may have subscribed just after the first publish.
+        publish();
+        await page.waitForSelector(`#trace-${traceId} tr.hop[data-ttl="2"]`, { timeout: 10_000 });
+      });
+    const names = () => page.locator(`#trace-${traceId} tr.hop .name`).allTextContents();
+    expect(await names()).toEqual([scriptName, imgName]);
+    expect(await page.locator("img").count()).toBe(0);
+
+    // The stored path: the final result lands, the section is swapped for the server's rendering.
+    const row = await repo.storeFinalResult(
+      {
+        v: 1,
+        traceId,
+        measurementId: id,
+        agentId: "fra",
+        status: "done",
+        target: "198.18.0.2",
+        address: "198.18.0.2",
+        hops,
+        stoppedBy: "destination",
+        startedAt: new Date().toISOString(),
+        finishedAt: new Date().toISOString(),
+      },
+      {
+        verdict: "problem",
+        findings: [
+          {
+            code: "real-loss",
+            severity: "problem",
+            hops: [2],
+            region: "B",
+            evidence: `loss at ${imgName}`,
+            advice: `contact ${scriptName}`,
+          },
+        ],
+      },
+    );
+    expect(row).toBeDefined();
+    if (row) publishTraceChange(nc, row);
+    await page.waitForSelector(`#trace-${traceId}[data-status="done"] .verdict`);
+    expect(await names()).toEqual([scriptName, imgName]);
+    expect(await page.locator(`#trace-${traceId} .finding-evidence`).textContent()).toBe(
+      `loss at ${imgName}`,
+    );
+    expect(await page.locator("img").count()).toBe(0);
+    await page.screenshot({ path: shot("09-hostile-names"), fullPage: true });
+
+    for (const path of [`/m/${id}`, `/compare/${id}`]) {
+      const fresh = await newPage();
+      await fresh.goto(`${url}${path}`);
+      expect(await fresh.locator("img").count()).toBe(0);
+      expect(await fresh.locator("script:not([src])").count()).toBe(0);
+      expect(await fresh.locator("body").textContent()).toContain(scriptName);
+      expect(fresh.dialogs).toEqual([]);
+      await fresh.close();
+    }
+    const exported = await (await fetch(`${url}/m/${id}.html`)).text();
+    expect(exported).not.toContain("<script>alert");
+    expect(exported).not.toContain("<img src=x");
+    expect(exported).toContain("&lt;script&gt;alert(1)&lt;/script&gt;.evil");
+    expect(page.dialogs).toEqual([]);
+    await page.close();
+
+    function stored() {
+      return {
+        options: {
+          protocol: "icmp" as const,
+          count: 10,
+          interval: 1,
+          size: 64,
+          firstTtl: 1,
+          maxTtl: 30,
+          maxUnknown: 12,
+          timeout: 10,
+          gracePeriod: 5,
+          tos: 0,
+          pinFlow: false,
+          mda: false,
+        },
+      };
+    }
+  });
+});
