@@ -13,4 +13,10 @@ export {
   type NewTrace,
   type Repository,
 } from "./repository";
+export {
+  type NewPathTest,
+  type NewReverseSession,
+  type PathTestWithTraces,
+  pathTestQueries,
+} from "./path-tests";
 export * from "./schema";

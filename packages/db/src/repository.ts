@@ -7,6 +7,7 @@ import type {
 } from "@lg/protocol";
 import { and, asc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { Database } from "./client";
+import { pathTestQueries } from "./path-tests";
 import { type AgentRow, agents, type MeasurementRow, measurements, type TraceRow, traces } from "./schema";
 
 export interface NewTrace {
@@ -62,6 +63,8 @@ export function createRepository(db: Database) {
   }
 
   return {
+    ...pathTestQueries(db),
+
     /** Records an announcement or heartbeat; `leaving` marks the agent offline at once. */
     async upsertAgent(presence: PresenceMessage, seenAt: Date): Promise<void> {
       const a = presence.agent;

@@ -85,11 +85,47 @@ export const pathTests = pgTable(
     reverseTraceId: text("reverse_trace_id").references(() => traces.id, { onDelete: "set null" }),
     comparison: jsonb("comparison").$type<Record<string, unknown>>(),
     created: ts("created").notNull().defaultNow(),
+    /** Endpoint a (an agent id). */
+    a: text("a"),
+    /** Endpoint b: an agent id, or `{host}` for a host without an agent. */
+    b: jsonb("b").$type<string | { host: string }>(),
+    /** The addresses traced: a's (for the reverse) and b's (for the forward). */
+    aAddress: text("a_address"),
+    bAddress: text("b_address"),
+    /** Why a direction is missing (e.g. b has no agent). */
+    note: text("note"),
+    /** The reverse session this path test is a leg of, if any. */
+    sessionId: text("session_id"),
   },
-  (t) => [index("path_tests_created_idx").on(t.created)],
+  (t) => [index("path_tests_created_idx").on(t.created), index("path_tests_session_idx").on(t.sessionId)],
+);
+
+/**
+ * A customer behind NAT joins with a one-time join agent; the coordinator runs the legs (path
+ * tests) once it is online. Only the token's SHA-256 is stored.
+ */
+export const reverseSessions = pgTable(
+  "reverse_sessions",
+  {
+    id: text("id").primaryKey(),
+    tokenHash: text("token_hash").notNull(),
+    status: text("status").$type<"waiting" | "joined" | "running" | "done" | "expired">().notNull(),
+    server: jsonb("server").$type<string | { host: string }>().notNull(),
+    via: text("via"),
+    options: jsonb("options").$type<TraceOptions>().notNull(),
+    /** The customer's address as seen by the coordinator when the join agent registered. */
+    customerAddress: text("customer_address"),
+    customerAgentId: text("customer_agent_id"),
+    expiresAt: ts("expires_at").notNull(),
+    joinedAt: ts("joined_at"),
+    endedAt: ts("ended_at"),
+    created: ts("created").notNull().defaultNow(),
+  },
+  (t) => [index("reverse_sessions_status_idx").on(t.status)],
 );
 
 export type AgentRow = typeof agents.$inferSelect;
 export type MeasurementRow = typeof measurements.$inferSelect;
 export type TraceRow = typeof traces.$inferSelect;
 export type PathTestRow = typeof pathTests.$inferSelect;
+export type ReverseSessionRow = typeof reverseSessions.$inferSelect;

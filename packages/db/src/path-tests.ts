@@ -1,0 +1,150 @@
+import type { TraceOptions } from "@lg/protocol";
+import { and, asc, eq, inArray, isNull } from "drizzle-orm";
+import type { Database } from "./client";
+import {
+  type PathTestRow,
+  pathTests,
+  type ReverseSessionRow,
+  reverseSessions,
+  type TraceRow,
+  traces,
+} from "./schema";
+
+export interface NewPathTest {
+  id: string;
+  options: TraceOptions;
+  a: string;
+  b: string | { host: string };
+  aAddress: string;
+  bAddress: string;
+  forwardTraceId: string;
+  reverseTraceId: string | null;
+  note?: string | null;
+  sessionId?: string | null;
+}
+
+export interface PathTestWithTraces {
+  pathTest: PathTestRow;
+  forward: TraceRow | undefined;
+  reverse: TraceRow | undefined;
+}
+
+export type NewReverseSession = Pick<
+  ReverseSessionRow,
+  "id" | "tokenHash" | "server" | "via" | "options" | "expiresAt"
+>;
+
+type SessionStatus = ReverseSessionRow["status"];
+
+/** Queries of path tests and reverse sessions (spread into the repository). */
+export function pathTestQueries(db: Database) {
+  async function withTraces(rows: PathTestRow[]): Promise<PathTestWithTraces[]> {
+    const ids = rows.flatMap((r) => [r.forwardTraceId, r.reverseTraceId]).filter((x): x is string => !!x);
+    const found = ids.length > 0 ? await db.select().from(traces).where(inArray(traces.id, ids)) : [];
+    const byId = new Map(found.map((t) => [t.id, t]));
+    return rows.map((pathTest) => ({
+      pathTest,
+      forward: pathTest.forwardTraceId ? byId.get(pathTest.forwardTraceId) : undefined,
+      reverse: pathTest.reverseTraceId ? byId.get(pathTest.reverseTraceId) : undefined,
+    }));
+  }
+
+  return {
+    async createPathTest(p: NewPathTest): Promise<void> {
+      await db.insert(pathTests).values({
+        id: p.id,
+        status: "running",
+        options: p.options,
+        a: p.a,
+        b: p.b,
+        aAddress: p.aAddress,
+        bAddress: p.bAddress,
+        forwardTraceId: p.forwardTraceId,
+        reverseTraceId: p.reverseTraceId,
+        note: p.note ?? null,
+        sessionId: p.sessionId ?? null,
+      });
+    },
+
+    async getPathTest(id: string): Promise<PathTestWithTraces | undefined> {
+      const rows = await db.select().from(pathTests).where(eq(pathTests.id, id));
+      return (await withTraces(rows))[0];
+    },
+
+    async listPathTestsOfSession(sessionId: string): Promise<PathTestWithTraces[]> {
+      const rows = await db
+        .select()
+        .from(pathTests)
+        .where(eq(pathTests.sessionId, sessionId))
+        .orderBy(asc(pathTests.created), asc(pathTests.id));
+      return withTraces(rows);
+    },
+
+    /** Stores the comparison of a finished path test once; later calls change nothing. */
+    async finishPathTest(id: string, comparison: Record<string, unknown> | null): Promise<void> {
+      await db
+        .update(pathTests)
+        .set({ status: "done", comparison })
+        .where(and(eq(pathTests.id, id), eq(pathTests.status, "running")));
+    },
+
+    async createReverseSession(s: NewReverseSession): Promise<void> {
+      await db.insert(reverseSessions).values({ ...s, status: "waiting" });
+    },
+
+    async getReverseSession(id: string): Promise<ReverseSessionRow | undefined> {
+      const [row] = await db.select().from(reverseSessions).where(eq(reverseSessions.id, id));
+      return row;
+    },
+
+    /** Sessions not yet done or expired (the coordinator's session loop walks them). */
+    async listActiveReverseSessions(): Promise<ReverseSessionRow[]> {
+      return db
+        .select()
+        .from(reverseSessions)
+        .where(inArray(reverseSessions.status, ["waiting", "joined", "running"]))
+        .orderBy(asc(reverseSessions.created));
+    },
+
+    /**
+     * Moves a session on only from one of the `from` states, so two replicas (or a retried join)
+     * cannot both make the same step. Returns the changed row, or undefined when nothing changed.
+     */
+    async advanceReverseSession(
+      id: string,
+      from: SessionStatus[],
+      set: Partial<Omit<ReverseSessionRow, "id" | "tokenHash" | "created">>,
+    ): Promise<ReverseSessionRow | undefined> {
+      const [row] = await db
+        .update(reverseSessions)
+        .set(set)
+        .where(and(eq(reverseSessions.id, id), inArray(reverseSessions.status, from)))
+        .returning();
+      return row;
+    },
+
+    /** Records the customer's join once (the first join wins). */
+    async joinReverseSession(
+      id: string,
+      customer: { address: string; agentId: string; at: Date },
+    ): Promise<ReverseSessionRow | undefined> {
+      const [row] = await db
+        .update(reverseSessions)
+        .set({
+          status: "joined",
+          customerAddress: customer.address,
+          customerAgentId: customer.agentId,
+          joinedAt: customer.at,
+        })
+        .where(
+          and(
+            eq(reverseSessions.id, id),
+            eq(reverseSessions.status, "waiting"),
+            isNull(reverseSessions.customerAddress),
+          ),
+        )
+        .returning();
+      return row;
+    },
+  };
+}
