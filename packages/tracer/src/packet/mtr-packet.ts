@@ -120,6 +120,8 @@ export class MtrPacketPort implements PacketPort {
               resolve();
             });
             h.child.stdin.end();
+            // mtr-packet stays until its outstanding probes time out; nobody waits for those now.
+            if (h.inFlight.size > 0) h.child.kill("SIGTERM");
           }),
       ),
     );

@@ -1,0 +1,164 @@
+/**
+ * Benchmark of the trace engine in the reference lab (packages/netlab). Prints two tables:
+ *
+ * 1. Wall time of `lg trace -n -r -c C -i I` against `mtr -n -r -c C -i I` on the same lab
+ *    paths (fully answering, silent destination, black hole), run alternately, as medians and
+ *    ratios to mtr and to C x I.
+ * 2. N concurrent traces in one process (N = 100, 500, 1000) on the clean path: wall time, CPU,
+ *    peak RSS and loss.
+ *
+ * Both `lg trace` (bench/lg-trace-entry.ts: the CLI's trace command alone) and the concurrency
+ * worker run as esbuild bundles under plain node, as the CLI ships.
+ * Usage: pnpm -F @lg/tracer bench [--quick]
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { type ReferenceLab, startReferenceLab } from "@lg/netlab";
+import { build } from "esbuild";
+
+const quick = process.argv.includes("--quick");
+const ROUNDS = quick ? 1 : 3;
+const root = resolve(import.meta.dirname, "../../..");
+const dir = mkdtempSync(join(tmpdir(), "lg-bench-"));
+
+async function bundle(entry: string, out: string): Promise<string> {
+  const outfile = join(dir, out);
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    banner: {
+      js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);",
+    },
+    // The trace command's own dependencies (commander) are the CLI's.
+    nodePaths: [join(root, "apps/cli/node_modules")],
+    logLevel: "error",
+  });
+  return outfile;
+}
+
+async function timed(lab: ReferenceLab, node: string, argv: string[]): Promise<number> {
+  const t0 = performance.now();
+  const r = await lab.exec(node, argv, { timeoutMs: 300_000 });
+  const ms = performance.now() - t0;
+  if (r.code !== 0) throw new Error(`${argv.join(" ")} failed (${r.code}): ${r.stderr}`);
+  return ms;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+};
+const sec = (ms: number) => (ms / 1000).toFixed(2);
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padStart(widths[i] as number)).join(" | ")} |`;
+  return [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
+}
+
+const lg = await bundle(join(root, "packages/tracer/bench/lg-trace-entry.ts"), "lg.mjs");
+const worker = await bundle(join(root, "packages/tracer/bench/concurrent-worker.ts"), "concurrent.mjs");
+const lab = await startReferenceLab();
+try {
+  const paths = [
+    { name: "clean (all answer)", scenario: lab.scenarios.clean },
+    { name: "filtered (silent dest.)", scenario: lab.scenarios.filtered },
+    { name: "blackhole (silent hops)", scenario: lab.scenarios.blackhole },
+  ];
+  const configs = quick
+    ? [{ c: 10, i: 0.1 }]
+    : [
+        { c: 10, i: 0.1 },
+        { c: 5, i: 1 },
+      ];
+  const startup = median(
+    await (async () => {
+      const xs: number[] = [];
+      for (let k = 0; k < 7; k++) xs.push(await timed(lab, "fra", ["node", lg, "--version"]));
+      return xs;
+    })(),
+  );
+  const rows: string[][] = [];
+  for (const { c, i } of configs) {
+    for (const { name, scenario } of paths) {
+      const args = ["-n", "-r", "-c", String(c), "-i", String(i), scenario.target];
+      const mtr: number[] = [];
+      const ours: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        // Alternate which runs first so drift in the machine's load hits both alike.
+        const pair = [
+          () => timed(lab, scenario.from, ["mtr", ...args]).then((ms) => mtr.push(ms)),
+          () => timed(lab, scenario.from, ["node", lg, "trace", ...args]).then((ms) => ours.push(ms)),
+        ];
+        if (round % 2 === 1) pair.reverse();
+        for (const step of pair) await step();
+      }
+      const cxi = c * i * 1000;
+      const m = median(mtr);
+      const o = median(ours);
+      rows.push([
+        name,
+        String(c),
+        String(i),
+        sec(cxi),
+        sec(m),
+        sec(o),
+        sec(o - startup),
+        (o / m).toFixed(2),
+        (o / cxi).toFixed(2),
+        ((o - startup) / cxi).toFixed(2),
+      ]);
+    }
+  }
+  console.log(`\nWall time, median of ${ROUNDS} alternating runs (node start-up of lg: ${sec(startup)} s)\n`);
+  console.log(
+    table(
+      ["path", "C", "I", "C×I s", "mtr s", "lg s", "lg−start s", "lg/mtr", "lg/(C×I)", "(lg−start)/(C×I)"],
+      rows,
+    ),
+  );
+
+  const target = lab.scenarios.clean.target;
+  const crows: string[][] = [];
+  for (const n of quick ? [100] : [100, 500, 1000]) {
+    const r = await lab.exec("fra", ["node", worker, String(n), "10", "1", target], { timeoutMs: 600_000 });
+    if (r.code !== 0) throw new Error(`concurrent worker failed: ${r.stderr}`);
+    const m = JSON.parse(r.stdout.trim().split("\n").pop() as string) as Record<string, number>;
+    crows.push([
+      String(n),
+      sec(m.wallMs as number),
+      sec(m.cpuMs as number),
+      sec(m.helperCpuMs as number),
+      (m.maxRssMb as number).toFixed(1),
+      String(m.sent),
+      (m.lossPct as number).toFixed(3),
+      String(m.tracesWithLoss),
+      `${m.reached}/${n}`,
+    ]);
+  }
+  console.log("\nN concurrent traces in one process, clean path, -c 10 -i 1 each\n");
+  console.log(
+    table(
+      [
+        "N",
+        "wall s",
+        "CPU node s",
+        "CPU helpers s",
+        "peak RSS MB",
+        "probes",
+        "loss %",
+        "traces w/ loss",
+        "reached",
+      ],
+      crows,
+    ),
+  );
+} finally {
+  await lab.down();
+  rmSync(dir, { recursive: true, force: true });
+}
