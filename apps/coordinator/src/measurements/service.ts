@@ -1,4 +1,4 @@
-import type { Repository, TraceRow } from "@lg/db";
+import type { AgentRow, Repository, TraceRow } from "@lg/db";
 import {
   type AllowList,
   checkTarget,
@@ -28,6 +28,13 @@ export interface MeasurementServiceDeps {
   logger: Logger;
   /** How long an agent has to accept or reject a job. */
   jobTimeoutMs?: number;
+}
+
+/** A measurement whose target passed the policy and whose agents are chosen, not yet stored or sent. */
+export interface PreparedMeasurement {
+  target: string;
+  options: TraceOptions;
+  agents: AgentRow[];
 }
 
 type Outcome =
@@ -89,61 +96,75 @@ export function createMeasurementService(deps: MeasurementServiceDeps) {
     }
   }
 
-  return {
-    async submit(request: MeasurementRequest, client: string | null): Promise<MeasurementAccepted> {
-      const { target, from, ...optionFields } = request;
-      const options = TraceOptions.parse(optionFields);
-      let resolved: { target: string };
-      try {
-        resolved = await checkTarget(target, { allow: deps.allowList, ipVersion: options.ipVersion });
-      } catch (err) {
-        if (err instanceof TargetError)
-          throw new ApiError(400, err.code, err.message, "target", { cause: err });
-        throw err;
+  /** Checks the target and picks the agents; throws the API error a caller should see. */
+  async function prepare(request: MeasurementRequest): Promise<PreparedMeasurement> {
+    const { target, from, ...optionFields } = request;
+    const options = TraceOptions.parse(optionFields);
+    let resolved: { target: string };
+    try {
+      resolved = await checkTarget(target, { allow: deps.allowList, ipVersion: options.ipVersion });
+    } catch (err) {
+      if (err instanceof TargetError)
+        throw new ApiError(400, err.code, err.message, "target", { cause: err });
+      throw err;
+    }
+    const agents = selectAgents(await db("list agents", () => deps.repo.listAgents()), from);
+    if (deps.nc.isClosed())
+      throw new DependencyError("nats_unavailable", "the coordinator has no NATS connection");
+    return { target: resolved.target, options, agents };
+  }
+
+  /** Stores a prepared measurement and sends its jobs; each agent accepts or rejects at once. */
+  async function start(prepared: PreparedMeasurement, client: string | null): Promise<MeasurementAccepted> {
+    const { options, agents } = prepared;
+    const resolved = { target: prepared.target };
+    const id = nanoid();
+    const traces = agents.map((a) => ({ id: nanoid(), agentId: a.id, status: "queued" as const }));
+    await db("create measurement", () =>
+      deps.repo.createMeasurement({ id, target: resolved.target, options, client, traces }),
+    );
+    const issuedAt = new Date().toISOString();
+    const outcomes = await Promise.all(
+      traces.map((t) =>
+        dispatch(
+          { v: 1, traceId: t.id, measurementId: id, target: resolved.target, options, issuedAt },
+          t.agentId,
+        ),
+      ),
+    );
+
+    const accepted = outcomes.filter((o) => o.accepted).map((o) => o.traceId);
+    const changed: TraceRow[] = await db("record job replies", async () => {
+      const rows = await deps.repo.markTracesRunning(accepted);
+      for (const o of outcomes) {
+        if (o.accepted) continue;
+        const row = await deps.repo.failTrace(o.traceId, o.failure);
+        if (row) rows.push(row);
       }
-      const agents = selectAgents(await db("list agents", () => deps.repo.listAgents()), from);
-      if (deps.nc.isClosed())
-        throw new DependencyError("nats_unavailable", "the coordinator has no NATS connection");
+      return rows;
+    });
+    for (const row of changed) publishTraceChange(deps.nc, row);
+    const failed = outcomes.filter((o) => !o.accepted).length;
+    log.info(
+      { measurementId: id, target: resolved.target, agents: traces.length, failed },
+      "measurement dispatched",
+    );
+    return {
+      id,
+      traces: outcomes.map((o) =>
+        o.accepted
+          ? { id: o.traceId, agentId: o.agentId, status: "running" as const }
+          : { id: o.traceId, agentId: o.agentId, status: "failed" as const, failure: o.failure },
+      ),
+    };
+  }
 
-      const id = nanoid();
-      const traces = agents.map((a) => ({ id: nanoid(), agentId: a.id, status: "queued" as const }));
-      await db("create measurement", () =>
-        deps.repo.createMeasurement({ id, target: resolved.target, options, client, traces }),
-      );
-      const issuedAt = new Date().toISOString();
-      const outcomes = await Promise.all(
-        traces.map((t) =>
-          dispatch(
-            { v: 1, traceId: t.id, measurementId: id, target: resolved.target, options, issuedAt },
-            t.agentId,
-          ),
-        ),
-      );
+  return {
+    prepare,
+    start,
 
-      const accepted = outcomes.filter((o) => o.accepted).map((o) => o.traceId);
-      const changed: TraceRow[] = await db("record job replies", async () => {
-        const rows = await deps.repo.markTracesRunning(accepted);
-        for (const o of outcomes) {
-          if (o.accepted) continue;
-          const row = await deps.repo.failTrace(o.traceId, o.failure);
-          if (row) rows.push(row);
-        }
-        return rows;
-      });
-      for (const row of changed) publishTraceChange(deps.nc, row);
-      const failed = outcomes.filter((o) => !o.accepted).length;
-      log.info(
-        { measurementId: id, target: resolved.target, agents: traces.length, failed },
-        "measurement dispatched",
-      );
-      return {
-        id,
-        traces: outcomes.map((o) =>
-          o.accepted
-            ? { id: o.traceId, agentId: o.agentId, status: "running" as const }
-            : { id: o.traceId, agentId: o.agentId, status: "failed" as const, failure: o.failure },
-        ),
-      };
+    async submit(request: MeasurementRequest, client: string | null): Promise<MeasurementAccepted> {
+      return start(await prepare(request), client);
     },
 
     async get(id: string): Promise<MeasurementView> {
