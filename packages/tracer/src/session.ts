@@ -69,6 +69,8 @@ export class TraceSession {
   private lastReason: StopReason = "max-ttl";
   private worstRttMs = 0;
   private answers = 0;
+  private drainStartedAt = 0;
+  private readonly onAbort = () => this.finish("cancelled");
   private timer: unknown = null;
   private timerAt = Number.POSITIVE_INFINITY;
   private resolveRun!: (r: SessionResult) => void;
@@ -88,7 +90,7 @@ export class TraceSession {
       this.rejectRun = reject;
       const { signal } = this.deps;
       if (signal?.aborted) return this.finish("cancelled");
-      signal?.addEventListener("abort", () => this.finish("cancelled"), { once: true });
+      signal?.addEventListener("abort", this.onAbort, { once: true });
       this.nextSendAt = this.deps.clock.now();
       this.tick();
     });
@@ -190,6 +192,7 @@ export class TraceSession {
     this.cycle++;
     if (this.cycle >= this.deps.options.count && !this.mdaWantsMore()) {
       this.phase = "draining";
+      this.drainStartedAt = this.deps.clock.now();
       return;
     }
     const hosts = Math.max(1, probed - this.deps.options.firstTtl + 1);
@@ -310,7 +313,9 @@ export class TraceSession {
     if (p.cycle > 0 && !this.hop(p.ttl).answered) return p.sentAt;
     const [, last] = this.displayRange();
     if (p.ttl > last) return p.sentAt; // beyond the destination: cannot change the result
-    return p.sentAt + this.adaptedTimeoutMs();
+    // Never later than mtr with the same flags, which stops its grace period after the last cycle.
+    const grace = this.drainStartedAt + this.deps.options.gracePeriod * 1000;
+    return Math.min(p.sentAt + this.adaptedTimeoutMs(), grace);
   }
 
   private expire(now: number): void {
@@ -365,6 +370,7 @@ export class TraceSession {
   }
 
   private stopTimersAndProbes(): void {
+    this.deps.signal?.removeEventListener("abort", this.onAbort);
     if (this.timer !== null) this.deps.clock.clearTimer(this.timer);
     this.timer = null;
     for (const p of this.outstanding) p.cancel();

@@ -139,6 +139,19 @@ describe("schedule", () => {
     expect(clock.now()).toBeLessThanOrEqual(500 + 2 + 200 + 1);
   });
 
+  it("never waits longer than mtr's grace period after the last cycle", async () => {
+    const base = linearPath(PATH, () => 2);
+    const script: Script = (p, n) => (p.ttl === 2 && n === 4 ? { kind: "silent" } : base(p, n));
+    const { clock, result } = await trace(script, {
+      count: 5,
+      interval: 0.1,
+      timeout: 10,
+      gracePeriod: 0.05,
+    });
+    expect(result.hops[1]).toMatchObject({ sent: 5, recv: 4 });
+    expect(clock.now()).toBeLessThanOrEqual(500 + 50 + 1);
+  });
+
   it("discards a reply later than the probe timeout", async () => {
     const base = linearPath(PATH);
     const script: Script = (p, n) =>

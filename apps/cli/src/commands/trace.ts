@@ -159,9 +159,9 @@ Examples:
   lg trace --ndjson -c 20 198.18.1.1         live events for another program
 
 Exit status:
-  0 when the trace ran (whatever the path looked like), 1 on bad flags or when the trace
-  could not run (unresolvable name, no permission, missing mtr-packet), 130 after Ctrl-C with
-  no result.
+  0 when the trace ran, whatever the path looked like (also after Ctrl-C: the result so far is
+  printed); 1 on bad flags or when the trace could not run (unresolvable name, no permission
+  to send, mtr-packet missing), with one line on standard error saying why.
 
 Permissions:
   mtr-packet needs raw sockets. Debian's mtr-tiny installs it with cap_net_raw; otherwise grant
@@ -195,7 +195,7 @@ export function register(program: Command): void {
     )
     .option(
       "-G, --gracetime <SECONDS>",
-      "accepted for mtr compatibility; the trace ends as soon as nothing can change (default: 5)",
+      "longest wait for answers after the last cycle; the trace ends sooner once nothing can change (default: 5)",
     )
     .option("-T, --tcp", "TCP SYN probes (to port 80 unless -P)")
     .option("-u, --udp", "UDP probes (destination port varies per probe unless -P)")
