@@ -7,16 +7,16 @@ export {
   defaultMigrationsFolder,
 } from "./client";
 export {
+  type NewPathTest,
+  type NewReverseSession,
+  type PathTestWithTraces,
+  pathTestQueries,
+} from "./path-tests";
+export {
   createRepository,
   type MeasurementWithTraces,
   type NewMeasurement,
   type NewTrace,
   type Repository,
 } from "./repository";
-export {
-  type NewPathTest,
-  type NewReverseSession,
-  type PathTestWithTraces,
-  pathTestQueries,
-} from "./path-tests";
 export * from "./schema";

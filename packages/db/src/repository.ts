@@ -257,6 +257,20 @@ export function createRepository(db: Database) {
       return { measurement, traces: rows };
     },
 
+    /** Number of traces of these measurements per status (benchmarks and operators' checks). */
+    async traceStatusCounts(measurementIds: string[]): Promise<Record<string, number>> {
+      const counts: Record<string, number> = {};
+      for (let i = 0; i < measurementIds.length; i += 1_000) {
+        const rows = await db
+          .select({ status: traces.status, n: sql<number>`count(*)::int` })
+          .from(traces)
+          .where(inArray(traces.measurementId, measurementIds.slice(i, i + 1_000)))
+          .groupBy(traces.status);
+        for (const r of rows) counts[r.status] = (counts[r.status] ?? 0) + Number(r.n);
+      }
+      return counts;
+    },
+
     /** Checks the database answers (for /healthz). */
     async ping(): Promise<void> {
       await db.execute(sql`select 1`);

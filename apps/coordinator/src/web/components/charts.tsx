@@ -60,11 +60,11 @@ export interface ProfileLine {
  * each hop as a bar underneath. Several lines (one per PoP) share the axes on the compare page.
  */
 export function PathProfile(props: { lines: ProfileLine[]; title: string }) {
-  const w = 640;
+  const w = 900;
   const h = 220;
-  const left = 44;
+  const left = 56;
   const right = 12;
-  const top = 14;
+  const top = 16;
   const lossTop = 168;
   const bottom = 196;
   const maxTtl = Math.max(1, ...props.lines.flatMap((l) => l.hops.map((hop) => hop.ttl)));
@@ -89,13 +89,10 @@ export function PathProfile(props: { lines: ProfileLine[]; title: string }) {
         <g>
           <line class="grid" x1={left} x2={w - right} y1={y(t)} y2={y(t)} />
           <text class="axis-label" x={left - 6} y={y(t) + 4} text-anchor="end">
-            {t >= 10 ? Math.round(t) : round(t)}
+            {`${t >= 10 ? Math.round(t) : round(t)}${t === yMax ? " ms" : ""}`}
           </text>
         </g>
       ))}
-      <text class="axis-label" x={left - 6} y={top - 2} text-anchor="end">
-        ms
-      </text>
       <line class="grid" x1={left} x2={w - right} y1={bottom} y2={bottom} />
       <text class="axis-label" x={left - 6} y={lossTop + 12} text-anchor="end">
         loss

@@ -1,5 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { AgentView, Hop, MeasurementView, TraceView } from "@lg/protocol";
+import { alignByHop } from "../align";
 import { FINDING_TITLES, hopSeverity, VERDICT_WORDS } from "../findings";
 import { hopName, ms, pct } from "../format";
 import { PathProfile } from "./charts";
@@ -17,13 +18,14 @@ export function problemLine(t: TraceView): string | undefined {
 
 function Cell(props: { hop: Hop | undefined; trace: TraceView; sharedHosts: Set<string> }) {
   const { hop } = props;
-  if (!hop) return <td class="cmp-cell cmp-empty" colspan={1} />;
+  if (!hop) return <td class="cmp-cell cmp-empty" />;
   const sev = hopSeverity(props.trace.diagnosis, hop.ttl);
   const name = hopName(hop);
   const shared = hop.host !== null && props.sharedHosts.has(hop.host);
   return (
     <td class={`cmp-cell${sev ? ` sev-${sev}` : ""}`}>
       <div class="cmp-host">
+        <span class="cmp-ttl">{hop.ttl}.</span>
         {hop.host ? (
           <>
             {name ? <span class="name">{name}</span> : null}
@@ -49,7 +51,7 @@ function Cell(props: { hop: Hop | undefined; trace: TraceView; sharedHosts: Set<
 export function ComparePage(props: { measurement: MeasurementView; agents: Map<string, AgentView> }) {
   const m = props.measurement;
   const traces = m.traces;
-  const maxTtl = Math.max(0, ...traces.flatMap((t) => t.hops.map((h) => h.ttl)));
+  const rows = alignByHop(traces.map((t) => t.hops));
   const seenBy = new Map<string, Set<string>>();
   for (const t of traces)
     for (const h of t.hops) if (h.host) seenBy.set(h.host, (seenBy.get(h.host) ?? new Set()).add(t.id));
@@ -115,9 +117,6 @@ export function ComparePage(props: { measurement: MeasurementView; agents: Map<s
         <table class="compare">
           <thead>
             <tr>
-              <th scope="col" class="c-num">
-                Hop
-              </th>
               {traces.map((t) => (
                 <th scope="col" class={problemLine(t) ? "pop-problem" : "pop-ok"}>
                   <span class="pop-name">{t.agentId}</span>{" "}
@@ -130,13 +129,10 @@ export function ComparePage(props: { measurement: MeasurementView; agents: Map<s
             </tr>
           </thead>
           <tbody>
-            {Array.from({ length: maxTtl }, (_, i) => i + 1).map((ttl) => (
-              <tr data-ttl={ttl}>
-                <th scope="row" class="c-num">
-                  {ttl}
-                </th>
-                {traces.map((t) => (
-                  <Cell hop={t.hops.find((h) => h.ttl === ttl)} trace={t} sharedHosts={sharedHosts} />
+            {rows.map((row) => (
+              <tr>
+                {traces.map((t, i) => (
+                  <Cell hop={row[i]} trace={t} sharedHosts={sharedHosts} />
                 ))}
               </tr>
             ))}

@@ -6,7 +6,9 @@ import { TraceSection } from "./trace-section";
 export function optionsSummary(m: MeasurementView): string {
   const o = m.options;
   const parts = [o.protocol.toUpperCase() + (o.port ? ` port ${o.port}` : "")];
-  parts.push(o.ipVersion ? `IPv${o.ipVersion}` : "IPv4 or IPv6");
+  const traced = m.traces.map((t) => t.address).find((a) => a);
+  const family = o.ipVersion ?? (traced ? (traced.includes(":") ? 6 : 4) : undefined);
+  parts.push(family ? `IPv${family}` : "IPv4 or IPv6");
   parts.push(`${o.count} packets per hop`);
   return parts.join(" · ");
 }
