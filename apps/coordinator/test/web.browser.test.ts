@@ -234,9 +234,12 @@ describe("web UI in Chromium on the reference lab", () => {
     const rows = await page
       .locator("table.compare tbody tr")
       .evaluateAll((trs) =>
-        trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.querySelector(".addr")?.textContent ?? null)),
+        trs.map((tr) =>
+          [...tr.querySelectorAll("td")].map((td) => td.querySelector(".addr")?.textContent ?? null),
+        ),
       );
-    const hostsOf = (t: TraceView) => new Set(t.hops.map((h) => h.host).filter((h): h is string => h !== null));
+    const hostsOf = (t: TraceView) =>
+      new Set(t.hops.map((h) => h.host).filter((h): h is string => h !== null));
     const [first, second] = stored.traces as [TraceView, TraceView];
     const common = [...hostsOf(first)].filter((h) => hostsOf(second).has(h));
     expect(common.length).toBeGreaterThan(0);
