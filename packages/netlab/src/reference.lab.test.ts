@@ -186,12 +186,27 @@ describe("the reference lab, read with the real mtr", { timeout: 60_000 }, () =>
     for (const node of ["fra", "sin", "vm", "cust", "tclean"])
       await lab.waitFor(node, lab.hostAddress.v4, { timeoutMs: 3000 });
     if (lab.hostAddress.v6) await lab.waitFor("fra", lab.hostAddress.v6, { timeoutMs: 3000 });
-    // From the root namespace, sourced from the host address (its own routing table).
-    const { run } = await import("./system");
-    const probe = await run(["mtr-packet"], {
-      input: `1 send-probe ip-4 ${lab.addr("fra")} local-ip ${lab.hostAddress.v4} timeout 2\n`,
-      timeoutMs: 5000,
+    // From the root namespace, bound to the host address: its rule picks this lab's routing
+    // table even when another lab holds the main table's routes to the lab ranges.
+    const server = lab.spawn("fra", [
+      "python3",
+      "-c",
+      'import socket\ns=socket.socket()\ns.bind(("0.0.0.0",7001))\ns.listen(1)\nprint("ready",flush=True)\nc,a=s.accept()\nprint(a[0],flush=True)',
+    ]);
+    let out = "";
+    server.stdout.on("data", (b: Buffer) => {
+      out += b.toString();
     });
-    expect(probe.stdout).toMatch(/^1 reply ip-4 198\.18\.1\.1 /);
+    await expect.poll(() => out, { timeout: 5000 }).toContain("ready");
+    const { connect } = await import("node:net");
+    await new Promise<void>((resolve, reject) => {
+      const sock = connect({ host: lab.addr("fra"), port: 7001, localAddress: lab.hostAddress.v4 }, () => {
+        sock.end();
+        resolve();
+      });
+      sock.on("error", reject);
+    });
+    expect(await server.exited).toBe(0);
+    expect(out.split("\n")[1]).toBe(lab.hostAddress.v4);
   });
 });
