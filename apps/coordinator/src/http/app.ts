@@ -9,6 +9,8 @@ import { ApiError, DependencyError, validationError } from "../errors";
 import { type WatchDeps, watchMeasurement } from "../live/watch";
 import type { Logger } from "../logger";
 import type { MeasurementService } from "../measurements/service";
+import { pathTestRoutes } from "../path-tests/routes";
+import { createPathTestService } from "../path-tests/service";
 import { agentView } from "../views";
 import { webRoutes } from "../web/routes";
 import { checkHealth, type HealthChecks } from "./health";
@@ -135,6 +137,13 @@ export function createApp(deps: AppDeps): Hono<Env> {
       }
     });
   });
+
+  const pathTests = createPathTestService({
+    repo: deps.repo,
+    measurements: deps.measurements,
+    logger: deps.logger,
+  });
+  app.route("/", pathTestRoutes({ pathTests, watch: deps.watch, clientAddress: deps.clientAddress }));
 
   app.route("/", webRoutes(deps));
 

@@ -34,7 +34,9 @@ async function db<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    throw new DependencyError("database_unavailable", `the database did not answer (${what})`, { cause: err });
+    throw new DependencyError("database_unavailable", `the database did not answer (${what})`, {
+      cause: err,
+    });
   }
 }
 
@@ -116,6 +118,27 @@ export function createPathTestService(deps: PathTestServiceDeps) {
     };
   }
 
+  /** The view of a stored path test; once both traces are done, the comparison is made and stored once. */
+  async function viewOf(found: PathTestWithTraces): Promise<PathTestView> {
+    const stored = (found.pathTest.comparison as Comparison | null) ?? null;
+    const first = view(found, stored);
+    if (first.status !== "done" || found.pathTest.status === "done") return first;
+    let comparison: Comparison | null = null;
+    const { forward, reverse } = first;
+    if (reverse && forward.status === "done" && reverse.status === "done") {
+      comparison = compare(forward.hops, reverse.hops, {
+        forward: diagnoseOptions(forward, first.bAddress),
+        reverse: diagnoseOptions(reverse, first.aAddress),
+        ...(forward.diagnosis ? { forwardDiagnosis: forward.diagnosis } : {}),
+        ...(reverse.diagnosis ? { reverseDiagnosis: reverse.diagnosis } : {}),
+      });
+    }
+    await db("store comparison", () =>
+      deps.repo.finishPathTest(found.pathTest.id, comparison as Record<string, unknown> | null),
+    );
+    return { ...first, comparison };
+  }
+
   return {
     /**
      * Starts a path test. Both directions are checked (agents online, targets allowed) before
@@ -154,7 +177,12 @@ export function createPathTestService(deps: PathTestServiceDeps) {
       if (agentB) {
         aAddress ??= addressOf(agentA, family);
         if (!aAddress)
-          throw new ApiError(409, "no_address", `agent '${agentA.id}' announces no IPv${family} address`, "a");
+          throw new ApiError(
+            409,
+            "no_address",
+            `agent '${agentA.id}' announces no IPv${family} address`,
+            "a",
+          );
         const target = aAddress;
         reverse = await asField("a", () =>
           deps.measurements.prepare({ ...options, target, from: [agentB.id] }),
@@ -194,33 +222,14 @@ export function createPathTestService(deps: PathTestServiceDeps) {
       return { id };
     },
 
-    /** The path test with both traces and, once both are done, their comparison (made and stored once). */
+    /** The path test with both traces and, once both are done, their comparison. */
     async get(id: string): Promise<PathTestView> {
       const found = await db("read path test", () => deps.repo.getPathTest(id));
       if (!found) throw notFound("path test", id);
-      return this.viewOf(found);
+      return viewOf(found);
     },
 
-    /** The view of a stored path test (also used for the legs of a reverse session). */
-    async viewOf(found: PathTestWithTraces): Promise<PathTestView> {
-      const stored = (found.pathTest.comparison as Comparison | null) ?? null;
-      const first = view(found, stored);
-      if (first.status !== "done" || found.pathTest.status === "done") return first;
-      let comparison: Comparison | null = null;
-      const { forward, reverse } = first;
-      if (reverse && forward.status === "done" && reverse.status === "done") {
-        comparison = compare(forward.hops, reverse.hops, {
-          forward: diagnoseOptions(forward, first.bAddress),
-          reverse: diagnoseOptions(reverse, first.aAddress),
-          ...(forward.diagnosis ? { forwardDiagnosis: forward.diagnosis } : {}),
-          ...(reverse.diagnosis ? { reverseDiagnosis: reverse.diagnosis } : {}),
-        });
-      }
-      await db("store comparison", () =>
-        deps.repo.finishPathTest(found.pathTest.id, comparison as Record<string, unknown> | null),
-      );
-      return { ...first, comparison };
-    },
+    viewOf,
   };
 }
 
