@@ -28,6 +28,11 @@ export interface MeasurementServiceDeps {
   logger: Logger;
   /** How long an agent has to accept or reject a job. */
   jobTimeoutMs?: number;
+  /**
+   * How long the list of agents is reused between submissions. A stale entry costs little: a
+   * job to an agent that just vanished fails as unanswered, one that just appeared waits a moment.
+   */
+  agentsCacheMs?: number;
 }
 
 /** A measurement whose target passed the policy and whose agents are chosen, not yet stored or sent. */
@@ -67,6 +72,19 @@ async function db<T>(what: string, fn: () => Promise<T>): Promise<T> {
 export function createMeasurementService(deps: MeasurementServiceDeps) {
   const jobTimeoutMs = deps.jobTimeoutMs ?? 3_000;
   const log = deps.logger.child({ module: "dispatch" });
+  const agentsCacheMs = deps.agentsCacheMs ?? 1_000;
+  let agentsCache: { at: number; rows: Promise<AgentRow[]> } | undefined;
+  const listAgents = (fresh = false): Promise<AgentRow[]> => {
+    const now = Date.now();
+    if (fresh || !agentsCache || now - agentsCache.at > agentsCacheMs) {
+      const rows = deps.repo.listAgents();
+      agentsCache = { at: now, rows };
+      rows.catch(() => {
+        agentsCache = undefined;
+      });
+    }
+    return agentsCache.rows;
+  };
 
   async function dispatch(job: JobRequest, agentId: string): Promise<Outcome> {
     const base = { traceId: job.traceId, agentId };

@@ -1,10 +1,33 @@
 // Live updates of a measurement page: follows the measurement's event stream and fills the
 // tables in as replies arrive. Everything from the stream is written with textContent (never as
 // HTML); a finished trace's section is swapped for the server's own rendering of it.
+//
+// The page says what to follow on its root element:
+//   data-live-events="/api/.../events"  the event stream (measurements and path tests)
+//   data-live-fragment="/m/<id>/trace/" where a finished trace's section is rendered
+//   data-live-reload="done"             reload the page once everything is done (verdicts)
+//   data-live-poll="/api/..."           no stream: poll this view and reload when its status changes
 (() => {
-  const root = document.querySelector("[data-measurement]");
-  if (!root || root.dataset.status === "done" || !("EventSource" in window)) return;
-  const id = root.dataset.measurement;
+  const root = document.querySelector("[data-live-events], [data-live-poll]");
+  if (!root || root.dataset.status === "done") return;
+
+  if (root.dataset.livePoll) {
+    const poll = async () => {
+      try {
+        const res = await fetch(root.dataset.livePoll, { headers: { accept: "application/json" } });
+        if (res.ok && (await res.json()).status !== root.dataset.status) {
+          window.location.reload();
+          return;
+        }
+      } catch {
+        // The coordinator may be restarting; try again on the next tick.
+      }
+      setTimeout(poll, 2000);
+    };
+    setTimeout(poll, 2000);
+    return;
+  }
+  if (!("EventSource" in window)) return;
   const SVG = "http://www.w3.org/2000/svg";
   /** traceId -> ttl -> [{best, avg, worst}] samples, for the over-time chart of each hop. */
   const series = new Map();
@@ -129,7 +152,7 @@
   }
 
   async function refreshSection(traceId) {
-    const res = await fetch(`/m/${encodeURIComponent(id)}/trace/${encodeURIComponent(traceId)}`);
+    const res = await fetch(`${root.dataset.liveFragment}${encodeURIComponent(traceId)}`);
     if (!res.ok) return;
     // Our own server's rendering of the section (it escapes everything it prints).
     const template = document.createElement("template");
@@ -154,7 +177,7 @@
     if (isFinal(trace.status) && !wasFinal) refreshSection(trace.id);
   }
 
-  const stream = new EventSource(`/api/v1/measurements/${encodeURIComponent(id)}/events`);
+  const stream = new EventSource(root.dataset.liveEvents);
   stream.addEventListener("snapshot", (e) => {
     root.dataset.live = "on";
     for (const t of JSON.parse(e.data).traces) onTraceStatus(t);
@@ -163,6 +186,10 @@
   stream.addEventListener("trace", (e) => onTraceStatus(JSON.parse(e.data)));
   stream.addEventListener("done", (e) => {
     stream.close();
+    if (root.dataset.liveReload === "done") {
+      window.location.reload();
+      return;
+    }
     root.dataset.status = "done";
     const badge = root.querySelector('[data-role="m-status"]');
     if (badge) {

@@ -60,7 +60,7 @@ export interface ProfileLine {
  * each hop as a bar underneath. Several lines (one per PoP) share the axes on the compare page.
  */
 export function PathProfile(props: { lines: ProfileLine[]; title: string }) {
-  const w = 900;
+  const w = 760;
   const h = 220;
   const left = 56;
   const right = 12;

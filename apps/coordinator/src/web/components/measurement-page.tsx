@@ -45,7 +45,15 @@ export interface MeasurementBodyProps {
 export function MeasurementBody(props: MeasurementBodyProps) {
   const m = props.measurement;
   return (
-    <div class="measurement" data-measurement={m.id} data-status={m.status}>
+    <div
+      class="measurement"
+      data-measurement={m.id}
+      data-status={m.status}
+      data-live-events={
+        props.standalone ? undefined : `/api/v1/measurements/${encodeURIComponent(m.id)}/events`
+      }
+      data-live-fragment={props.standalone ? undefined : `/m/${encodeURIComponent(m.id)}/trace/`}
+    >
       <section class="m-head">
         <h1>
           <span class="muted">Route to</span> <span class="m-target">{m.target}</span>

@@ -1,0 +1,292 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
+import type { AgentView, Comparison, ComparisonSegment, PathTestView, SegmentHop } from "@lg/protocol";
+import { ms, pct } from "../format";
+import { Layout } from "./layout";
+import { TraceSection } from "./trace-section";
+
+export const endpointLabel = (e: PathTestView["b"]) => (typeof e === "string" ? e : e.host);
+
+const FAULT_WORDS: Record<Comparison["faultDirection"], (a: string, b: string) => string> = {
+  forward: (a, b) => `The problem is on the way there (${a} → ${b}); the way back is clean.`,
+  reverse: (a, b) => `The problem is on the way back (${b} → ${a}); the way there is clean.`,
+  both: () => "Both directions show a real problem.",
+  none: () => "Neither direction shows a real problem.",
+};
+
+const SEGMENT_WORDS: Record<ComparisonSegment["kind"], string> = {
+  shared: "shared: both directions cross these routers",
+  diverged: "diverged: the directions take different routers",
+  unresolved: "unresolved: silent hops that cannot be told apart",
+};
+
+function hopText(h: SegmentHop): string {
+  if (!h.address) return "???";
+  return h.name && h.name !== h.address ? `${h.name} (${h.address})` : h.address;
+}
+
+/** What a side adds across a segment, in words ("+25.0% loss, +12.0 ms"), or "". */
+function added(side: ComparisonSegment["forward"]): string {
+  const parts: string[] = [];
+  if (side.addedLossPct >= 0.05) parts.push(`+${pct(side.addedLossPct)} loss`);
+  if (side.addedLatencyMs >= 0.05) parts.push(`+${ms(side.addedLatencyMs)} ms`);
+  return parts.join(", ");
+}
+
+/**
+ * The two directions as a route map, left (a) to right (b): shared segments are one green line
+ * that both directions travel; where they diverge the forward path runs above and the reverse path
+ * below; unresolved stretches are dashed. Each dot is a hop (its TTL in its own direction).
+ */
+export function SegmentMap(props: { comparison: Comparison; a: string; b: string }) {
+  const segs = props.comparison.segments;
+  const slots = segs.map((s) => Math.max(1, s.forward.hops.length, s.reverse.hops.length));
+  const total = slots.reduce((n, s) => n + s, 0);
+  const w = 760;
+  const h = 170;
+  const left = 60;
+  const right = 60;
+  const mid = 85;
+  const lane = 38;
+  const unit = (w - left - right) / Math.max(1, total);
+  let cursor = left;
+  const parts = segs.map((s, i) => {
+    const x0 = cursor;
+    const x1 = cursor + (slots[i] as number) * unit;
+    cursor = x1;
+    return { s, x0, x1 };
+  });
+  const dotX = (x0: number, x1: number, n: number, k: number) => x0 + ((k + 0.5) / n) * (x1 - x0);
+  const title = `Route map between ${props.a} and ${props.b}: ${props.comparison.verdict}`;
+  return (
+    <svg class="segmap" viewBox={`0 0 ${w} ${h}`} role="img" aria-label={title}>
+      <title>{title}</title>
+      <text class="lane-label" x="4" y={mid - lane - 10}>
+        there →
+      </text>
+      <text class="lane-label" x="4" y={mid + lane + 20}>
+        ← back
+      </text>
+      {parts.map(({ s, x0, x1 }) => {
+        if (s.kind === "shared") {
+          const n = Math.max(1, s.forward.hops.length);
+          return (
+            <g class="seg seg-shared">
+              <line class="seg-line" x1={x0} x2={x1} y1={mid} y2={mid} />
+              {s.forward.hops.map((f, k) => {
+                const r = s.reverse.hops[k];
+                const x = dotX(x0, x1, n, k);
+                return (
+                  <g>
+                    <circle class={`hop-dot${f.lossPct > 0 ? " hop-lossy" : ""}`} cx={x} cy={mid} r="6">
+                      <title>{`there: hop ${f.ttl} ${hopText(f)}, ${pct(f.lossPct)} loss${r ? `; back: hop ${r.ttl} ${hopText(r)}, ${pct(r.lossPct)} loss` : ""}`}</title>
+                    </circle>
+                    <text class="dot-label" x={x} y={mid - 12} text-anchor="middle">
+                      {f.ttl}
+                    </text>
+                    {r ? (
+                      <text class="dot-label" x={x} y={mid + 22} text-anchor="middle">
+                        {r.ttl}
+                      </text>
+                    ) : null}
+                  </g>
+                );
+              })}
+            </g>
+          );
+        }
+        const cls = s.kind === "diverged" ? "seg seg-diverged" : "seg seg-unresolved";
+        const lanePath = (y: number) =>
+          `M${x0},${mid} C${x0 + unit * 0.3},${mid} ${x0 + unit * 0.2},${y} ${x0 + unit * 0.5},${y} L${x1 - unit * 0.5},${y} C${x1 - unit * 0.2},${y} ${x1 - unit * 0.3},${mid} ${x1},${mid}`;
+        const sides = [
+          { side: s.forward, y: mid - lane, dir: "there", cls: "lane-forward", labelY: -12 },
+          { side: s.reverse, y: mid + lane, dir: "back", cls: "lane-reverse", labelY: 22 },
+        ];
+        return (
+          <g class={cls}>
+            {sides.map(({ side, y, dir, cls: laneCls, labelY }) => (
+              <g class={laneCls}>
+                <path class="seg-line" d={lanePath(y)} />
+                {side.hops.map((hop, k) => {
+                  const x = dotX(x0 + unit * 0.5, x1 - unit * 0.5, Math.max(1, side.hops.length), k);
+                  return (
+                    <g>
+                      <circle class={`hop-dot${hop.lossPct > 0 ? " hop-lossy" : ""}`} cx={x} cy={y} r="6">
+                        <title>{`${dir}: hop ${hop.ttl} ${hopText(hop)}, ${pct(hop.lossPct)} loss, ${ms(hop.avg)} ms`}</title>
+                      </circle>
+                      <text class="dot-label" x={x} y={y + labelY} text-anchor="middle">
+                        {hop.ttl}
+                      </text>
+                    </g>
+                  );
+                })}
+                {added(side) ? (
+                  <text
+                    class="seg-added"
+                    x={(x0 + x1) / 2}
+                    y={y + (labelY < 0 ? -26 : 36)}
+                    text-anchor="middle"
+                  >
+                    {added(side)}
+                  </text>
+                ) : null}
+              </g>
+            ))}
+          </g>
+        );
+      })}
+      <circle class="endpoint" cx={left - 18} cy={mid} r="11" />
+      <text class="endpoint-label" x={left - 18} y={mid + 4} text-anchor="middle">
+        A
+      </text>
+      <circle class="endpoint" cx={w - right + 18} cy={mid} r="11" />
+      <text class="endpoint-label" x={w - right + 18} y={mid + 4} text-anchor="middle">
+        B
+      </text>
+    </svg>
+  );
+}
+
+function SideHops(props: { hops: SegmentHop[] }) {
+  if (props.hops.length === 0) return <p class="muted">no hop here</p>;
+  return (
+    <>
+      {props.hops.map((h) => (
+        <p class="seg-hop">
+          <span class="cmp-ttl">{h.ttl}.</span>
+          {h.address ? (
+            <>
+              {h.name && h.name !== h.address ? <span class="name">{h.name}</span> : null}
+              <span class="addr">{h.address}</span>
+            </>
+          ) : (
+            <span class="silent">???</span>
+          )}{" "}
+          <span class={h.lossPct > 0 ? "lossy" : "muted"}>{pct(h.lossPct)}</span>{" "}
+          <span class="muted">{ms(h.avg)} ms</span>
+        </p>
+      ))}
+    </>
+  );
+}
+
+/** Forward and reverse side by side, segment by segment, in the order of the way there. */
+export function SegmentTable(props: { comparison: Comparison; a: string; b: string }) {
+  return (
+    <div class="segments">
+      <div class="split seg-heads">
+        <h3>
+          There: {props.a} → {props.b}
+        </h3>
+        <h3>
+          Back: {props.b} → {props.a}
+        </h3>
+      </div>
+      {props.comparison.segments.map((s) => (
+        <div class={`segment segment-${s.kind}`}>
+          <p class="segment-label">{SEGMENT_WORDS[s.kind]}</p>
+          <div class="split">
+            <div>
+              <SideHops hops={s.forward.hops} />
+              {added(s.forward) ? <p class="seg-added-text">there adds {added(s.forward)}</p> : null}
+            </div>
+            <div>
+              <SideHops hops={s.reverse.hops} />
+              {added(s.reverse) ? <p class="seg-added-text">back adds {added(s.reverse)}</p> : null}
+            </div>
+          </div>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+export interface PathTestBodyProps {
+  test: PathTestView;
+  agents: Map<string, AgentView>;
+  /** Heading level text before the endpoints, e.g. "Leg 1". */
+  heading?: string;
+}
+
+/** A path test: the verdict on top, the route map, both directions side by side, then both traces. */
+export function PathTestBody(props: PathTestBodyProps) {
+  const t = props.test;
+  const a = t.a;
+  const b = endpointLabel(t.b);
+  const c = t.comparison;
+  const final = t.status === "done";
+  return (
+    <div
+      class="pathtest"
+      data-path-test={t.id}
+      data-status={t.status}
+      data-live-events={props.heading ? undefined : `/api/v1/path-tests/${encodeURIComponent(t.id)}/events`}
+      data-live-fragment={props.heading ? undefined : `/p/${encodeURIComponent(t.id)}/trace/`}
+      data-live-reload="done"
+    >
+      <section class="m-head">
+        <h1>
+          {props.heading ? <span class="muted">{props.heading} · </span> : null}
+          <span class="m-target">{a}</span> <span class="muted">⇄</span> <span class="m-target">{b}</span>
+        </h1>
+        <p class="m-meta">
+          {t.aAddress} ⇄ {t.bAddress} · {t.options.protocol.toUpperCase()} · {t.options.count} packets per hop
+          · <span class={`status status-${t.status}`}>{t.status}</span>
+        </p>
+      </section>
+      {c ? (
+        <section class={`verdict-box card verdict-${c.faultDirection === "none" ? "clean" : "problem"}`}>
+          <p class="verdict-line">
+            <span class={`chip chip-${c.verdict}`}>
+              {c.verdict === "symmetric" ? "Symmetric" : "Asymmetric"}
+            </span>
+            <strong>{FAULT_WORDS[c.faultDirection](a, b)}</strong>
+          </p>
+          <p class="summary">{c.summary}</p>
+        </section>
+      ) : final ? (
+        <p class="banner banner-pending">
+          <strong>Only the way there could be traced.</strong> {t.note ?? ""}
+        </p>
+      ) : (
+        <p class="banner banner-pending" role="status">
+          Tracing both directions… the verdict appears when both traces end.
+        </p>
+      )}
+      {c ? (
+        <figure class="card profile-wrap">
+          <SegmentMap comparison={c} a={a} b={b} />
+          <figcaption>
+            Green: both directions cross the same routers. Orange: the way there (above) and the way back
+            (below) part. Dashed: silent hops. Red dots lose probes; numbers are each direction's hop count.
+          </figcaption>
+        </figure>
+      ) : null}
+      {c ? (
+        <section class="card">
+          <SegmentTable comparison={c} a={a} b={b} />
+        </section>
+      ) : null}
+      <h2 class="section-title">
+        The way there: {a} → {b}
+      </h2>
+      <TraceSection trace={t.forward} region={props.agents.get(t.forward.agentId)?.region} />
+      {t.reverse ? (
+        <>
+          <h2 class="section-title">
+            The way back: {b} → {a}
+          </h2>
+          <TraceSection trace={t.reverse} region={props.agents.get(t.reverse.agentId)?.region} />
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+export function PathTestPage(props: PathTestBodyProps) {
+  const t = props.test;
+  return (
+    <Layout title={`Path test ${t.a} ⇄ ${endpointLabel(t.b)}`} live={t.status !== "done"}>
+      <PathTestBody {...props} />
+    </Layout>
+  );
+}
