@@ -67,7 +67,7 @@ export function measurementRequest(target: string, f: MeasureFlags): Measurement
 }
 
 /** Calls the API; network failures and error answers become one-line CLI errors. */
-async function api(base: string, path: string, init: RequestInit = {}): Promise<Response> {
+export async function api(base: string, path: string, init: RequestInit = {}): Promise<Response> {
   const key = process.env.LG_API_KEY?.trim();
   const headers = new Headers(init.headers);
   if (key) headers.set("authorization", `Bearer ${key}`);
