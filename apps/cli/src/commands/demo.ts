@@ -49,6 +49,13 @@ export function register(program: Command): void {
     )
     .action(async () => {
       if (process.getuid?.() !== 0) throw new CliError("lg demo builds network namespaces and needs root");
+      const external = process.env.NATS_URL?.trim();
+      if (external && /(^|\/\/|,)(127\.|localhost|\[::1\])/.test(external)) {
+        throw new CliError(
+          "NATS_URL points at a loopback address, which agents inside the lab cannot reach; unset it (lg demo then starts its own NATS) or give an address the lab can route to",
+          2,
+        );
+      }
       process.stdout.write("building the lab internet…\n");
       let lab: ReferenceLab;
       try {
