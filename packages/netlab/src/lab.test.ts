@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanupStaleLabs, listLabs } from "./control";
 import { buildLab, type LabHandle, randomPrefix } from "./lab";
-import { existingNamespaces, REGISTRY_DIR } from "./registry";
+import { existingNamespaces, pidsInNamespaces, REGISTRY_DIR } from "./registry";
 import type { Topology } from "./topology";
 
 // A two-node lab: a -- b on 198.18.0.0/30 and 2001:2::/64.
@@ -82,6 +82,17 @@ describe("teardown", { timeout: 30_000 }, () => {
     await lab.down();
     expect(namespacesOf(lab.prefix)).toEqual([]);
     expect(existsSync(`${REGISTRY_DIR}/${lab.prefix}.json`)).toBe(false);
+  });
+
+  it("down() also kills processes it did not start that live in the lab's namespaces", async () => {
+    const lab = await buildLab(pair);
+    const stray = spawn("ip", ["netns", "exec", lab.ns("b"), "sleep", "60"], { stdio: "ignore" });
+    const exited = new Promise<string | null>((resolve) =>
+      stray.once("exit", (_code, signal) => resolve(signal)),
+    );
+    await expect.poll(() => pidsInNamespaces([lab.ns("b")])).toContain(stray.pid);
+    await lab.down();
+    expect(await exited).toBe("SIGKILL");
   });
 
   it("a build that fails half-way leaves nothing behind", async () => {

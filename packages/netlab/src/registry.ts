@@ -1,4 +1,13 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { runSync } from "./system";
 
@@ -118,6 +127,30 @@ export function releaseSlot(prefix: string, slot: number): void {
   } catch {}
 }
 
+/**
+ * Processes whose network namespace is one of `namespaces` (what `ip netns pids` finds, for all
+ * of them in one pass over /proc instead of one command per namespace).
+ */
+export function pidsInNamespaces(namespaces: string[]): number[] {
+  const wanted = new Set<string>();
+  for (const ns of namespaces) {
+    try {
+      wanted.add(`net:[${statSync(join("/run/netns", ns)).ino}]`);
+    } catch {}
+  }
+  if (wanted.size === 0) return [];
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (wanted.has(readlinkSync(`/proc/${entry}/ns/net`))) pids.push(Number(entry));
+    } catch {
+      // The process ended meanwhile or is not ours to inspect.
+    }
+  }
+  return pids;
+}
+
 /** Namespaces that exist now (`ip netns list`). */
 export function existingNamespaces(): string[] {
   return runSync(["ip", "netns", "list"])
@@ -139,15 +172,11 @@ export function teardownRecord(record: LabRecord): void {
   }
   const present = new Set(existingNamespaces());
   const namespaces = record.namespaces.filter((ns) => present.has(ns));
-  for (const ns of namespaces) {
-    for (const line of runSync(["ip", "netns", "pids", ns]).stdout.split("\n")) {
-      const pid = Number(line.trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {}
-      }
-    }
+  for (const pid of pidsInNamespaces(namespaces)) {
+    if (pid === process.pid) continue;
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {}
   }
   for (const rule of record.hostRules ?? []) {
     runSync(["ip", `-${rule.family}`, "rule", "del", "pref", String(rule.pref)]);
@@ -161,8 +190,9 @@ export function teardownRecord(record: LabRecord): void {
 }
 
 /**
- * Tears down labs whose owning process is gone, and namespaces named like a lab
- * (`<prefix>-<node>`) whose prefix has no record at all. Returns the prefixes removed.
+ * Tears down labs whose owning process is gone (labs left up on purpose excepted). Returns
+ * the prefixes removed. Only recorded labs are touched: a lab writes its record before its
+ * first namespace, and namespaces that merely look like a lab's may belong to someone else.
  */
 export function cleanupStaleLabsSync(): string[] {
   const removed: string[] = [];
@@ -171,21 +201,6 @@ export function cleanupStaleLabsSync(): string[] {
     if (record.persistent || isAlive(record.pid)) continue;
     teardownRecord(record);
     removed.push(record.prefix);
-  }
-  const known = new Set(records.map((r) => r.prefix));
-  const orphans = new Map<string, string[]>();
-  for (const ns of existingNamespaces()) {
-    const m = /^(lg[a-z0-9]{1,6})-[a-z][a-z0-9]{0,7}$/.exec(ns);
-    if (!m?.[1] || known.has(m[1])) continue;
-    // A lab writes its record before its first namespace, so no record means a leftover.
-    const list = orphans.get(m[1]) ?? [];
-    list.push(ns);
-    orphans.set(m[1], list);
-  }
-  for (const [prefix, namespaces] of orphans) {
-    if (readRecord(prefix)) continue;
-    teardownRecord({ prefix, pid: 0, createdAt: "", namespaces });
-    removed.push(prefix);
   }
   return removed;
 }
