@@ -32,12 +32,12 @@ export function installExitHooks(): void {
   process.on("exit", teardownAll);
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     const onSignal = (): void => {
+      // A program with its own handler shuts down its way (and calls lab.down(), or exits
+      // and meets the exit hook); otherwise tear down and keep the signal's default effect.
+      if (process.listenerCount(signal) > 1) return;
       teardownAll();
-      // Keep the default meaning of the signal unless the program handles it itself.
-      if (process.listenerCount(signal) === 1) {
-        process.off(signal, onSignal);
-        process.kill(process.pid, signal);
-      }
+      process.off(signal, onSignal);
+      process.kill(process.pid, signal);
     };
     process.on(signal, onSignal);
   }
