@@ -121,7 +121,7 @@ export function SegmentMap(props: { comparison: Comparison; a: string; b: string
                 })}
                 {added(side) ? (
                   <text
-                    class="seg-added"
+                    class={side.addedLossPct >= 0.05 ? "seg-added" : "seg-added seg-added-ms"}
                     x={(x0 + x1) / 2}
                     y={y + (labelY < 0 ? -26 : 36)}
                     text-anchor="middle"
@@ -143,6 +143,15 @@ export function SegmentMap(props: { comparison: Comparison; a: string; b: string
         B
       </text>
     </svg>
+  );
+}
+
+function AddedText(props: { side: ComparisonSegment["forward"]; dir: string }) {
+  const lossy = props.side.addedLossPct >= 0.05;
+  return (
+    <p class={lossy ? "seg-added-text" : "seg-added-text seg-added-ms"}>
+      {props.dir} adds {added(props.side)}
+    </p>
   );
 }
 
@@ -187,11 +196,11 @@ export function SegmentTable(props: { comparison: Comparison; a: string; b: stri
           <div class="split">
             <div>
               <SideHops hops={s.forward.hops} />
-              {added(s.forward) ? <p class="seg-added-text">there adds {added(s.forward)}</p> : null}
+              {added(s.forward) ? <AddedText side={s.forward} dir="there" /> : null}
             </div>
             <div>
               <SideHops hops={s.reverse.hops} />
-              {added(s.reverse) ? <p class="seg-added-text">back adds {added(s.reverse)}</p> : null}
+              {added(s.reverse) ? <AddedText side={s.reverse} dir="back" /> : null}
             </div>
           </div>
         </div>
