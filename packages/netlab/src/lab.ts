@@ -262,19 +262,25 @@ function routeLine(route: PlannedNode["routes"][number]): string {
 
 async function applySysctls(plan: LabPlan, node: PlannedNode): Promise<void> {
   const spec = plan.topology.nodes[node.name] ?? {};
-  const sysctls: Record<string, string> = { ...BASE_SYSCTLS };
-  if (spec.router) Object.assign(sysctls, ROUTER_SYSCTLS);
-  for (const [k, v] of Object.entries(spec.sysctls ?? {})) sysctls[k] = String(v);
-  await runChecked([
-    "ip",
-    "netns",
-    "exec",
-    node.ns,
-    "sysctl",
-    "-q",
-    "-w",
-    ...Object.entries(sysctls).map(([k, v]) => `${k}=${v}`),
-  ]);
+  const assignments = (values: Record<string, string | number>) =>
+    Object.entries(values).map(([k, v]) => `${k}=${v}`);
+  // The base set is best effort (-e): older kernels keep some ICMP limits global, not per
+  // namespace. What a router or the topology asks for must take effect.
+  const required: Record<string, string | number> = {
+    ...(spec.router ? ROUTER_SYSCTLS : {}),
+    ...spec.sysctls,
+  };
+  const script =
+    Object.keys(required).length > 0
+      ? 'sysctl -q -e -w "$@" >/dev/null 2>&1; shift "$BASE"; sysctl -q -w "$@"'
+      : 'sysctl -q -e -w "$@"';
+  const base = assignments(BASE_SYSCTLS);
+  await runChecked(
+    ["ip", "netns", "exec", node.ns, "sh", "-c", script, "sysctl", ...base, ...assignments(required)],
+    {
+      env: { BASE: String(base.length) },
+    },
+  );
 }
 
 /** Addresses, links up and routes: one `ip -n NS -batch` per node. */
