@@ -8,6 +8,7 @@
  *   pnpm --filter @lg/coordinator bench -- --agents 100 --rate 50 --duration 30
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -58,6 +59,27 @@ function waitLine(child: ChildProcess, marker: string, timeoutMs: number): Promi
       }
     });
   });
+}
+
+/** CPU seconds (user + system) a process and its children have used, from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  const tick = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ppid = Number(fields[1]);
+    if (Number(entry) !== pid && ppid !== pid) continue;
+    total += (Number(fields[11]) + Number(fields[12])) / tick;
+  }
+  return total;
 }
 
 const pct = (xs: number[], p: number) => {
@@ -183,7 +205,15 @@ async function main() {
     process.stderr.write(`warm-up ${warmupS} s…\n`);
     await run(warmupS, false);
     process.stderr.write(`measuring ${durationS} s at ${rate} traces/s from ${agents} agents…\n`);
+    const pids = { coordinator: coordinator.pid, generator: generator.pid, nats: nats.pid, postgres: pg.pid };
+    const cpuBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+    const selfBefore = process.cpuUsage();
     const { samples, submitSeconds, drainSeconds } = await run(durationS, true);
+    const selfCpu = process.cpuUsage(selfBefore);
+    const cpu = Object.fromEntries(
+      Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid) - (cpuBefore[k] as number)]),
+    ) as Record<keyof typeof pids, number>;
+    const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 
     const db = await createDb({ databaseUrl: pg.url, dataDir: dir });
     const counts = await createRepository(db.db).traceStatusCounts(
@@ -219,6 +249,22 @@ async function main() {
         "0 / 0 / 0",
       ],
       ["request errors", String(errors), "0"],
+      [
+        "CPU per trace: coordinator",
+        `${((cpu.coordinator * 1000) / (samples.length * perMeasurement)).toFixed(2)} ms`,
+        `(${((cpu.coordinator / drainSeconds) * 100).toFixed(0)}% of one core)`,
+      ],
+      [
+        "CPU per trace: NATS / PostgreSQL",
+        `${((cpu.nats * 1000) / (samples.length * perMeasurement)).toFixed(2)} ms / ${((cpu.postgres * 1000) / (samples.length * perMeasurement)).toFixed(2)} ms`,
+        "",
+      ],
+      [
+        "CPU: load generator / bench client",
+        `${cpu.generator.toFixed(1)} s / ${((selfCpu.user + selfCpu.system) / 1e6).toFixed(1)} s`,
+        "",
+      ],
+      ["machine load average (1/5/15 min)", load, "2 cores"],
       [
         "last trace stored after",
         `${(drainSeconds - submitSeconds).toFixed(2)} s after the last submit`,

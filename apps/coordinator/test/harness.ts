@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { LabProcess, ReferenceLab } from "@lg/netlab";
 import type { AgentView, MeasurementView } from "@lg/protocol";
 import { type NatsServer, startNatsServer, testDatabaseUrl } from "@lg/services";
 import { createParser } from "eventsource-parser";
@@ -179,4 +180,42 @@ export async function readEvents(url: string, timeoutMs = 60_000): Promise<SseEv
   const decoder = new TextDecoder();
   for await (const chunk of res.body) parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
   return events;
+}
+
+/** node's own tsx loader, for agents spawned inside lab namespaces (one process, no launcher). */
+export const tsxLoader = `file://${join(repoRoot, "node_modules/tsx/dist/loader.mjs")}`;
+
+/**
+ * A real agent (`lg agent`) inside a lab node, dialling the stack's NATS over the lab's host link.
+ * Its output is kept (last 4 kB) for failure messages.
+ */
+export function startLabAgent(
+  lab: ReferenceLab,
+  natsUrl: string,
+  node: string,
+  role: "pop" | "neutral" = "pop",
+): LabProcess & { output(): string } {
+  const proc = lab.spawn(
+    node,
+    [process.execPath, "--import", tsxLoader, join(repoRoot, "apps/cli/src/main.ts"), "agent"],
+    {
+      env: {
+        NATS_URL: natsUrl,
+        LG_AGENT_ID: node,
+        LG_REGION: lab.nodes[node]?.region ?? node,
+        LG_ROLE: role,
+        LG_ALLOW_TARGETS: lab.labCidrs.join(","),
+        LG_PUBLIC_ADDRS: lab.addr(node),
+        LOG_LEVEL: "warn",
+      },
+      cwd: repoRoot,
+    },
+  );
+  let out = "";
+  const keep = (d: Buffer) => {
+    out = `${out}${d}`.slice(-4_000);
+  };
+  proc.stdout.on("data", keep);
+  proc.stderr.on("data", keep);
+  return Object.assign(proc, { output: () => out });
 }

@@ -246,15 +246,26 @@ export function createRepository(db: Database) {
       return row;
     },
 
+    /** A measurement and its traces, in one query. */
     async getMeasurement(id: string): Promise<MeasurementWithTraces | undefined> {
-      const [measurement] = await db.select().from(measurements).where(eq(measurements.id, id));
-      if (!measurement) return undefined;
       const rows = await db
-        .select()
-        .from(traces)
-        .where(eq(traces.measurementId, id))
+        .select({ measurement: measurements, trace: traces })
+        .from(measurements)
+        .leftJoin(traces, eq(traces.measurementId, measurements.id))
+        .where(eq(measurements.id, id))
         .orderBy(asc(traces.created), asc(traces.agentId));
-      return { measurement, traces: rows };
+      const first = rows[0];
+      if (!first) return undefined;
+      return { measurement: first.measurement, traces: rows.flatMap((r) => (r.trace ? [r.trace] : [])) };
+    },
+
+    /** The ids of a measurement's traces (empty when the measurement does not exist). */
+    async traceIdsOf(measurementId: string): Promise<string[]> {
+      const rows = await db
+        .select({ id: traces.id })
+        .from(traces)
+        .where(eq(traces.measurementId, measurementId));
+      return rows.map((r) => r.id);
     },
 
     /** Number of traces of these measurements per status (benchmarks and operators' checks). */

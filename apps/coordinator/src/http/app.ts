@@ -120,7 +120,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.get("/api/v1/measurements/:id/events", async (c) => {
     const id = c.req.param("id");
-    await deps.measurements.get(id); // 404 as JSON before the stream starts
+    // 404 as JSON before the stream starts; every measurement has at least one trace.
+    if ((await deps.measurements.traceIds(id)).length === 0) await deps.measurements.get(id);
     const log = c.get("log");
     return streamSSE(c, async (stream) => {
       const abort = new AbortController();
@@ -145,7 +146,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
   app.route("/", pathTestRoutes({ pathTests, watch: deps.watch, clientAddress: deps.clientAddress }));
 
-  app.route("/", webRoutes(deps));
+  app.route("/", webRoutes({ ...deps, pathTests }));
 
   return app;
 }

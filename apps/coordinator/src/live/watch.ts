@@ -42,8 +42,7 @@ export async function* watchMeasurement(
   measurementId: string,
   signal: AbortSignal,
 ): AsyncGenerator<MeasurementEvent> {
-  const first = await deps.repo.getMeasurement(measurementId);
-  if (!first) return;
+  const traceIds = await deps.repo.traceIdsOf(measurementId);
   const queue: Incoming[] = [];
   let wake: (() => void) | undefined;
   const push = (item: Incoming) => {
@@ -54,14 +53,14 @@ export async function* watchMeasurement(
   const onAbort = () => wake?.();
   signal.addEventListener("abort", onAbort);
   try {
-    for (const t of first.traces) {
+    for (const traceId of traceIds) {
       subs.push(
-        deps.nc.subscribe(subjects.progressOfTrace(t.id), {
+        deps.nc.subscribe(subjects.progressOfTrace(traceId), {
           callback: (err, msg) => {
             if (!err) push({ kind: "progress", payload: safeJson(msg.data) });
           },
         }),
-        deps.nc.subscribe(subjects.traceUpdated(t.id), {
+        deps.nc.subscribe(subjects.traceUpdated(traceId), {
           callback: (err, msg) => {
             if (!err) push({ kind: "trace", payload: safeJson(msg.data) });
           },

@@ -185,6 +185,11 @@ export function createMeasurementService(deps: MeasurementServiceDeps) {
       return start(await prepare(request), client);
     },
 
+    /** The ids of a measurement's traces (empty for an unknown measurement). */
+    async traceIds(id: string): Promise<string[]> {
+      return db("read measurement", () => deps.repo.traceIdsOf(id));
+    },
+
     async get(id: string): Promise<MeasurementView> {
       const found = await db("read measurement", () => deps.repo.getMeasurement(id));
       if (!found) throw notFound("measurement", id);

@@ -1,15 +1,18 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { AgentView, MeasurementView } from "@lg/protocol";
-import { MeasurementRequest } from "@lg/protocol";
+import { MeasurementRequest, PathTestRequest } from "@lg/protocol";
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError, validationError } from "../errors";
 import type { AppDeps } from "../http/app";
+import type { PathTestService } from "../path-tests/service";
 import { agentView } from "../views";
 import { LIVE_JS, STYLE_CSS } from "./assets";
 import { ComparePage } from "./components/compare-page";
 import { type FieldError, FormPage } from "./components/form-page";
 import { MeasurementBody, MeasurementPage } from "./components/measurement-page";
+import { PathTestPage } from "./components/path-test";
+import type { PathTestFormValues } from "./components/path-test-form";
 import { TraceSection } from "./components/trace-section";
 import { csvExport, textExport } from "./exports";
 import { type FormFields, formValues, measurementBody } from "./form-input";
@@ -22,7 +25,19 @@ const WEB_PATH = /^\/($|m\/|compare\/|assets\/|p\/|r\/|mesh$|monitors$)/;
 
 const EXPORT = /^(?<id>[A-Za-z0-9_-]+)\.(?<ext>txt|json|csv|html)$/;
 
-async function agentsById(deps: AppDeps): Promise<Map<string, AgentView>> {
+/** What the pages read: the API's own dependencies, plus the services the app builds from them. */
+export type WebDeps = AppDeps & { pathTests?: PathTestService };
+
+const fieldError = (e: ApiError): FieldError => ({
+  code: e.code,
+  message: e.message,
+  ...(e.field ? { field: e.field } : {}),
+});
+
+const one = (v: string | string[] | undefined) => (Array.isArray(v) ? (v[0] ?? "") : (v ?? "")).trim();
+const numberOrText = (text: string): number | string => (/^\d+$/.test(text) ? Number(text) : text);
+
+async function agentsById(deps: WebDeps): Promise<Map<string, AgentView>> {
   const rows = await deps.repo.listAgents().catch(() => []);
   return new Map(rows.map((r) => [r.id, agentView(r)]));
 }
@@ -33,7 +48,7 @@ const html = (c: Context, node: unknown, status: ContentfulStatusCode = 200) => 
  * The web UI: server-rendered pages over the same services as the API. Mount once:
  * `app.route("/", webRoutes(deps))`.
  */
-export function webRoutes(deps: AppDeps): Hono {
+export function webRoutes(deps: WebDeps): Hono {
   const web = new Hono();
 
   web.use("*", async (c, next) => (WEB_PATH.test(c.req.path) ? pageHeaders(c, next) : next()));
@@ -56,7 +71,11 @@ export function webRoutes(deps: AppDeps): Hono {
     c.body(LIVE_JS, 200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-cache" }),
   );
 
-  web.get("/", async (c) => html(c, <FormPage agents={[...(await agentsById(deps)).values()]} />));
+  const pathTestForm = deps.pathTests ? {} : undefined;
+
+  web.get("/", async (c) =>
+    html(c, <FormPage agents={[...(await agentsById(deps)).values()]} pathTest={pathTestForm} />),
+  );
 
   // The form without JavaScript: the same schema and service as POST /api/v1/measurements,
   // then a redirect to the live page; an error comes back beside its field.
@@ -73,15 +92,18 @@ export function webRoutes(deps: AppDeps): Hono {
         return c.redirect(`/m/${encodeURIComponent(accepted.id)}`, 303);
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
-        error = { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) };
+        error = fieldError(err);
         status = err.status;
       }
     } else {
-      const e = validationError(parsed.error, "body", input);
-      error = { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) };
+      error = fieldError(validationError(parsed.error, "body", input));
     }
     const agents = [...(await agentsById(deps)).values()];
-    return html(c, <FormPage agents={agents} values={values} error={error} />, status);
+    return html(
+      c,
+      <FormPage agents={agents} values={values} error={error} pathTest={pathTestForm} />,
+      status,
+    );
   });
 
   web.get("/m/:name", async (c) => {
@@ -134,6 +156,65 @@ export function webRoutes(deps: AppDeps): Hono {
     if (found instanceof Response) return found;
     return html(c, <ComparePage measurement={found} agents={await agentsById(deps)} />);
   });
+
+  const pathTests = deps.pathTests;
+  if (pathTests) {
+    /** A path test, or an HTML page that says why not. */
+    const pathTestOr = async (c: Context, id: string) => {
+      try {
+        return await pathTests.get(id);
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        const title = err.status === 404 ? "No such path test" : "The path test cannot be shown right now";
+        return html(c, <MessagePage title={title}>{<p>{err.message}</p>}</MessagePage>, err.status);
+      }
+    };
+
+    // The path test form without JavaScript: the API's schema and service, then the live page.
+    web.post("/p", async (c) => {
+      const fields = (await c.req.parseBody({ all: true })) as FormFields;
+      const values: PathTestFormValues = {
+        a: one(fields.a),
+        b: one(fields.b),
+        protocol: one(fields.protocol) || "icmp",
+        count: one(fields.count),
+      };
+      const input: Record<string, unknown> = { a: values.a, b: values.b, protocol: values.protocol };
+      if (values.count) input.count = numberOrText(values.count);
+      let error: FieldError;
+      let status: ContentfulStatusCode = 400;
+      const parsed = PathTestRequest.safeParse(input);
+      if (parsed.success) {
+        try {
+          const accepted = await pathTests.create(parsed.data, deps.clientAddress?.(c) ?? null);
+          return c.redirect(`/p/${encodeURIComponent(accepted.id)}`, 303);
+        } catch (err) {
+          if (!(err instanceof ApiError)) throw err;
+          error = fieldError(err);
+          status = err.status;
+        }
+      } else {
+        error = fieldError(validationError(parsed.error, "body", input));
+      }
+      const agents = [...(await agentsById(deps)).values()];
+      return html(c, <FormPage agents={agents} pathTest={{ values, error }} />, status);
+    });
+
+    web.get("/p/:id", async (c) => {
+      const found = await pathTestOr(c, c.req.param("id"));
+      if (found instanceof Response) return found;
+      return html(c, <PathTestPage test={found} agents={await agentsById(deps)} />);
+    });
+
+    web.get("/p/:id/trace/:traceId", async (c) => {
+      const found = await pathTestOr(c, c.req.param("id"));
+      if (found instanceof Response) return found;
+      const trace = [found.forward, found.reverse].find((t) => t?.id === c.req.param("traceId"));
+      if (!trace) return c.text("no such trace in this path test", 404);
+      const agents = await agentsById(deps);
+      return html(c, <TraceSection trace={trace} region={agents.get(trace.agentId)?.region} />);
+    });
+  }
 
   return web;
 }

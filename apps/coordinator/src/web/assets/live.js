@@ -180,7 +180,9 @@
   const stream = new EventSource(root.dataset.liveEvents);
   stream.addEventListener("snapshot", (e) => {
     root.dataset.live = "on";
-    for (const t of JSON.parse(e.data).traces) onTraceStatus(t);
+    // A measurement lists its traces; a path test has a forward and (maybe) a reverse trace.
+    const view = JSON.parse(e.data);
+    for (const t of view.traces ?? [view.forward, view.reverse].filter(Boolean)) onTraceStatus(t);
   });
   stream.addEventListener("hop", onHop);
   stream.addEventListener("trace", (e) => onTraceStatus(JSON.parse(e.data)));

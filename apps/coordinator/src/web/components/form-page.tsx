@@ -2,6 +2,7 @@
 import type { AgentView } from "@lg/protocol";
 import type { FormValues } from "../form-input";
 import { Layout } from "./layout";
+import { PathTestForm, type PathTestFormValues } from "./path-test-form";
 
 export interface FieldError {
   code: string;
@@ -13,6 +14,8 @@ export interface FormPageProps {
   agents: AgentView[];
   values?: FormValues;
   error?: FieldError | null;
+  /** Offer the path test form too (when the coordinator runs path tests), with its own values and error. */
+  pathTest?: { values?: PathTestFormValues; error?: FieldError | null } | undefined;
 }
 
 const FORM_FIELDS = ["target", "from", "protocol", "port", "ipVersion", "count"] as const;
@@ -207,6 +210,9 @@ export function FormPage(props: FormPageProps) {
           </button>
         </div>
       </form>
+      {props.pathTest ? (
+        <PathTestForm agents={props.agents} values={props.pathTest.values} error={props.pathTest.error} />
+      ) : null}
     </Layout>
   );
 }
