@@ -32,12 +32,16 @@ let sent = 0;
 let recv = 0;
 let tracesWithLoss = 0;
 let reached = 0;
+const lostByTtl: Record<number, number> = {};
 for (const r of results) {
   let lost = false;
   for (const h of r.hops) {
     sent += h.sent;
     recv += h.recv;
-    if (h.recv < h.sent) lost = true;
+    if (h.recv < h.sent) {
+      lost = true;
+      lostByTtl[h.ttl] = (lostByTtl[h.ttl] ?? 0) + h.sent - h.recv;
+    }
   }
   if (lost) tracesWithLoss++;
   if (r.reachedDestination) reached++;
@@ -55,6 +59,7 @@ console.log(
     recv,
     lossPct: sent === 0 ? 0 : (100 * (sent - recv)) / sent,
     tracesWithLoss,
+    lostByTtl,
     reached,
   }),
 );

@@ -70,6 +70,7 @@ export class TraceSession {
   private worstRttMs = 0;
   private answers = 0;
   private drainStartedAt = 0;
+  private startedAt = 0;
   private readonly onAbort = () => this.finish("cancelled");
   private timer: unknown = null;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -91,7 +92,8 @@ export class TraceSession {
       const { signal } = this.deps;
       if (signal?.aborted) return this.finish("cancelled");
       signal?.addEventListener("abort", this.onAbort, { once: true });
-      this.nextSendAt = this.deps.clock.now();
+      this.startedAt = this.deps.clock.now();
+      this.nextSendAt = this.startedAt;
       this.tick();
     });
   }
@@ -196,7 +198,12 @@ export class TraceSession {
       return;
     }
     const hosts = Math.max(1, probed - this.deps.options.firstTtl + 1);
-    this.spacing = this.spacingBase / hosts;
+    // The first cycle guesses the path length like mtr (10 hops); when it ran over its interval
+    // (long or silent paths), the next cycles make up the delay, down to half an interval each,
+    // so -c C -i I still takes about C x I.
+    const behind = this.nextSendAt - (this.startedAt + this.cycle * this.spacingBase);
+    const budget = behind > 0 ? Math.max(this.spacingBase / 2, this.spacingBase - behind) : this.spacingBase;
+    this.spacing = budget / hosts;
     this.ttl = this.deps.options.firstTtl;
   }
 

@@ -139,6 +139,19 @@ describe("schedule", () => {
     expect(clock.now()).toBeLessThanOrEqual(500 + 2 + 200 + 1);
   });
 
+  it("a first cycle longer than the interval (silent tail) is made up by the next cycles", async () => {
+    const script = linearPath(
+      ["198.18.0.1", "198.18.0.2", "198.18.0.3", ...Array<null>(30).fill(null)],
+      () => 1,
+    );
+    const { clock, port, result } = await trace(script, { count: 5, interval: 1 });
+    expect(result.stoppedBy).toBe("max-unknown");
+    expect(port.sentTo(15)).toHaveLength(5);
+    // the first cycle alone takes 1.5 s (15 TTLs at interval / 10); the whole trace C x I
+    expect(clock.now()).toBeLessThanOrEqual(5000);
+    expect(clock.now()).toBeGreaterThan(4500);
+  });
+
   it("never waits longer than mtr's grace period after the last cycle", async () => {
     const base = linearPath(PATH, () => 2);
     const script: Script = (p, n) => (p.ttl === 2 && n === 4 ? { kind: "silent" } : base(p, n));
