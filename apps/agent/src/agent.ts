@@ -21,7 +21,13 @@ import {
 } from "@lg/protocol";
 import { Tracer } from "@lg/tracer";
 import { jetstream } from "@nats-io/jetstream";
-import { connect, credsAuthenticator, type Msg, type NatsConnection } from "@nats-io/transport-node";
+import {
+  type ConnectionOptions,
+  connect,
+  credsAuthenticator,
+  type Msg,
+  type NatsConnection,
+} from "@nats-io/transport-node";
 import { detectPublicAddresses, type InterfaceTable, localAddresses } from "./addresses";
 import type { AgentConfig } from "./config";
 import { traceFailure } from "./failure";
@@ -53,6 +59,8 @@ export interface AgentDeps {
   startupFlushTimeoutMs?: number;
   /** How long shutdown waits for unacknowledged results before giving up on them; default 15 s. */
   outboxFlushTimeoutMs?: number;
+  /** Opens the NATS connection (default: TCP; the join agent passes NATS over WebSocket). */
+  connect?: (opts: ConnectionOptions) => Promise<NatsConnection>;
 }
 
 export interface RunningAgent {
@@ -152,7 +160,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
 
   const tracer = deps.tracer ?? new Tracer();
   natsLog.info({ servers: config.natsUrl }, "connecting to NATS");
-  const nc = await connect({
+  const nc = await (deps.connect ?? connect)({
     servers: config.natsUrl.split(",").map((s) => s.trim()),
     name: `lg-agent ${config.id}`,
     inboxPrefix: agentInboxPrefix(config.id),

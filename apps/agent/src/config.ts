@@ -1,5 +1,5 @@
 import os from "node:os";
-import { AgentId, type AllowList, parseAllowList, RegionName } from "@lg/protocol";
+import { AgentId, type AgentRole, type AllowList, parseAllowList, RegionName } from "@lg/protocol";
 import { z } from "zod";
 import { detectPublicAddresses, type InterfaceTable } from "./addresses";
 
@@ -85,7 +85,8 @@ export interface AgentConfig {
   natsCreds?: string;
   id: string;
   region: string;
-  role: "pop" | "neutral";
+  /** `join` only for the join agent of a reverse session (not settable through LG_ROLE). */
+  role: AgentRole;
   publicAddresses: string[];
   maxTraces: number;
   /** Raw allow-list text and its parsed form. */
