@@ -1,12 +1,13 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createRepository } from "@lg/db";
-import type { Hop, MeasurementView, ProgressMessage, TraceView } from "@lg/protocol";
+import type { Hop, MeasurementView, PathTestView, ProgressMessage, TraceView } from "@lg/protocol";
 import { subjects } from "@lg/protocol";
 import { nanoid } from "nanoid";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishTraceChange } from "../src/live/publish";
+import { FAULT_WORDS } from "../src/web/components/path-test";
 import { FINDING_TITLES, VERDICT_WORDS } from "../src/web/findings";
 import { artifactsDir, launchChromium, type RealBrowser, shot } from "./browser";
 import { waitForMeasurementDone } from "./harness";
@@ -256,6 +257,42 @@ describe("web UI in Chromium on the reference lab", () => {
       expect(await header.getAttribute("class")).toBe(withProblem.includes(t) ? "pop-problem" : "pop-ok");
     }
     await page.screenshot({ path: shot("08-compare"), fullPage: true });
+    await page.close();
+  });
+
+  it("a path test started from the form page shows the verdict on top, the route map and both directions", async () => {
+    const page = await newPage();
+    await page.goto(`${url}/`);
+    await page.selectOption("#pt-a", "fra");
+    await page.selectOption("#pt-b", "sin");
+    await page.click("#path-test button[type=submit]");
+    await page.waitForURL(/\/p\/[A-Za-z0-9_-]+$/);
+    const id = page.url().split("/").at(-1) as string;
+    await page.screenshot({ path: shot("10-path-test-running"), fullPage: true });
+    // The page reloads itself once both directions are done and compared.
+    await page.waitForSelector('[data-path-test][data-status="done"] .verdict-box', { timeout: 120_000 });
+    const view = await api<PathTestView>(`/api/v1/path-tests/${id}`);
+    const c = view.comparison;
+    expect(c).not.toBeNull();
+    if (!c) return;
+    const box = page.locator(".verdict-box");
+    expect(await box.locator(".chip").textContent()).toBe(
+      c.verdict === "symmetric" ? "Symmetric" : "Asymmetric",
+    );
+    expect(await box.locator("strong").textContent()).toBe(FAULT_WORDS[c.faultDirection]("fra", "sin"));
+    expect(await box.locator(".summary").textContent()).toBe(c.summary);
+    // The verdict comes before everything else that describes the path.
+    const order = await page.evaluate(
+      `[...document.querySelectorAll(".verdict-box, svg.segmap, .segments, section.pop")].map((e) => e.className.baseVal ?? e.className)`,
+    );
+    expect((order as string[])[0]).toContain("verdict-box");
+    expect(await page.locator(".segment").count()).toBe(c.segments.length);
+    expect(await page.locator(".segment-diverged").count()).toBe(
+      c.segments.filter((s) => s.kind === "diverged").length,
+    );
+    expect(await page.locator(`#trace-${view.forward.id} tr.hop`).count()).toBe(view.forward.hops.length);
+    expect(await page.locator(`#trace-${view.reverse?.id} tr.hop`).count()).toBe(view.reverse?.hops.length);
+    await page.screenshot({ path: shot("11-path-test-done"), fullPage: true });
     await page.close();
   });
 

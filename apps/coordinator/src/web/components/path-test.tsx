@@ -6,7 +6,7 @@ import { TraceSection } from "./trace-section";
 
 export const endpointLabel = (e: PathTestView["b"]) => (typeof e === "string" ? e : e.host);
 
-const FAULT_WORDS: Record<Comparison["faultDirection"], (a: string, b: string) => string> = {
+export const FAULT_WORDS: Record<Comparison["faultDirection"], (a: string, b: string) => string> = {
   forward: (a, b) => `The problem is on the way there (${a} → ${b}); the way back is clean.`,
   reverse: (a, b) => `The problem is on the way back (${b} → ${a}); the way there is clean.`,
   both: () => "Both directions show a real problem.",
