@@ -121,8 +121,10 @@ export const JoinGrant = z.object({
   region: z.string(),
   /** NATS over WebSocket through the coordinator's HTTP port, scoped to this session. */
   natsWsUrl: z.string(),
-  /** The session credential, for the WebSocket upgrade. */
+  /** The session credential, sent as the NATS CONNECT token; the coordinator checks it. */
   token: z.string(),
+  /** Target ranges the join agent accepts on top of public addresses (the coordinator's allow list). */
+  allowTargets: z.string(),
   publicAddress: z.string(),
   expiresAt: z.iso.datetime(),
 });
