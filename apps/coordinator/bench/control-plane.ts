@@ -39,8 +39,13 @@ const root = resolve(import.meta.dirname, "../../..");
 const tsx = `file://${join(root, "node_modules/tsx/dist/loader.mjs")}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function spawnTs(file: string, argv: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["--import", tsx, file, ...argv], {
+function spawnTs(
+  file: string,
+  argv: string[],
+  env: Record<string, string>,
+  nodeFlags: string[] = [],
+): ChildProcess {
+  return spawn(process.execPath, [...nodeFlags, "--import", tsx, file, ...argv], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "inherit"],
@@ -127,15 +132,21 @@ async function main() {
   const base = `http://127.0.0.1:${port}`;
   const children: ChildProcess[] = [];
   try {
-    const coordinator = spawnTs(join(root, "apps/cli/src/main.ts"), ["coordinator"], {
-      HOST: "127.0.0.1",
-      PORT: String(port),
-      NATS_URL: nats.url,
-      DATABASE_URL: pg.url,
-      LG_DATA_DIR: dir,
-      LG_ALLOW_TARGETS: "198.18.0.0/15",
-      LOG_LEVEL: "warn",
-    });
+    const coordinator = spawnTs(
+      join(root, "apps/cli/src/main.ts"),
+      ["coordinator"],
+      {
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        NATS_URL: nats.url,
+        DATABASE_URL: pg.url,
+        LG_DATA_DIR: dir,
+        LG_ALLOW_TARGETS: "198.18.0.0/15",
+        LOG_LEVEL: "warn",
+      },
+      // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the coordinator there.
+      process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
+    );
     children.push(coordinator);
     for (let i = 0; ; i++) {
       if (

@@ -159,31 +159,26 @@ export function createRepository(db: Database) {
       return rows;
     },
 
-    /** Stores a new measurement and its traces in one transaction. */
+    /**
+     * Stores a new measurement and its traces in one statement (a data-modifying CTE): atomic
+     * like a transaction, but one round trip instead of four on the submit path.
+     */
     async createMeasurement(m: NewMeasurement): Promise<void> {
+      if (m.traces.length === 0) throw new Error("a measurement needs at least one trace");
       const done = m.traces.every((t) => t.status === "failed");
-      await db.transaction(async (tx) => {
-        await tx.insert(measurements).values({
-          id: m.id,
-          target: m.target,
-          options: m.options,
-          client: m.client ?? null,
-          status: done ? "done" : "running",
-        });
-        if (m.traces.length > 0) {
-          await tx.insert(traces).values(
-            m.traces.map((t) => ({
-              id: t.id,
-              measurementId: m.id,
-              agentId: t.agentId,
-              target: m.target,
-              status: t.status,
-              failure: t.failure ?? null,
-              finishedAt: t.status === "failed" ? new Date() : null,
-            })),
-          );
-        }
-      });
+      const now = new Date().toISOString();
+      const rows = m.traces.map(
+        (t) =>
+          sql`(${t.id}, ${m.id}, ${t.agentId}, ${m.target}, ${t.status}, ${t.failure ? JSON.stringify(t.failure) : null}::jsonb, ${t.status === "failed" ? now : null}::timestamptz)`,
+      );
+      await db.execute(sql`
+        with m as (
+          insert into ${measurements} (id, target, options, status, client)
+          values (${m.id}, ${m.target}, ${JSON.stringify(m.options)}::jsonb, ${done ? "done" : "running"}, ${m.client ?? null})
+          returning id
+        )
+        insert into ${traces} (id, measurement_id, agent_id, target, status, failure, finished_at)
+        values ${sql.join(rows, sql`, `)}`);
     },
 
     /** The agent accepted the job. A result that already arrived is not overwritten. */
