@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanupStaleLabs, listLabs } from "./control";
 import { buildLab, type LabHandle, randomPrefix } from "./lab";
 import { existingNamespaces, pidsInNamespaces, REGISTRY_DIR } from "./registry";
+import { runChecked } from "./system";
 import type { Topology } from "./topology";
 
 // A two-node lab: a -- b on 198.18.0.0/30 and 2001:2::/64.
@@ -93,6 +94,19 @@ describe("teardown", { timeout: 30_000 }, () => {
     await expect.poll(() => pidsInNamespaces([lab.ns("b")])).toContain(stray.pid);
     await lab.down();
     expect(await exited).toBe("SIGKILL");
+  });
+
+  it("refuses a prefix whose namespace already exists and leaves that namespace alone", async () => {
+    const prefix = randomPrefix();
+    await runChecked(["ip", "netns", "add", `${prefix}-b`]);
+    try {
+      await expect(buildLab(pair, { prefix })).rejects.toThrow(
+        `network namespace ${prefix}-b already exists`,
+      );
+      expect(namespacesOf(prefix)).toEqual([`${prefix}-b`]);
+    } finally {
+      await runChecked(["ip", "netns", "del", `${prefix}-b`]);
+    }
   });
 
   it("a build that fails half-way leaves nothing behind", async () => {

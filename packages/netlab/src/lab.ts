@@ -6,6 +6,7 @@ import { type LabPlan, type PlannedNode, peerInterface, planLab } from "./plan";
 import { type LabProcess, releaseProcess, spawnInNamespace, waitForOutput } from "./process";
 import {
   cleanupStaleLabsSync,
+  existingNamespaces,
   isAlive,
   isValidPrefix,
   type LabRecord,
@@ -105,10 +106,14 @@ export async function buildLab(
     throw new LabError(`invalid lab prefix "${prefix}": 2-8 lowercase letters/digits starting with a letter`);
   }
   const existing = readRecord(prefix);
-  if (existing && isAlive(existing.pid)) {
+  if (existing && (existing.persistent || isAlive(existing.pid))) {
     throw new LabError(`a lab with prefix "${prefix}" is already up (pid ${existing.pid})`);
   }
   const plan = planLab(topology, prefix);
+  // Never adopt (and so never tear down) a namespace this lab did not create.
+  const taken = new Set(existingNamespaces());
+  const clash = [...plan.nodes.values()].find((n) => taken.has(n.ns));
+  if (clash) throw new LabError(`network namespace ${clash.ns} already exists; choose another prefix`);
   const record: LabRecord = {
     prefix,
     pid: process.pid,
