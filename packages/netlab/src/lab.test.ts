@@ -49,6 +49,7 @@ describe("a two-node lab (a -- b)", { timeout: 20_000 }, () => {
     expect((await lab.exec("b", ["cat"], { input: "piped" })).stdout).toBe("piped");
     expect((await lab.exec("b", ["sh", "-c", "echo $X"], { env: { X: "set" } })).stdout).toBe("set\n");
     expect((await lab.exec("a", ["sleep", "5"], { timeoutMs: 200 })).code).toBe(137);
+    await expect(lab.exec("nosuch", ["true"])).rejects.toThrow(`no node "nosuch" in lab ${lab.prefix}`);
   });
 
   it("waitFor resolves once an address answers and rejects when it never does", async () => {

@@ -187,13 +187,13 @@ export async function buildLab(
     plan,
     processes,
     ns: nsOf,
-    exec: (node, argv, execOpts = {}) => run(["ip", "netns", "exec", nsOf(node), ...argv], execOpts),
+    exec: async (node, argv, execOpts = {}) => run(["ip", "netns", "exec", nsOf(node), ...argv], execOpts),
     spawn: (node, argv, spawnOpts = {}) => {
       const proc = spawnInNamespace(nsOf(node), argv, spawnOpts);
       extra.push(proc);
       return proc;
     },
-    waitFor: (node, address, waitOpts = {}) =>
+    waitFor: async (node, address, waitOpts = {}) =>
       waitForAddress(nsOf(node), address, waitOpts.timeoutMs ?? 10_000),
     down,
   };
