@@ -4,7 +4,6 @@ import { createRepository } from "@lg/db";
 import type { Hop, MeasurementView, PathTestView, ProgressMessage, TraceView } from "@lg/protocol";
 import { subjects } from "@lg/protocol";
 import { nanoid } from "nanoid";
-import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishTraceChange } from "../src/live/publish";
 import { FAULT_WORDS } from "../src/web/components/path-test";

@@ -3,7 +3,10 @@ import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 
 /** Pages in the top navigation; a page joins it once the API behind it exists. */
-export const NAV: { href: string; label: string }[] = [{ href: "/", label: "Measure" }];
+export const NAV: { href: string; label: string }[] = [
+  { href: "/", label: "Measure" },
+  { href: "/#path-test", label: "Path test" },
+];
 
 export interface LayoutProps {
   title: string;
