@@ -152,7 +152,8 @@ export function checkBlackhole(s: Scenario, run: MtrRun): string[] {
 
 /**
  * The average RTT at every hop from delayFromTtl on is at least delayMs (and less than
- * delayMs + 20 ms); the hops before it stay under half of it.
+ * delayMs + 40 ms: room for a busy machine, not for a second wire); the hops before it stay
+ * under half of it.
  */
 export function checkLatencyStep(s: Scenario, run: MtrRun): string[] {
   const from = s.delayFromTtl ?? 0;
@@ -164,9 +165,9 @@ export function checkLatencyStep(s: Scenario, run: MtrRun): string[] {
       problems.push(`hop ${ttl} is missing`);
     } else if (ttl < from && hop.avg >= step / 2) {
       problems.push(`hop ${ttl}: expected avg below ${step / 2} ms before the wire, got ${hop.avg} ms`);
-    } else if (ttl >= from && (hop.avg < step || hop.avg >= step + 20)) {
+    } else if (ttl >= from && (hop.avg < step || hop.avg >= step + 40)) {
       problems.push(
-        `hop ${ttl}: expected avg in [${step}, ${step + 20}) ms behind the wire, got ${hop.avg} ms`,
+        `hop ${ttl}: expected avg in [${step}, ${step + 40}) ms behind the wire, got ${hop.avg} ms`,
       );
     }
   }
