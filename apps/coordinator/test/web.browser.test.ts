@@ -66,6 +66,42 @@ describe("web UI in Chromium on the reference lab", () => {
     await page.close();
   });
 
+  it("the form works from the keyboard alone, with a visible focus ring on each control", async () => {
+    const page = await newPage();
+    await page.goto(`${url}/`);
+    // The target field has the focus on arrival; Tab walks the PoPs, the protocol, port, IP version and packets.
+    expect(await page.evaluate("document.activeElement.id")).toBe("target");
+    const seen: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press("Tab");
+      const focused = (await page.evaluate(
+        `(() => { const e = document.activeElement; const s = getComputedStyle(e.matches("input[type=radio]") ? e.nextElementSibling : e);
+          return { key: e.name || e.id || e.textContent.trim(), outline: s.outlineStyle }; })()`,
+      )) as { key: string; outline: string };
+      expect(focused.outline, `focus ring on ${focused.key}`).not.toBe("none");
+      seen.push(focused.key);
+    }
+    expect(seen.slice(0, 2)).toEqual(["from", "from"]);
+    expect(seen).toEqual(expect.arrayContaining(["protocol", "port", "ipVersion", "count", "Trace"]));
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = (await page.evaluate(
+      "document.documentElement.scrollWidth - window.innerWidth",
+    )) as number;
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: shot("01b-form-phone"), fullPage: true });
+    await page.close();
+  });
+
+  it("an unknown measurement or path test is a 404 page, not a stack trace", async () => {
+    const page = await newPage();
+    for (const path of ["/m/nope", "/compare/nope", "/p/nope", "/m/nope.csv"]) {
+      const res = await page.goto(`${url}${path}`);
+      expect(res?.status(), path).toBe(404);
+      expect(await page.locator("h1").textContent()).toMatch(/^No such (measurement|path test)$/);
+    }
+    await page.close();
+  });
+
   it("a bad target or count comes back beside its field with the API's own message", async () => {
     const page = await newPage();
     await page.goto(`${url}/`);
