@@ -303,6 +303,16 @@ describe("errors from the packet helper", () => {
     expect(err2.message).toMatch(/first TTL 5 is above max TTL 3/);
   });
 
+  it("a source address this host does not have is refused before any probe", async () => {
+    const err = (await trace(linearPath(PATH), { sourceAddress: "198.19.255.254" }).catch(
+      (e: unknown) => e,
+    )) as TracerError;
+    expect(err.code).toBe("invalid-argument");
+    expect(err.message).toBe("-a/--address 198.19.255.254 is not an address of this host");
+    const ok = await trace(linearPath(PATH), { sourceAddress: "127.0.0.1", count: 1 });
+    expect(ok.port.sent[0]?.probe.sourceAddress).toBe("127.0.0.1");
+  });
+
   it("an address of the other family than -4/-6 asks for is refused", async () => {
     const err = (await trace(linearPath(PATH), { ipVersion: 6 }).catch((e: unknown) => e)) as TracerError;
     expect(err.code).toBe("invalid-argument");

@@ -1,3 +1,4 @@
+import { networkInterfaces } from "node:os";
 import { type Hop, TraceOptions, type TraceOptionsInput } from "@lg/protocol";
 import { type Clock, realClock } from "./clock";
 import { TracerError } from "./errors";
@@ -97,6 +98,13 @@ export class Tracer {
     const options = parsed.data;
     const { address, family } = await resolveTarget(req.target, options.ipVersion);
     const plan = planProbes(address, family, options);
+    if (plan.sourceAddress !== undefined && !isLocalAddress(plan.sourceAddress)) {
+      // mtr-packet would send nothing useful: ICMP probes from a foreign address just go unanswered.
+      throw new TracerError(
+        "invalid-argument",
+        `-a/--address ${plan.sourceAddress} is not an address of this host`,
+      );
+    }
     const startedAt = new Date().toISOString();
     const names = this.names;
     const session: TraceSession = new TraceSession({
@@ -141,6 +149,13 @@ export class Tracer {
     this.waiting.clear();
     if (this.ownsPort) await this.port.close();
   }
+}
+
+function isLocalAddress(address: string): boolean {
+  const wanted = address.toLowerCase();
+  return Object.values(networkInterfaces()).some((list) =>
+    (list ?? []).some((i) => i.address.toLowerCase() === wanted),
+  );
 }
 
 function withNames(hop: Hop, nameOf: (address: string) => string | undefined): Hop {
