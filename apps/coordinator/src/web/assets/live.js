@@ -7,6 +7,7 @@
 //   data-live-fragment="/m/<id>/trace/" where a finished trace's section is rendered
 //   data-live-reload="done"             reload the page once everything is done (verdicts)
 //   data-live-poll="/api/..."           no stream: poll this view and reload when its status changes
+//   data-live-goto="/r/<id>"            ... or go to this permalink instead of reloading
 (() => {
   const root = document.querySelector("[data-live-events], [data-live-poll]");
   if (!root || root.dataset.status === "done") return;
@@ -16,7 +17,9 @@
       try {
         const res = await fetch(root.dataset.livePoll, { headers: { accept: "application/json" } });
         if (res.ok && (await res.json()).status !== root.dataset.status) {
-          window.location.reload();
+          // A page that answered a form post goes to its permalink instead of posting again.
+          if (root.dataset.liveGoto) window.location.assign(root.dataset.liveGoto);
+          else window.location.reload();
           return;
         }
       } catch {

@@ -147,6 +147,7 @@ export function ReverseSessionPage(props: {
         data-reverse-session={s.id}
         data-status={final ? "done" : s.status}
         data-live-poll={final ? undefined : `/api/v1/reverse-sessions/${encodeURIComponent(s.id)}`}
+        data-live-goto={props.command ? `/r/${encodeURIComponent(s.id)}` : undefined}
       >
         <section class="m-head">
           <h1>
@@ -171,6 +172,12 @@ export function ReverseSessionPage(props: {
             ) : (
               <p class="muted">The command was shown when the session was created.</p>
             )}
+            {props.command ? (
+              <p class="hint">
+                Copy it now: it carries the session's key and is shown only once. This session's page is{" "}
+                <a href={`/r/${encodeURIComponent(s.id)}`}>{`/r/${s.id}`}</a>.
+              </p>
+            ) : null}
             <p class="hint">
               It starts a temporary agent on their machine for this session only; it stops on its own when the
               session ends. This page updates itself when they join.
