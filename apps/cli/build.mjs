@@ -22,3 +22,11 @@ await build({
 await cp(new URL("../../packages/db/drizzle", import.meta.url), new URL("./dist/drizzle", import.meta.url), {
   recursive: true,
 });
+
+// The coordinator serves the bundled join agent to customers; it finds it next to the lg bundle.
+await cp(
+  new URL("../agent/dist/lg-join.mjs", import.meta.url),
+  new URL("./dist/lg-join.mjs", import.meta.url),
+).catch((err) => {
+  if (err.code !== "ENOENT") throw err;
+});

@@ -7,5 +7,6 @@ export {
   ConfigError,
   parseAgentConfig,
 } from "./config";
+export { JoinError, type JoinOptions, parseJoinUrl, runJoin } from "./join/join";
 export { createLogger } from "./logger";
 export { AGENT_VERSION } from "./version";

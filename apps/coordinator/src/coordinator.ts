@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
@@ -9,9 +10,12 @@ import { createApp } from "./http/app";
 import { createLogger, type Logger } from "./logger";
 import { createMeasurementService } from "./measurements/service";
 import { connectNats } from "./nats";
+import { createPathTestService } from "./path-tests/service";
 import { startPresence } from "./presence/presence";
 import { diagnoseFinal } from "./results/diagnose";
 import { type Diagnose, startResultIngest } from "./results/ingest";
+import { createJoinBridge, type JoinBridge } from "./reverse-sessions/bridge";
+import { createReverseSessionService, startSessionLoop } from "./reverse-sessions/service";
 
 export interface StartOptions {
   logger?: Logger;
@@ -23,6 +27,10 @@ export interface StartOptions {
   offlineAfterMs?: number;
   sweepEveryMs?: number;
   reconcileEveryMs?: number;
+  /** How often reverse sessions are moved on (join, legs, expiry); default 1 s. */
+  sessionEveryMs?: number;
+  /** Path of the bundled join agent (default: found beside the code or in apps/agent/dist). */
+  joinBundle?: string;
 }
 
 export interface RunningCoordinator {
@@ -102,10 +110,31 @@ export async function startCoordinator(
       logger,
       jobTimeoutMs: opts.jobTimeoutMs,
     });
+    const pathTests = createPathTestService({ repo, measurements, logger });
+    let bridge: JoinBridge | undefined;
+    const reverseSessions = createReverseSessionService({
+      repo,
+      pathTests,
+      measurements,
+      logger,
+      allowTargets: config.allowTargets,
+      onEnded: (id) => bridge?.closeSession(id),
+    });
+    bridge = createJoinBridge({
+      natsUrl: config.natsUrl,
+      session: (id) => reverseSessions.bridgeSession(id),
+      logger,
+    });
+    const sessionLoop = startSessionLoop(reverseSessions, logger, opts.sessionEveryMs);
+    cleanup.push(() => sessionLoop.stop());
+
     const app = createApp({
       logger,
       repo,
       measurements,
+      pathTests,
+      reverseSessions,
+      ...(opts.joinBundle ? { joinBundle: opts.joinBundle } : {}),
       watch: { nc, repo, reconcileEveryMs: opts.reconcileEveryMs },
       health: {
         nats: async () => {
@@ -143,6 +172,10 @@ export async function startCoordinator(
         ),
       );
     });
+    // Join agents reach NATS over WebSocket on every HTTP listener; cut them first on stop.
+    const joinBridge = bridge;
+    for (const s of servers) joinBridge.attach(s as HttpServer);
+    cleanup.push(async () => joinBridge.stop());
     const urls = [config.host, ...(opts.extraHosts ?? [])].map((h) => urlOf(h, port));
     logger.info({ urls, database: db.kind, nats: config.natsUrl }, "coordinator listening");
     let stopping: Promise<void> | undefined;

@@ -10,7 +10,9 @@ import { type WatchDeps, watchMeasurement } from "../live/watch";
 import type { Logger } from "../logger";
 import type { MeasurementService } from "../measurements/service";
 import { pathTestRoutes } from "../path-tests/routes";
-import { createPathTestService } from "../path-tests/service";
+import { createPathTestService, type PathTestService } from "../path-tests/service";
+import { reverseSessionRoutes } from "../reverse-sessions/routes";
+import type { ReverseSessionService } from "../reverse-sessions/service";
 import { agentView } from "../views";
 import { webRoutes } from "../web/routes";
 import { checkHealth, type HealthChecks } from "./health";
@@ -24,6 +26,12 @@ export interface AppDeps {
   health: HealthChecks;
   /** The caller's address, from the server's socket (absent under app.request in tests). */
   clientAddress?: (c: unknown) => string | null;
+  /** Path tests (default: made from the measurement service). */
+  pathTests?: PathTestService;
+  /** Reverse sessions for customers behind NAT (their routes are served when given). */
+  reverseSessions?: ReverseSessionService;
+  /** Path of the bundled join agent served to customers. */
+  joinBundle?: string;
 }
 
 type Env = { Variables: { log: Logger; requestId: string } };
@@ -139,12 +147,20 @@ export function createApp(deps: AppDeps): Hono<Env> {
     });
   });
 
-  const pathTests = createPathTestService({
-    repo: deps.repo,
-    measurements: deps.measurements,
-    logger: deps.logger,
-  });
+  const pathTests =
+    deps.pathTests ??
+    createPathTestService({ repo: deps.repo, measurements: deps.measurements, logger: deps.logger });
   app.route("/", pathTestRoutes({ pathTests, watch: deps.watch, clientAddress: deps.clientAddress }));
+  if (deps.reverseSessions) {
+    app.route(
+      "/",
+      reverseSessionRoutes({
+        reverseSessions: deps.reverseSessions,
+        clientAddress: deps.clientAddress,
+        joinBundle: deps.joinBundle,
+      }),
+    );
+  }
 
   app.route("/", webRoutes({ ...deps, pathTests }));
 

@@ -30,7 +30,7 @@ const MAX_LINE = 4_096;
 const MAX_PAYLOAD = 1_048_576;
 
 export class ClientOpFilter {
-  private buffer = Buffer.alloc(0);
+  private buffer: Buffer = Buffer.alloc(0);
   private authorized = false;
 
   constructor(private readonly rules: FilterRules) {}

@@ -1,0 +1,40 @@
+import { JoinError, runJoin } from "@lg/agent";
+import type { Command } from "commander";
+import { CliError } from "../errors";
+
+/** `lg join <url>`: the join agent for one reverse session (its credential comes from the session). */
+export function register(program: Command): void {
+  program
+    .command("join")
+    .description(
+      "join a reverse-test session as the customer: registers with the looking-glass, lets it trace to and from this machine, and prints each leg's verdict",
+    )
+    .argument("<url>", "the session's join URL (…/api/v1/reverse-sessions/<id>/join?token=…)")
+    .action(async (url: string) => {
+      const abort = new AbortController();
+      const onSignal = () => abort.abort();
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      try {
+        const { session } = await runJoin(url, {
+          signal: abort.signal,
+          logLevel: process.env.LOG_LEVEL || "warn",
+        });
+        for (const leg of session.legs) {
+          const b = typeof leg.b === "string" ? leg.b : leg.b.host;
+          const verdict = leg.comparison
+            ? `${leg.comparison.verdict}; ${leg.comparison.summary}`
+            : `forward ${leg.forward.diagnosis?.verdict ?? leg.forward.status}`;
+          process.stdout.write(`${leg.a} ⇄ ${b}: ${verdict}\n`);
+        }
+        if (session.status !== "done")
+          throw new CliError(`the session ${session.status} before its legs finished`);
+      } catch (err) {
+        if (err instanceof JoinError) throw new CliError(err.message);
+        throw err;
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+    });
+}

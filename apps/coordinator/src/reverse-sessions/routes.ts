@@ -1,0 +1,90 @@
+import { readFile } from "node:fs/promises";
+import { zValidator } from "@hono/zod-validator";
+import { ReverseSessionRequest } from "@lg/protocol";
+import { type Context, Hono } from "hono";
+import { ApiError, validationError } from "../errors";
+import type { Logger } from "../logger";
+import { requireJson } from "../path-tests/routes";
+import { findJoinBundle } from "./bundle";
+import { joinScript } from "./script";
+import type { ReverseSessionService } from "./service";
+
+export interface ReverseSessionRouteDeps {
+  reverseSessions: ReverseSessionService;
+  clientAddress?: ((c: unknown) => string | null) | undefined;
+  /** Path of the bundled join agent (default: found by {@link findJoinBundle}). */
+  joinBundle?: string | undefined;
+}
+
+type Env = { Variables: { log: Logger; requestId: string } };
+
+/** The coordinator's address as the caller reached it (so a command works from where it was asked). */
+const baseUrlOf = (c: Context) => new URL(c.req.url).origin;
+
+/** The join token: `Authorization: Bearer <token>` or `?token=` (the one-line command carries it in the URL). */
+function tokenOf(c: Context): string | undefined {
+  const auth = c.req.header("authorization");
+  const bearer = auth && /^Bearer\s+(.+)$/i.exec(auth)?.[1];
+  return bearer || c.req.query("token") || undefined;
+}
+
+/**
+ * `POST /api/v1/reverse-sessions`, `GET /api/v1/reverse-sessions/{id}`, and the customer's side:
+ * `join.sh` (the checked start script), `lg-join.mjs` (the bundled join agent) and `POST .../join`.
+ * The NATS WebSocket route (`.../nats`) is served by the join bridge on the HTTP server's upgrades.
+ */
+export function reverseSessionRoutes(deps: ReverseSessionRouteDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  const sessions = deps.reverseSessions;
+
+  app.post(
+    "/api/v1/reverse-sessions",
+    requireJson,
+    zValidator("json", ReverseSessionRequest, (result) => {
+      if (!result.success) throw validationError(result.error, "body", result.data);
+    }),
+    async (c) => c.json(await sessions.create(c.req.valid("json"), baseUrlOf(c)), 201),
+  );
+
+  app.get("/api/v1/reverse-sessions/:id", async (c) => c.json(await sessions.get(c.req.param("id"))));
+
+  app.post("/api/v1/reverse-sessions/:id/join", async (c) =>
+    c.json(await sessions.join(c.req.param("id"), tokenOf(c), deps.clientAddress?.(c) ?? null, baseUrlOf(c))),
+  );
+
+  app.get("/api/v1/reverse-sessions/:id/join.sh", async (c) => {
+    const id = c.req.param("id");
+    const token = tokenOf(c) as string;
+    await sessions.authorize(id, token);
+    const session = `${baseUrlOf(c)}/api/v1/reverse-sessions/${id}`;
+    const q = `?token=${encodeURIComponent(token)}`;
+    const text = joinScript({
+      sessionId: id,
+      bundleUrl: `${session}/lg-join.mjs${q}`,
+      joinUrl: `${session}/join${q}`,
+    });
+    return c.body(text, 200, {
+      "content-type": "text/x-shellscript; charset=utf-8",
+      "cache-control": "no-store",
+    });
+  });
+
+  app.get("/api/v1/reverse-sessions/:id/lg-join.mjs", async (c) => {
+    await sessions.authorize(c.req.param("id"), tokenOf(c));
+    const path = findJoinBundle(deps.joinBundle);
+    if (!path) {
+      throw new ApiError(
+        503,
+        "join_bundle_missing",
+        "the join agent bundle is not built on this coordinator (run `pnpm build`)",
+      );
+    }
+    const body = await readFile(path);
+    return c.body(body, 200, {
+      "content-type": "text/javascript; charset=utf-8",
+      "cache-control": "no-store",
+    });
+  });
+
+  return app;
+}

@@ -1,0 +1,57 @@
+/** Quotes a value for a POSIX shell (single quotes; an embedded quote is closed, escaped, reopened). */
+export const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The one command a customer runs: fetch the join script and run it with sh. */
+export function joinCommand(scriptUrl: string): string {
+  return `curl -fsS ${shQuote(scriptUrl)} | sh`;
+}
+
+/**
+ * The join script (POSIX sh). It checks for Node 20+ and mtr-packet first and says exactly what is
+ * missing, then downloads the join agent (one bundled file) and runs it for this session.
+ */
+export function joinScript(opts: { bundleUrl: string; joinUrl: string; sessionId: string }): string {
+  return `#!/bin/sh
+# lg: join reverse-test session ${opts.sessionId}. Needs Node.js 20+ and mtr-packet; dials out only.
+set -u
+bundle_url=${shQuote(opts.bundleUrl)}
+join_url=${shQuote(opts.joinUrl)}
+missing=""
+if command -v node >/dev/null 2>&1; then
+  major=$(node -e 'process.stdout.write(process.versions.node.split(".")[0])' 2>/dev/null || echo 0)
+  if [ "$major" -lt 20 ] 2>/dev/null; then
+    missing="$missing
+  - Node.js 20 or newer: found $(node --version 2>/dev/null) (Debian/Ubuntu: apt-get install nodejs from NodeSource; others: https://nodejs.org)"
+  fi
+else
+  missing="$missing
+  - Node.js 20 or newer: 'node' is not installed (Debian/Ubuntu: apt-get install nodejs; macOS: brew install node; others: https://nodejs.org)"
+fi
+mtr_packet=$(command -v mtr-packet 2>/dev/null || true)
+if [ -z "$mtr_packet" ]; then
+  for p in /usr/bin/mtr-packet /usr/sbin/mtr-packet /usr/local/bin/mtr-packet /usr/local/sbin/mtr-packet /opt/homebrew/sbin/mtr-packet; do
+    if [ -x "$p" ]; then mtr_packet=$p; break; fi
+  done
+fi
+if [ -z "$mtr_packet" ]; then
+  missing="$missing
+  - mtr-packet (sends the probes): not installed (Debian/Ubuntu: apt-get install mtr-tiny; Fedora: dnf install mtr; macOS: brew install mtr)"
+fi
+if ! command -v curl >/dev/null 2>&1 && ! command -v wget >/dev/null 2>&1; then
+  missing="$missing
+  - curl or wget (to download the join agent): neither is installed"
+fi
+if [ -n "$missing" ]; then
+  printf 'lg join cannot start; missing:%s\\n' "$missing" >&2
+  exit 1
+fi
+dir=$(mktemp -d 2>/dev/null || mktemp -d -t lgjoin)
+trap 'rm -rf "$dir"' EXIT INT TERM
+if command -v curl >/dev/null 2>&1; then
+  curl -fsS -o "$dir/lg-join.mjs" "$bundle_url" || { echo "lg join: could not download the join agent" >&2; exit 1; }
+else
+  wget -q -O "$dir/lg-join.mjs" "$bundle_url" || { echo "lg join: could not download the join agent" >&2; exit 1; }
+fi
+PATH="$(dirname "$mtr_packet"):$PATH" node "$dir/lg-join.mjs" "$join_url"
+`;
+}
