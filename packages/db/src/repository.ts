@@ -52,6 +52,30 @@ export function createRepository(db: Database) {
       );
   }
 
+  // Hot reads are prepared once per database: drizzle builds their SQL a single time.
+  const prepared: {
+    measurement?: ReturnType<typeof buildMeasurementQuery>;
+    traceIds?: ReturnType<typeof buildTraceIdsQuery>;
+  } = {};
+  function buildMeasurementQuery() {
+    return db
+      .select({ measurement: measurements, trace: traces })
+      .from(measurements)
+      .leftJoin(traces, eq(traces.measurementId, measurements.id))
+      .where(eq(measurements.id, sql.placeholder("id")))
+      .orderBy(asc(traces.created), asc(traces.agentId))
+      .prepare("lg_measurement_with_traces");
+  }
+  function buildTraceIdsQuery() {
+    return db
+      .select({ id: traces.id })
+      .from(traces)
+      .where(eq(traces.measurementId, sql.placeholder("measurementId")))
+      .prepare("lg_trace_ids_of_measurement");
+  }
+  const measurementQuery = () => (prepared.measurement ??= buildMeasurementQuery());
+  const traceIdsQuery = () => (prepared.traceIds ??= buildTraceIdsQuery());
+
   /** Several agents accepted their jobs: one statement for all of them. */
   async function markTracesRunning(traceIds: string[]): Promise<TraceRow[]> {
     if (traceIds.length === 0) return [];
@@ -112,7 +136,6 @@ export function createRepository(db: Database) {
           and(inArray(traces.status, [...ACTIVE]), isNull(traces.resultAt), inArray(traces.agentId, silent)),
         )
         .returning();
-      await refreshMeasurementStatus(rows.map((r) => r.measurementId));
       return rows;
     },
 
@@ -137,7 +160,6 @@ export function createRepository(db: Database) {
           ),
         )
         .returning();
-      await refreshMeasurementStatus(rows.map((r) => r.measurementId));
       return rows;
     },
 
@@ -155,7 +177,6 @@ export function createRepository(db: Database) {
           ),
         )
         .returning();
-      await refreshMeasurementStatus(rows.map((r) => r.measurementId));
       return rows;
     },
 
@@ -196,7 +217,6 @@ export function createRepository(db: Database) {
         .set({ status: "failed", failure, finishedAt: new Date() })
         .where(and(eq(traces.id, traceId), inArray(traces.status, [...ACTIVE]), isNull(traces.resultAt)))
         .returning();
-      if (row) await refreshMeasurementStatus([row.measurementId]);
       return row;
     },
 
@@ -232,7 +252,6 @@ export function createRepository(db: Database) {
           ),
         )
         .returning();
-      if (row) await refreshMeasurementStatus([row.measurementId]);
       return row;
     },
 
@@ -241,25 +260,30 @@ export function createRepository(db: Database) {
       return row;
     },
 
-    /** A measurement and its traces, in one query. */
+    /**
+     * A measurement and its traces, in one query. Its status is derived from the traces (done
+     * once none is queued or running) and written back the first time it is read that way, which
+     * keeps that write off the result path.
+     */
     async getMeasurement(id: string): Promise<MeasurementWithTraces | undefined> {
-      const rows = await db
-        .select({ measurement: measurements, trace: traces })
-        .from(measurements)
-        .leftJoin(traces, eq(traces.measurementId, measurements.id))
-        .where(eq(measurements.id, id))
-        .orderBy(asc(traces.created), asc(traces.agentId));
+      const rows = await measurementQuery().execute({ id });
       const first = rows[0];
       if (!first) return undefined;
-      return { measurement: first.measurement, traces: rows.flatMap((r) => (r.trace ? [r.trace] : [])) };
+      const found = {
+        measurement: first.measurement,
+        traces: rows.flatMap((r) => (r.trace ? [r.trace] : [])),
+      };
+      const finished = found.traces.every((t) => !(ACTIVE as readonly string[]).includes(t.status));
+      if (finished && found.measurement.status !== "done") {
+        found.measurement = { ...found.measurement, status: "done" };
+        await refreshMeasurementStatus([id]);
+      }
+      return found;
     },
 
     /** The ids of a measurement's traces (empty when the measurement does not exist). */
     async traceIdsOf(measurementId: string): Promise<string[]> {
-      const rows = await db
-        .select({ id: traces.id })
-        .from(traces)
-        .where(eq(traces.measurementId, measurementId));
+      const rows = await traceIdsQuery().execute({ measurementId });
       return rows.map((r) => r.id);
     },
 
