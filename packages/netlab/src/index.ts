@@ -17,7 +17,7 @@ export type { MtrArgs, MtrHop, MtrRun } from "./mtr";
 export { MtrParseError, mtrArgv, parseMtrJson, parseMtrReport } from "./mtr";
 export { type ModelHop, modelTrace } from "./pathmodel";
 export type { LabPlan, PlannedInterface, PlannedNode } from "./plan";
-export { planLab } from "./plan";
+export { ownerOf, planLab } from "./plan";
 export type { LabProcess } from "./process";
 export type { ExpectedHop, ReferenceLab, Scenario, ScenarioName } from "./reference";
 export {
