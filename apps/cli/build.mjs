@@ -30,3 +30,8 @@ await cp(
 ).catch((err) => {
   if (err.code !== "ENOENT") throw err;
 });
+
+// The web UI reads its stylesheet and script at start; the bundle finds them in dist/assets.
+await cp(new URL("../coordinator/src/web/assets", import.meta.url), new URL("./dist/assets", import.meta.url), {
+  recursive: true,
+});
