@@ -129,3 +129,6 @@ export type MeasurementRow = typeof measurements.$inferSelect;
 export type TraceRow = typeof traces.$inferSelect;
 export type PathTestRow = typeof pathTests.$inferSelect;
 export type ReverseSessionRow = typeof reverseSessions.$inferSelect;
+
+// Operator keys, the opt-out list and the audit log live in their own file.
+export * from "./security";
