@@ -7,7 +7,7 @@
  *
  *   pnpm --filter @lg/coordinator bench -- --agents 100 --rate 50 --duration 30
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -132,20 +132,30 @@ async function main() {
   const base = `http://127.0.0.1:${port}`;
   const children: ChildProcess[] = [];
   try {
-    const coordinator = spawnTs(
-      join(root, "apps/cli/src/main.ts"),
-      ["coordinator"],
+    // The coordinator runs as `lg coordinator` from the bundle, as it is deployed.
+    execFileSync(process.execPath, ["build.mjs"], { cwd: join(root, "apps/cli"), stdio: "inherit" });
+    const coordinator = spawn(
+      process.execPath,
+      [
+        // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the coordinator there.
+        ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+        join(root, "apps/cli/dist/lg.mjs"),
+        "coordinator",
+      ],
       {
-        HOST: "127.0.0.1",
-        PORT: String(port),
-        NATS_URL: nats.url,
-        DATABASE_URL: pg.url,
-        LG_DATA_DIR: dir,
-        LG_ALLOW_TARGETS: "198.18.0.0/15",
-        LOG_LEVEL: "warn",
+        cwd: root,
+        env: {
+          ...process.env,
+          HOST: "127.0.0.1",
+          PORT: String(port),
+          NATS_URL: nats.url,
+          DATABASE_URL: pg.url,
+          LG_DATA_DIR: dir,
+          LG_ALLOW_TARGETS: "198.18.0.0/15",
+          LOG_LEVEL: "warn",
+        },
+        stdio: ["ignore", "pipe", "inherit"],
       },
-      // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the coordinator there.
-      process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
     );
     children.push(coordinator);
     for (let i = 0; ; i++) {

@@ -7,6 +7,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Context } from "hono";
 import type { CoordinatorConfig } from "./config";
 import { createApp } from "./http/app";
+import { LiveHub } from "./live/hub";
 import { createLogger, type Logger } from "./logger";
 import { createMeasurementService } from "./measurements/service";
 import { connectNats } from "./nats";
@@ -103,6 +104,8 @@ export async function startCoordinator(
     });
     cleanup.push(() => presence.stop());
 
+    const hub = new LiveHub(nc);
+    cleanup.push(async () => hub.close());
     const measurements = createMeasurementService({
       repo,
       nc,
@@ -135,7 +138,7 @@ export async function startCoordinator(
       pathTests,
       reverseSessions,
       ...(opts.joinBundle ? { joinBundle: opts.joinBundle } : {}),
-      watch: { nc, repo, reconcileEveryMs: opts.reconcileEveryMs },
+      watch: { nc, repo, hub, reconcileEveryMs: opts.reconcileEveryMs },
       health: {
         nats: async () => {
           if (nc.isClosed()) return false;

@@ -128,14 +128,17 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.get("/api/v1/measurements/:id/events", async (c) => {
     const id = c.req.param("id");
-    // 404 as JSON before the stream starts; every measurement has at least one trace.
-    if ((await deps.measurements.traceIds(id)).length === 0) await deps.measurements.get(id);
+    // The snapshot is read before the stream starts, so an unknown id is a 404 in JSON.
+    const since = deps.watch.hub?.position() ?? 0;
+    const snapshot = deps.watch.hub ? await deps.measurements.get(id) : undefined;
+    if (!snapshot) await deps.measurements.get(id);
     const log = c.get("log");
     return streamSSE(c, async (stream) => {
       const abort = new AbortController();
       stream.onAbort(() => abort.abort());
       try {
-        for await (const e of watchMeasurement(deps.watch, id, abort.signal)) {
+        const start = snapshot ? { since, snapshot } : undefined;
+        for await (const e of watchMeasurement(deps.watch, id, abort.signal, start)) {
           if (e.event === "keepalive") await stream.write(": keepalive\n\n");
           else await stream.writeSSE({ event: e.event, data: JSON.stringify(e.data) });
         }

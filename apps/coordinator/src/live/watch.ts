@@ -11,6 +11,7 @@ import {
 } from "@lg/protocol";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { measurementView } from "../views";
+import type { LiveHub } from "./hub";
 
 export type MeasurementEvent =
   | { event: "snapshot"; data: MeasurementView }
@@ -22,6 +23,8 @@ export type MeasurementEvent =
 export interface WatchDeps {
   nc: NatsConnection;
   repo: Repository;
+  /** The replica's shared subscriptions; without it each watcher subscribes on its own. */
+  hub?: LiveHub;
   /** How often the stored state is re-read, in case a live message was missed. */
   reconcileEveryMs?: number;
 }
@@ -35,14 +38,16 @@ type Incoming = { kind: "progress"; payload: unknown } | { kind: "trace"; payloa
  * hop's statistics change in an agent's progress, `trace` whenever a trace's stored status
  * changes, and `done` once every trace is done or failed. Fed from NATS (agents' progress
  * subjects and the replicas' `lg.live.trace.<id>`), so any replica can serve any watcher.
- * Subscribes before reading the snapshot, so nothing that happens in between is missed.
+ * Listens before reading the snapshot (or replays the hub's backlog from just before it), so
+ * nothing that happens in between is missed.
  */
 export async function* watchMeasurement(
   deps: WatchDeps,
   measurementId: string,
   signal: AbortSignal,
+  /** A snapshot the caller already read, and the hub position taken just before reading it. */
+  start?: { since: number; snapshot: MeasurementView },
 ): AsyncGenerator<MeasurementEvent> {
-  const traceIds = await deps.repo.traceIdsOf(measurementId);
   const queue: Incoming[] = [];
   let wake: (() => void) | undefined;
   const push = (item: Incoming) => {
@@ -50,29 +55,48 @@ export async function* watchMeasurement(
     wake?.();
   };
   const subs: Subscription[] = [];
+  let unwatch: (() => void) | undefined;
   const onAbort = () => wake?.();
   signal.addEventListener("abort", onAbort);
   try {
-    for (const traceId of traceIds) {
-      subs.push(
-        deps.nc.subscribe(subjects.progressOfTrace(traceId), {
-          callback: (err, msg) => {
-            if (!err) push({ kind: "progress", payload: safeJson(msg.data) });
-          },
-        }),
-        deps.nc.subscribe(subjects.traceUpdated(traceId), {
-          callback: (err, msg) => {
-            if (!err) push({ kind: "trace", payload: safeJson(msg.data) });
-          },
-        }),
+    let view: MeasurementView;
+    if (deps.hub) {
+      // Read the snapshot, then replay from the hub what arrived since just before the read.
+      let since = start?.since ?? deps.hub.position();
+      let snapshot = start?.snapshot;
+      if (!snapshot) {
+        since = deps.hub.position();
+        const stored = await deps.repo.getMeasurement(measurementId);
+        if (!stored) return;
+        snapshot = measurementView(stored);
+      }
+      view = snapshot;
+      unwatch = deps.hub.watch(
+        view.traces.map((t) => t.id),
+        since,
+        (item) => push({ kind: item.kind, payload: safeJson(item.data) }),
       );
+    } else {
+      for (const traceId of await deps.repo.traceIdsOf(measurementId)) {
+        subs.push(
+          deps.nc.subscribe(subjects.progressOfTrace(traceId), {
+            callback: (err, msg) => {
+              if (!err) push({ kind: "progress", payload: safeJson(msg.data) });
+            },
+          }),
+          deps.nc.subscribe(subjects.traceUpdated(traceId), {
+            callback: (err, msg) => {
+              if (!err) push({ kind: "trace", payload: safeJson(msg.data) });
+            },
+          }),
+        );
+      }
+      // Make sure the server has the subscriptions before the snapshot is read.
+      await deps.nc.flush();
+      const stored = await deps.repo.getMeasurement(measurementId);
+      if (!stored) return;
+      view = measurementView(stored);
     }
-    // Make sure the server has the subscriptions before the snapshot is read.
-    await deps.nc.flush();
-
-    const snapshot = await deps.repo.getMeasurement(measurementId);
-    if (!snapshot) return;
-    const view = measurementView(snapshot);
     yield { event: "snapshot", data: view };
 
     const status = new Map<string, TraceStatus>(view.traces.map((t) => [t.id, t.status]));
@@ -134,7 +158,8 @@ export async function* watchMeasurement(
       if (!parsed.success) continue;
       const trace = parsed.data.trace;
       const known = status.get(trace.id);
-      if (!known || known === trace.status) continue;
+      // A message older than what is known (replayed, or overtaken) never moves a trace back.
+      if (!known || known === trace.status || (isFinal(known) && !isFinal(trace.status))) continue;
       status.set(trace.id, trace.status);
       yield { event: "trace", data: trace };
       if (allFinal()) {
@@ -144,6 +169,7 @@ export async function* watchMeasurement(
     }
   } finally {
     signal.removeEventListener("abort", onAbort);
+    unwatch?.();
     for (const s of subs) s.unsubscribe();
   }
 }
