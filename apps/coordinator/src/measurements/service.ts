@@ -38,6 +38,8 @@ export interface MeasurementServiceDeps {
 /** A measurement whose target passed the policy and whose agents are chosen, not yet stored or sent. */
 export interface PreparedMeasurement {
   target: string;
+  /** The address the target resolved to here (what the agents will probe, unless DNS moves). */
+  address: string;
   options: TraceOptions;
   agents: AgentRow[];
 }
@@ -118,7 +120,7 @@ export function createMeasurementService(deps: MeasurementServiceDeps) {
   async function prepare(request: MeasurementRequest): Promise<PreparedMeasurement> {
     const { target, from, ...optionFields } = request;
     const options = TraceOptions.parse(optionFields);
-    let resolved: { target: string };
+    let resolved: { target: string; address: string };
     try {
       resolved = await checkTarget(target, { allow: deps.allowList, ipVersion: options.ipVersion });
     } catch (err) {
@@ -129,7 +131,7 @@ export function createMeasurementService(deps: MeasurementServiceDeps) {
     const agents = selectAgents(await db("list agents", () => deps.repo.listAgents()), from);
     if (deps.nc.isClosed())
       throw new DependencyError("nats_unavailable", "the coordinator has no NATS connection");
-    return { target: resolved.target, options, agents };
+    return { target: resolved.target, address: resolved.address, options, agents };
   }
 
   /** Stores a prepared measurement and sends its jobs; each agent accepts or rejects at once. */
