@@ -292,7 +292,7 @@ async function runTrace(target: string, flags: TraceFlags): Promise<void> {
 class LiveView {
   private hops = new Map<number, Hop>();
   private cycle = 0;
-  private address = "";
+  private lastDraw = 0;
   private timer: NodeJS.Timeout | null = null;
   private readonly onKey = (key: Buffer) => {
     const k = key.toString();
@@ -313,7 +313,17 @@ class LiveView {
       process.stdin.resume();
       process.stdin.on("data", this.onKey);
     }
-    this.timer = setInterval(() => this.draw(), 100);
+    this.draw();
+  }
+
+  /** Redraws at once, or in time for 10 frames a second at most. */
+  private requestDraw(): void {
+    if (this.timer) return;
+    const wait = Math.max(0, this.lastDraw + 100 - performance.now());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.draw();
+    }, wait);
   }
 
   update(e: TraceEvent): void {
@@ -323,15 +333,15 @@ class LiveView {
     } else {
       this.hops.set(e.hop.ttl, e.hop);
     }
-    const dest = [...this.hops.values()].find((h) => h.host !== null && h.host === this.address);
-    if (!this.address && dest) this.address = dest.host ?? "";
+    this.requestDraw();
   }
 
   private draw(): void {
+    this.lastDraw = performance.now();
     const hops = [...this.hops.values()].sort((a, b) => a.ttl - b.ttl);
     const lines = formatLiveTable(hops, {
       target: this.target,
-      address: this.address || this.target,
+      address: this.target,
       localHostname: this.local,
       columns: process.stdout.columns || 80,
       cycle: this.cycle,
@@ -343,7 +353,7 @@ class LiveView {
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (process.stdin.isTTY) {
       process.stdin.off("data", this.onKey);
