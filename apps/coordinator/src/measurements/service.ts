@@ -128,7 +128,14 @@ export function createMeasurementService(deps: MeasurementServiceDeps) {
         throw new ApiError(400, err.code, err.message, "target", { cause: err });
       throw err;
     }
-    const agents = selectAgents(await db("list agents", () => deps.repo.listAgents()), from);
+    let agents: AgentRow[];
+    try {
+      agents = selectAgents(await db("list agents", () => listAgents()), from);
+    } catch (err) {
+      // The cached list may predate an agent that just came online: ask again before refusing.
+      if (!(err instanceof ApiError) || err instanceof DependencyError) throw err;
+      agents = selectAgents(await db("list agents", () => listAgents(true)), from);
+    }
     if (deps.nc.isClosed())
       throw new DependencyError("nats_unavailable", "the coordinator has no NATS connection");
     return { target: resolved.target, address: resolved.address, options, agents };
