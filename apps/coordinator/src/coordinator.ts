@@ -121,7 +121,12 @@ export async function startCoordinator(
       measurements,
       logger,
       allowTargets: config.allowTargets,
-      onEnded: (id) => bridge?.closeSession(id),
+      // An expired session is cut at once; a finished one gives its join agent time to see the
+      // result and leave by itself.
+      onEnded: (id, status) => {
+        if (status === "expired") bridge?.closeSession(id);
+        else setTimeout(() => bridge?.closeSession(id), 30_000).unref();
+      },
     });
     bridge = createJoinBridge({
       natsUrl: config.natsUrl,

@@ -43,7 +43,9 @@ export function validationError(error: Issues, where: "body" | "query" | "path",
   const field = issue.path.map(String).join(".");
   if (!field) return new ApiError(400, "invalid_request", `the ${where} is not valid: ${issue.message}`);
   const code =
-    issue.code === "invalid_type" && valueAt(input, issue.path) === undefined
+    // A missing field of a union type (`b`: an agent id or {host}) fails as invalid_union.
+    (issue.code === "invalid_type" || issue.code === "invalid_union") &&
+    valueAt(input, issue.path) === undefined
       ? "missing_field"
       : "invalid_field";
   const message = code === "missing_field" ? `'${field}' is required` : `'${field}': ${issue.message}`;

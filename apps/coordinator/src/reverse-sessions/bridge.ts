@@ -63,28 +63,31 @@ export function createJoinBridge(deps: BridgeDeps) {
       const { host, port } = natsAddress(deps.natsUrl);
       const tcp = net.connect({ host, port });
       let closed = false;
-      const close = () => {
+      /** `graceful`: let what the client sent last (its leaving message, its drain) reach NATS first. */
+      const close = (graceful = false) => {
         if (closed) return;
         closed = true;
         clearTimeout(expiry);
-        open.get(sessionId)?.delete(close);
-        tcp.destroy();
+        open.get(sessionId)?.delete(cut);
+        if (graceful) tcp.end();
+        else tcp.destroy();
         ws.close();
       };
+      const cut = () => close(false);
       const expiry = setTimeout(() => {
         log.info({ sessionId }, "session expired; closing the join connection");
-        close();
+        cut();
       }, s.expiresAt.getTime() - Date.now());
       const set = open.get(sessionId) ?? new Set<() => void>();
       open.set(sessionId, set);
-      set.add(close);
+      set.add(cut);
 
       tcp.on("data", (d: Buffer) => ws.send(d, { binary: true }));
       tcp.on("error", (err) => {
         log.warn({ err: err.message, sessionId }, "NATS side of a join connection failed");
-        close();
+        cut();
       });
-      tcp.on("close", close);
+      tcp.on("close", cut);
       ws.on("message", (data: Buffer | ArrayBuffer | Buffer[]) => {
         const chunk = Buffer.isBuffer(data)
           ? data
@@ -96,10 +99,10 @@ export function createJoinBridge(deps: BridgeDeps) {
         for (const r of out.replies) ws.send(Buffer.from(`${r}\r\n`), { binary: true });
         if (out.replies.length > 0)
           log.warn({ sessionId, refused: out.replies }, "join agent refused an operation");
-        if (out.close) setTimeout(close, 50);
+        if (out.close) setTimeout(cut, 50);
       });
-      ws.on("close", close);
-      ws.on("error", close);
+      ws.on("close", () => close(true));
+      ws.on("error", cut);
       log.info({ sessionId, agentId: s.agentId }, "join agent connected over WebSocket");
     });
   }

@@ -25,7 +25,7 @@ export interface ReverseSessionServiceDeps {
   /** The coordinator's allow list as text, handed to join agents with their grant. */
   allowTargets: string;
   /** Called when a session ends or expires (the bridge cuts its connections). */
-  onEnded?: (sessionId: string) => void;
+  onEnded?: (sessionId: string, status: "done" | "expired") => void;
 }
 
 const ACTIVE: ReverseSessionRow["status"][] = ["waiting", "joined", "running"];
@@ -110,7 +110,7 @@ export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
     const changed = await deps.repo.advanceReverseSession(row.id, ACTIVE, { status, endedAt: new Date() });
     if (!changed) return;
     log.info({ sessionId: row.id, status }, "reverse session ended");
-    deps.onEnded?.(row.id);
+    deps.onEnded?.(row.id, status);
   }
 
   /** Starts the legs once the customer's agent is online; the first replica to move the state does it. */
