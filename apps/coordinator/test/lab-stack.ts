@@ -14,6 +14,8 @@ export interface LabStack {
   stack: Stack;
   /** The coordinator's main URL (127.0.0.1, for clients in the root namespace such as a browser). */
   url: string;
+  /** The coordinator on the lab's host-side address: what lab nodes (a customer behind NAT) reach. */
+  labUrl: string;
   agents: (LabProcess & { output(): string })[];
   /** Agents as the coordinator lists them once they are all online. */
   online: AgentView[];
@@ -42,6 +44,7 @@ export async function startLabStack(): Promise<LabStack> {
       allow: lab.labCidrs.join(","),
       natsHost: hostAddress,
       extraHosts: [hostAddress],
+      sessionEveryMs: 200,
     });
     for (const { node, role } of LAB_AGENTS) agents.push(startLabAgent(lab, stack.nats.url, node, role));
     const url = stack.coordinator.url;
@@ -49,7 +52,8 @@ export async function startLabStack(): Promise<LabStack> {
     const online = await waitForAgents(url, ids, 60_000).catch((err: Error) => {
       throw new Error(`${err.message}\nagent output:\n${agents.map((a) => a.output()).join("\n")}`);
     });
-    return { lab, stack, url, agents, online, stop };
+    const labUrl = stack.coordinator.urls[1] ?? url;
+    return { lab, stack, url, labUrl, agents, online, stop };
   } catch (err) {
     await stop();
     throw err;

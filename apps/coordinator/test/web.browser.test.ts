@@ -1,7 +1,14 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createRepository } from "@lg/db";
-import type { Hop, MeasurementView, PathTestView, ProgressMessage, TraceView } from "@lg/protocol";
+import type {
+  Hop,
+  MeasurementView,
+  PathTestView,
+  ProgressMessage,
+  ReverseSessionView,
+  TraceView,
+} from "@lg/protocol";
 import { subjects } from "@lg/protocol";
 import { nanoid } from "nanoid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,7 +16,7 @@ import { publishTraceChange } from "../src/live/publish";
 import { FAULT_WORDS } from "../src/web/components/path-test";
 import { FINDING_TITLES, VERDICT_WORDS } from "../src/web/findings";
 import { artifactsDir, launchChromium, type RealBrowser, shot } from "./browser";
-import { waitForMeasurementDone } from "./harness";
+import { repoRoot, tsxLoader, waitForMeasurementDone } from "./harness";
 import { type LabStack, startLabStack } from "./lab-stack";
 
 /**
@@ -328,6 +335,68 @@ describe("web UI in Chromium on the reference lab", () => {
     expect(await page.locator(`#trace-${view.forward.id} tr.hop`).count()).toBe(view.forward.hops.length);
     expect(await page.locator(`#trace-${view.reverse?.id} tr.hop`).count()).toBe(view.reverse?.hops.length);
     await page.screenshot({ path: shot("11-path-test-done"), fullPage: true });
+    await page.close();
+  });
+
+  it("a reverse session page shows the one command, follows the customer behind NAT joining, then shows each leg's verdict", async () => {
+    const page = await newPage();
+    // The page is opened on the lab-side address, so the command it shows works from the customer's host.
+    await page.goto(`${env.labUrl}/r/new`);
+    await page.selectOption("#serverAgent", "fra");
+    await page.click("button[type=submit]");
+    const command = (await page.locator('[data-role="command"]').textContent()) ?? "";
+    expect(command).toMatch(
+      /^curl -fsS '.+\/api\/v1\/reverse-sessions\/[A-Za-z0-9_-]+\/join\.sh\?token=[A-Za-z0-9_-]+' \| sh$/,
+    );
+    expect(command).toContain(env.labUrl);
+    const id = /reverse-sessions\/([A-Za-z0-9_-]+)\//.exec(command)?.[1] as string;
+    await page.screenshot({ path: shot("12-reverse-waiting"), fullPage: true });
+
+    // The customer: `lg join` inside the NATed customer host (what join.sh runs after its checks).
+    const joinUrl = (/'([^']+)'/.exec(command)?.[1] ?? "").replace("/join.sh?", "/join?");
+    const customer = env.lab.spawn(
+      "cust",
+      [process.execPath, "--import", tsxLoader, join(repoRoot, "apps/cli/src/main.ts"), "join", joinUrl],
+      {
+        cwd: repoRoot,
+        env: { LOG_LEVEL: "warn" },
+      },
+    );
+    let customerOutput = "";
+    customer.stdout.on("data", (d: Buffer) => {
+      customerOutput += d;
+    });
+    customer.stderr.on("data", (d: Buffer) => {
+      customerOutput += d;
+    });
+    try {
+      // The page moves to the session's permalink on its own once the customer joins.
+      await page.waitForURL(`${env.labUrl}/r/${id}`, { timeout: 60_000 }).catch((err: Error) => {
+        throw new Error(`${err.message}\ncustomer output:\n${customerOutput}`);
+      });
+      await page.screenshot({ path: shot("13-reverse-joined"), fullPage: true });
+      await page.waitForSelector('[data-reverse-session][data-status="done"]', { timeout: 120_000 });
+    } finally {
+      await customer.stop("SIGTERM");
+    }
+    const view = await api<ReverseSessionView>(`/api/v1/reverse-sessions/${id}`);
+    expect(view.status).toBe("done");
+    expect(view.customer.publicAddress).not.toBeNull();
+    expect(await page.locator(".banner-clean .addr").textContent()).toBe(view.customer.publicAddress);
+    expect(view.legs.length).toBeGreaterThan(0);
+    expect(await page.locator("section.leg").count()).toBe(view.legs.length);
+    for (const [i, leg] of view.legs.entries()) {
+      const section = page.locator("section.leg").nth(i);
+      const c = leg.comparison;
+      if (c) {
+        expect(await section.locator(".verdict-box .summary").textContent()).toBe(c.summary);
+      } else {
+        expect(await section.locator(".banner-pending").textContent()).toContain(
+          "Only the way there could be traced.",
+        );
+      }
+    }
+    await page.screenshot({ path: shot("14-reverse-done"), fullPage: true });
     await page.close();
   });
 

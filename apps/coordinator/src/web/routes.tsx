@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { AgentView, MeasurementView } from "@lg/protocol";
-import { MeasurementRequest, PathTestRequest } from "@lg/protocol";
+import { MeasurementRequest, PathTestRequest, ReverseSessionRequest } from "@lg/protocol";
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError, validationError } from "../errors";
@@ -13,6 +13,7 @@ import { type FieldError, FormPage } from "./components/form-page";
 import { MeasurementBody, MeasurementPage } from "./components/measurement-page";
 import { PathTestPage } from "./components/path-test";
 import type { PathTestFormValues } from "./components/path-test-form";
+import { type ReverseFormValues, ReverseNewPage, ReverseSessionPage } from "./components/reverse-session";
 import { TraceSection } from "./components/trace-section";
 import { csvExport, textExport } from "./exports";
 import { type FormFields, formValues, measurementBody } from "./form-input";
@@ -213,6 +214,68 @@ export function webRoutes(deps: WebDeps): Hono {
       if (!trace) return c.text("no such trace in this path test", 404);
       const agents = await agentsById(deps);
       return html(c, <TraceSection trace={trace} region={agents.get(trace.agentId)?.region} />);
+    });
+  }
+
+  const sessions = deps.reverseSessions;
+  if (sessions) {
+    web.get("/r/new", async (c) =>
+      html(c, <ReverseNewPage agents={[...(await agentsById(deps)).values()]} />),
+    );
+
+    // Creates the session with the API's schema and service. The answer is the session page with
+    // the join command, which carries the session's key and is shown only here, once.
+    web.post("/r/new", async (c) => {
+      const fields = (await c.req.parseBody({ all: true })) as FormFields;
+      const values: ReverseFormValues = {
+        serverAgent: one(fields.serverAgent),
+        serverHost: one(fields.serverHost),
+        via: one(fields.via),
+        protocol: one(fields.protocol) || "icmp",
+        count: one(fields.count),
+      };
+      const input: Record<string, unknown> = {
+        server: values.serverHost ? { host: values.serverHost } : values.serverAgent,
+        protocol: values.protocol,
+      };
+      if (values.via) input.via = values.via;
+      if (values.count) input.count = numberOrText(values.count);
+      let error: FieldError;
+      let status: ContentfulStatusCode = 400;
+      const parsed = ReverseSessionRequest.safeParse(input);
+      if (parsed.success) {
+        try {
+          const created = await sessions.create(parsed.data, new URL(c.req.url).origin);
+          const session = await sessions.get(created.id);
+          const agents = await agentsById(deps);
+          c.header("cache-control", "no-store");
+          return html(
+            c,
+            <ReverseSessionPage session={session} agents={agents} command={created.command} />,
+            201,
+          );
+        } catch (err) {
+          if (!(err instanceof ApiError)) throw err;
+          error = fieldError(err);
+          status = err.status;
+        }
+      } else {
+        error = fieldError(validationError(parsed.error, "body", input));
+      }
+      const agents = [...(await agentsById(deps)).values()];
+      return html(c, <ReverseNewPage agents={agents} values={values} error={error} />, status);
+    });
+
+    web.get("/r/:id", async (c) => {
+      try {
+        const session = await sessions.get(c.req.param("id"));
+        return html(c, <ReverseSessionPage session={session} agents={await agentsById(deps)} />);
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        const title =
+          err.status === 404 ? "No such reverse session" : "The session cannot be shown right now";
+        return html(c, <MessagePage title={title}>{<p>{err.message}</p>}</MessagePage>, err.status);
+      }
     });
   }
 

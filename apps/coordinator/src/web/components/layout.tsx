@@ -6,6 +6,7 @@ import type { Child } from "hono/jsx";
 export const NAV: { href: string; label: string }[] = [
   { href: "/", label: "Measure" },
   { href: "/#path-test", label: "Path test" },
+  { href: "/r/new", label: "Reverse test" },
 ];
 
 export interface LayoutProps {
