@@ -36,6 +36,8 @@ interface Probe {
   ttl: number;
   cycle: number;
   sentAt: number;
+  /** How long this probe may stay unanswered. */
+  timeoutMs: number;
   cancel: () => void;
 }
 
@@ -219,14 +221,31 @@ export class TraceSession {
     return false;
   }
 
+  /**
+   * A hop silent in every earlier cycle gets a short timeout (the adapted one, in whole seconds
+   * as mtr-packet takes it): an answer is not expected, and each unanswered probe holds a slot in
+   * a helper that serves every trace of the process until it times out.
+   */
+  private timeoutFor(ttl: number): number {
+    if (this.cycle === 0 || this.hop(ttl).answered) return this.hardTimeoutMs;
+    return Math.min(this.hardTimeoutMs, Math.max(1000, Math.ceil(this.adaptedTimeoutMs() / 1000) * 1000));
+  }
+
   private sendProbe(ttl: number): void {
+    const timeoutMs = this.timeoutFor(ttl);
     const hop = this.hop(ttl);
     hop.probeSent();
-    const probe: Probe = { ttl, cycle: this.cycle, sentAt: this.deps.clock.now(), cancel: () => {} };
+    const probe: Probe = {
+      ttl,
+      cycle: this.cycle,
+      sentAt: this.deps.clock.now(),
+      timeoutMs,
+      cancel: () => {},
+    };
     this.outstanding.add(probe);
-    probe.cancel = this.deps.send(probeFor(this.deps.plan, ttl, this.cycle), (outcome) =>
-      this.onOutcome(probe, outcome),
-    );
+    const spec = probeFor(this.deps.plan, ttl, this.cycle);
+    spec.timeoutSec = timeoutMs / 1000;
+    probe.cancel = this.deps.send(spec, (outcome) => this.onOutcome(probe, outcome));
   }
 
   private onOutcome(probe: Probe, outcome: ProbeOutcome): void {
@@ -234,7 +253,7 @@ export class TraceSession {
     const hop = this.hop(probe.ttl);
     if (isAnswer(outcome)) {
       const rttMs = outcome.rttUs / 1000;
-      if (rttMs > this.hardTimeoutMs) {
+      if (rttMs > probe.timeoutMs) {
         hop.probeLost(); // a late answer (e.g. to a retransmitted TCP SYN) would distort the RTTs
       } else {
         hop.probeAnswered(outcome.address, rttMs, outcome.mpls);
@@ -315,7 +334,7 @@ export class TraceSession {
   }
 
   private deadlineOf(p: Probe): number {
-    if (this.phase !== "draining") return p.sentAt + this.hardTimeoutMs;
+    if (this.phase !== "draining") return p.sentAt + p.timeoutMs;
     // A hop silent in every earlier cycle will not answer now: do not wait for it.
     if (p.cycle > 0 && !this.hop(p.ttl).answered) return p.sentAt;
     const [, last] = this.displayRange();

@@ -165,6 +165,13 @@ describe("schedule", () => {
     expect(clock.now()).toBeLessThanOrEqual(500 + 50 + 1);
   });
 
+  it("gives probes to a hop silent in every earlier cycle a short timeout, others the full one", async () => {
+    const script = linearPath(["198.18.0.1", null, "198.18.0.3", TARGET], () => 2);
+    const { port } = await trace(script, { count: 3, interval: 1, timeout: 10 });
+    expect(port.sentTo(2).map((s) => s.probe.timeoutSec)).toEqual([10, 1, 1]);
+    expect(port.sentTo(3).map((s) => s.probe.timeoutSec)).toEqual([10, 10, 10]);
+  });
+
   it("discards a reply later than the probe timeout", async () => {
     const base = linearPath(PATH);
     const script: Script = (p, n) =>

@@ -34,7 +34,7 @@ export interface TraceResult {
 export interface TracerOptions {
   /** Packet port to use; default: a pool of mtr-packet processes owned by this tracer. */
   port?: PacketPort;
-  /** mtr-packet processes in the default pool. Default 4. */
+  /** mtr-packet processes in the default pool (started as needed). Default 8. */
   poolSize?: number;
   /** Reverse DNS of responders. Default true. */
   resolveNames?: boolean;

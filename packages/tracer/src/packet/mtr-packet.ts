@@ -6,7 +6,7 @@ import type { PacketPort, ProbeOutcome, ProbeSpec } from "./types";
 export interface MtrPacketPortOptions {
   /** The helper to run; default `mtr-packet` from PATH. */
   command?: string;
-  /** Most helper processes to run at once (started only when needed). Default 4. */
+  /** Most helper processes to run at once (started only when needed). Default 8. */
   maxProcesses?: number;
   /** Probes in flight per process; mtr-packet refuses more than 1,024. Default 1,000. */
   maxInFlightPerProcess?: number;
@@ -70,7 +70,7 @@ export class MtrPacketPort implements PacketPort {
 
   constructor(opts: MtrPacketPortOptions = {}) {
     this.command = opts.command ?? "mtr-packet";
-    this.maxProcesses = Math.max(1, opts.maxProcesses ?? 4);
+    this.maxProcesses = Math.max(1, opts.maxProcesses ?? 8);
     this.maxInFlight = Math.min(1024, Math.max(1, opts.maxInFlightPerProcess ?? 1000));
     this.maxTcp = Math.min(this.maxInFlight, Math.max(1, opts.maxTcpInFlightPerProcess ?? 400));
     this.spreadThreshold = Math.max(1, opts.spreadThreshold ?? 256);
