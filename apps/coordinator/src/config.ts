@@ -1,5 +1,6 @@
 import { type AllowList, parseAllowList } from "@lg/protocol";
 import { z } from "zod";
+import { parseSecuritySettings, type SecuritySettings } from "./security/settings";
 
 const LogLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
@@ -32,6 +33,8 @@ export interface CoordinatorConfig {
   allowTargets: string;
   allowList: AllowList;
   logLevel: z.infer<typeof LogLevel>;
+  /** Rate limits, concurrency cap, probe budget, opt-out list, audit retention (`LG_*`, see README). */
+  security: SecuritySettings;
 }
 
 /** A setting is missing or wrong; the message is one line naming the variable. */
@@ -61,6 +64,12 @@ export function loadConfig(env: Record<string, string | undefined>): Coordinator
   } catch (err) {
     throw new ConfigError(`LG_ALLOW_TARGETS: ${(err as Error).message}`);
   }
+  let security: SecuritySettings;
+  try {
+    security = parseSecuritySettings(present);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   return {
     host: e.HOST,
     port: e.PORT,
@@ -71,5 +80,6 @@ export function loadConfig(env: Record<string, string | undefined>): Coordinator
     allowTargets: e.LG_ALLOW_TARGETS,
     allowList,
     logLevel: e.LOG_LEVEL,
+    security,
   };
 }

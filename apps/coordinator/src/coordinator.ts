@@ -17,6 +17,7 @@ import { diagnoseFinal } from "./results/diagnose";
 import { type Diagnose, startResultIngest } from "./results/ingest";
 import { createJoinBridge, type JoinBridge } from "./reverse-sessions/bridge";
 import { createReverseSessionService, startSessionLoop } from "./reverse-sessions/service";
+import { startSecurity } from "./security";
 
 export interface StartOptions {
   logger?: Logger;
@@ -92,6 +93,8 @@ export async function startCoordinator(
     });
     cleanup.push(() => nc.drain());
     const repo = createRepository(db.db);
+    const security = startSecurity({ db: db.db, settings: config.security, logger });
+    cleanup.push(async () => security.stop());
 
     const ingest = await startResultIngest({ nc, repo, logger, diagnose: opts.diagnose ?? diagnoseFinal });
     cleanup.push(() => ingest.stop());
@@ -106,13 +109,15 @@ export async function startCoordinator(
 
     const hub = new LiveHub(nc);
     cleanup.push(async () => hub.close());
-    const measurements = createMeasurementService({
-      repo,
-      nc,
-      allowList: config.allowList,
-      logger,
-      jobTimeoutMs: opts.jobTimeoutMs,
-    });
+    const measurements = security.guard(
+      createMeasurementService({
+        repo,
+        nc,
+        allowList: config.allowList,
+        logger,
+        jobTimeoutMs: opts.jobTimeoutMs,
+      }),
+    );
     const pathTests = createPathTestService({ repo, measurements, logger });
     let bridge: JoinBridge | undefined;
     const reverseSessions = createReverseSessionService({
@@ -142,6 +147,7 @@ export async function startCoordinator(
       measurements,
       pathTests,
       reverseSessions,
+      security,
       ...(opts.joinBundle ? { joinBundle: opts.joinBundle } : {}),
       watch: { nc, repo, hub, reconcileEveryMs: opts.reconcileEveryMs },
       health: {

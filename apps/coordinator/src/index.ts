@@ -7,3 +7,13 @@ export { openApiDocument } from "./http/openapi";
 export { createLogger, type Logger } from "./logger";
 export { NatsConnectError } from "./nats";
 export { type Diagnose, ensureResultsStream } from "./results/ingest";
+export {
+  createApiKey,
+  createSecurityStore,
+  isScope,
+  parseSecuritySettings,
+  SCOPE_HELP,
+  SCOPES,
+  type Scope,
+  type SecuritySettings,
+} from "./security";

@@ -13,6 +13,7 @@ import { pathTestRoutes } from "../path-tests/routes";
 import { createPathTestService, type PathTestService } from "../path-tests/service";
 import { reverseSessionRoutes } from "../reverse-sessions/routes";
 import type { ReverseSessionService } from "../reverse-sessions/service";
+import type { Security } from "../security";
 import { agentView } from "../views";
 import { webRoutes } from "../web/routes";
 import { checkHealth, type HealthChecks } from "./health";
@@ -32,6 +33,8 @@ export interface AppDeps {
   reverseSessions?: ReverseSessionService;
   /** Path of the bundled join agent served to customers. */
   joinBundle?: string;
+  /** Rate limits, operator keys and the operator routes (absent: no limits). */
+  security?: Pick<Security, "middleware" | "routes">;
 }
 
 type Env = { Variables: { log: Logger; requestId: string } };
@@ -69,6 +72,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
       "request",
     );
   });
+
+  if (deps.security) {
+    app.use(deps.security.middleware(deps.clientAddress));
+    app.route("/", deps.security.routes);
+  }
 
   app.onError((err, c) => {
     const log = c.get("log") ?? deps.logger;

@@ -1,0 +1,34 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+
+/** Who is asking, for the length of one HTTP request. */
+export interface Principal {
+  /** The client's address (after trusted proxies), null for in-process requests. */
+  address: string | null;
+  /** The address grouped for limits (IPv6 by /64). */
+  clientKey: string;
+  /** The operator key's id, when one was presented. */
+  keyId: string | null;
+  scopes: readonly string[];
+  /** Public limits apply (no `unlimited` key, not an exempt address). */
+  limited: boolean;
+  /** Set by a limit that refused the request: seconds for `Retry-After`. */
+  retryAfter?: number;
+}
+
+/**
+ * Requests carry their principal through an AsyncLocalStorage, so the measurement guard below
+ * the routes sees who asked without every route passing it down.
+ */
+const storage = new AsyncLocalStorage<Principal>();
+
+export const runAs = <T>(p: Principal, fn: () => T): T => storage.run(p, fn);
+export const currentPrincipal = (): Principal | undefined => storage.getStore();
+
+/** Work the coordinator starts itself (reverse-session legs): no client, no public limits. */
+export const SYSTEM: Principal = {
+  address: null,
+  clientKey: "system",
+  keyId: null,
+  scopes: [],
+  limited: false,
+};

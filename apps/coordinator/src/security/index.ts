@@ -1,0 +1,61 @@
+import type { Database } from "@lg/db";
+import type { Hono } from "hono";
+import type { Logger } from "../logger";
+import type { MeasurementService } from "../measurements/service";
+import { adminRoutes } from "./admin-routes";
+import { guardMeasurements } from "./guard";
+import { securityMiddleware } from "./middleware";
+import type { SecuritySettings } from "./settings";
+import { createSecurityStore, type SecurityStore } from "./store";
+
+export { PUBLIC_BOUNDS } from "./bounds";
+export { probeRate } from "./budget";
+export { clientKeyOf, effectiveClient } from "./client";
+export { createApiKey, generateKey, hasScope, isScope, parseKey, SCOPE_HELP, SCOPES, type Scope } from "./keys";
+export { parseSecuritySettings, type SecuritySettings } from "./settings";
+export { createSecurityStore, type SecurityStore } from "./store";
+
+export interface Security {
+  store: SecurityStore;
+  settings: SecuritySettings;
+  /** The measurement service with bounds, opt-out, concurrency cap, budget and audit. */
+  guard(inner: MeasurementService): MeasurementService;
+  /** Mount first: principal, rate limit, `Retry-After`; given how to read the socket's peer. */
+  middleware(socketAddress?: (c: unknown) => string | null): ReturnType<typeof securityMiddleware>;
+  /** The operator routes under /api/v1/admin. */
+  routes: Hono;
+  /** Deletes audit rows past their retention, now and then hourly. */
+  stop(): void;
+}
+
+const PRUNE_EVERY_MS = 3_600_000;
+
+/**
+ * Abuse protection for one coordinator replica.
+ *
+ * @example
+ *   const security = startSecurity({ db: handle.db, settings: config.security, logger });
+ *   const measurements = security.guard(createMeasurementService(...));
+ */
+export function startSecurity(deps: { db: Database; settings: SecuritySettings; logger: Logger }): Security {
+  const store = createSecurityStore(deps.db);
+  const log = deps.logger.child({ module: "security" });
+  const prune = () =>
+    store
+      .pruneAudit(new Date(Date.now() - deps.settings.auditRetentionMs))
+      .then((n) => {
+        if (n > 0) log.info({ rows: n }, "audit rows past retention deleted");
+      })
+      .catch((err) => log.warn({ err }, "could not prune the audit log"));
+  void prune();
+  const timer = setInterval(prune, PRUNE_EVERY_MS);
+  timer.unref();
+  const both = { store, settings: deps.settings };
+  return {
+    ...both,
+    guard: (inner) => guardMeasurements(inner, { ...both, logger: deps.logger }),
+    middleware: (socketAddress) => securityMiddleware({ ...both, socketAddress }),
+    routes: adminRoutes(store),
+    stop: () => clearInterval(timer),
+  };
+}

@@ -1,0 +1,57 @@
+import { isAllowListed } from "@lg/protocol";
+import ipaddr from "ipaddr.js";
+import { ApiError, DependencyError } from "../errors";
+import { clientKeyOf } from "./client";
+import type { Principal } from "./context";
+import { hasScope, parseKey, secretMatches } from "./keys";
+import type { SettingsAndStore } from "./types";
+
+const KEY_CACHE_MS = 5_000;
+
+/**
+ * Turns a request's address and `Authorization` header into a principal. Operator keys are
+ * looked up by id and cached for a few seconds per replica, so a revoked key stops working
+ * within `KEY_CACHE_MS` everywhere without a database query on every request.
+ */
+export function createPrincipalResolver(deps: SettingsAndStore) {
+  const cache = new Map<string, { at: number; row: Awaited<ReturnType<typeof deps.store.findKey>> }>();
+
+  async function lookup(id: string) {
+    const hit = cache.get(id);
+    if (hit && Date.now() - hit.at < KEY_CACHE_MS) return hit.row;
+    let row: Awaited<ReturnType<typeof deps.store.findKey>>;
+    try {
+      row = await deps.store.findKey(id);
+    } catch (err) {
+      throw new DependencyError("database_unavailable", "the database did not answer (check API key)", {
+        cause: err,
+      });
+    }
+    if (cache.size > 10_000) cache.clear();
+    cache.set(id, { at: Date.now(), row });
+    return row;
+  }
+
+  return async function resolve(
+    address: string | null,
+    authorization: string | undefined,
+  ): Promise<Principal> {
+    const exempt =
+      address === null || (ipaddr.isValid(address) && isAllowListed(address, deps.settings.limitsExempt));
+    const base = { address, clientKey: clientKeyOf(address) };
+    const bearer = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] : undefined;
+    // Other bearer tokens (a reverse session's join token) are not operator keys.
+    if (!bearer?.startsWith("lgk_")) return { ...base, keyId: null, scopes: [], limited: !exempt };
+    const parsed = parseKey(bearer);
+    const row = parsed ? await lookup(parsed.id) : undefined;
+    if (!parsed || !row || row.revokedAt || !secretMatches(parsed.secret, row.secretHash)) {
+      throw new ApiError(401, "invalid_api_key", "the API key is unknown, revoked or mistyped");
+    }
+    return {
+      ...base,
+      keyId: row.id,
+      scopes: row.scopes,
+      limited: !exempt && !hasScope(row.scopes, "unlimited"),
+    };
+  };
+}
