@@ -11,7 +11,7 @@ import { LIVE_JS, STYLE_CSS } from "./assets";
 import { ComparePage } from "./components/compare-page";
 import { type FieldError, FormPage } from "./components/form-page";
 import { MeasurementBody, MeasurementPage } from "./components/measurement-page";
-import { PathTestPage } from "./components/path-test";
+import { agentLabel, PathTestPage } from "./components/path-test";
 import type { PathTestFormValues } from "./components/path-test-form";
 import { type ReverseFormValues, ReverseNewPage, ReverseSessionPage } from "./components/reverse-session";
 import { TraceSection } from "./components/trace-section";
@@ -213,7 +213,14 @@ export function webRoutes(deps: WebDeps): Hono {
       const trace = [found.forward, found.reverse].find((t) => t?.id === c.req.param("traceId"));
       if (!trace) return c.text("no such trace in this path test", 404);
       const agents = await agentsById(deps);
-      return html(c, <TraceSection trace={trace} region={agents.get(trace.agentId)?.region} />);
+      return html(
+        c,
+        <TraceSection
+          trace={trace}
+          region={agents.get(trace.agentId)?.region}
+          label={agentLabel(trace.agentId, agents)}
+        />,
+      );
     });
   }
 

@@ -6,6 +6,10 @@ import { TraceSection } from "./trace-section";
 
 export const endpointLabel = (e: PathTestView["b"]) => (typeof e === "string" ? e : e.host);
 
+/** A customer's temporary join agent is named for people as "customer", other agents by their id. */
+export const agentLabel = (id: string, agents: Map<string, AgentView>) =>
+  agents.get(id)?.role === "join" || id.startsWith("join-") ? "customer" : id;
+
 export const FAULT_WORDS: Record<Comparison["faultDirection"], (a: string, b: string) => string> = {
   forward: (a, b) => `The problem is on the way there (${a} → ${b}); the way back is clean.`,
   reverse: (a, b) => `The problem is on the way back (${b} → ${a}); the way there is clean.`,
@@ -219,8 +223,8 @@ export interface PathTestBodyProps {
 /** A path test: the verdict on top, the route map, both directions side by side, then both traces. */
 export function PathTestBody(props: PathTestBodyProps) {
   const t = props.test;
-  const a = t.a;
-  const b = endpointLabel(t.b);
+  const a = agentLabel(t.a, props.agents);
+  const b = typeof t.b === "string" ? agentLabel(t.b, props.agents) : endpointLabel(t.b);
   const c = t.comparison;
   const final = t.status === "done";
   return (
@@ -278,13 +282,21 @@ export function PathTestBody(props: PathTestBodyProps) {
       <h2 class="section-title">
         The way there: {a} → {b}
       </h2>
-      <TraceSection trace={t.forward} region={props.agents.get(t.forward.agentId)?.region} />
+      <TraceSection
+        trace={t.forward}
+        region={props.agents.get(t.forward.agentId)?.region}
+        label={agentLabel(t.forward.agentId, props.agents)}
+      />
       {t.reverse ? (
         <>
           <h2 class="section-title">
             The way back: {b} → {a}
           </h2>
-          <TraceSection trace={t.reverse} region={props.agents.get(t.reverse.agentId)?.region} />
+          <TraceSection
+            trace={t.reverse}
+            region={props.agents.get(t.reverse.agentId)?.region}
+            label={agentLabel(t.reverse.agentId, props.agents)}
+          />
         </>
       ) : null}
     </div>

@@ -113,6 +113,8 @@ export function HopRow(props: { hop: Hop; severity: Finding["severity"] | undefi
 export interface TraceSectionProps {
   trace: TraceView;
   region?: string | undefined;
+  /** How to name the trace's source (default its agent id). */
+  label?: string | undefined;
   /** Leave out the path picture (the compare page draws its own). */
   noProfile?: boolean;
 }
@@ -134,7 +136,7 @@ export function TraceSection(props: TraceSectionProps) {
     >
       <header class="pop-head">
         <h2 id={`h-${t.id}`}>
-          <span class="pop-name">{t.agentId}</span>
+          <span class="pop-name">{props.label ?? t.agentId}</span>
           {props.region ? <span class="pop-region">{props.region}</span> : null}
         </h2>
         <span class="arrow" aria-hidden="true">
@@ -157,8 +159,10 @@ export function TraceSection(props: TraceSectionProps) {
       {final && !props.noProfile && t.hops.some((h) => h.recv > 0) ? (
         <figure class="profile-wrap">
           <PathProfile
-            lines={[{ label: t.agentId, hops: t.hops, problem: t.diagnosis?.verdict === "problem" }]}
-            title={`Latency and loss per hop from ${t.agentId}`}
+            lines={[
+              { label: props.label ?? t.agentId, hops: t.hops, problem: t.diagnosis?.verdict === "problem" },
+            ]}
+            title={`Latency and loss per hop from ${props.label ?? t.agentId}`}
           />
           <figcaption>Average latency per hop (line), best to worst (band), and loss (red bars).</figcaption>
         </figure>
