@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import {
   type LabProcess,
   type ReferenceLab,
@@ -11,10 +13,13 @@ import {
   type MeasurementView,
   type PathTestView,
   PathTestView as PathTestViewSchema,
+  type ReverseSessionCreated,
+  ReverseSessionView as ReverseSessionViewSchema,
   type TraceView,
 } from "@lg/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  repoRoot,
   type Stack,
   startLabAgent,
   startStack,
@@ -32,16 +37,26 @@ describe("lab end-to-end: path tests and diagnoses in the reference lab", () => 
   let lab: ReferenceLab;
   let stack: Stack;
   let url: string;
+  let labUrl: string;
   const agents: (LabProcess & { output(): string })[] = [];
 
   beforeAll(async () => {
+    // The customer downloads the bundled join agent: build it as the build step does.
+    const built = spawnSync(process.execPath, ["build.mjs"], {
+      cwd: join(repoRoot, "apps/agent"),
+      encoding: "utf8",
+    });
+    if (built.status !== 0) throw new Error(`join agent bundle: ${built.stderr}`);
     lab = await startReferenceLab({ prefix: randomPrefix() });
+    // The API on 127.0.0.1 for this test (a local client), and on the lab's host-side address for
+    // the agents and the customer inside the lab.
     stack = await startStack("pglite", {
-      host: lab.hostAddress.v4,
       natsHost: lab.hostAddress.v4,
+      extraHosts: [lab.hostAddress.v4],
       allow: lab.labCidrs.join(","),
     });
     url = stack.coordinator.url;
+    labUrl = stack.coordinator.urls[1] as string;
     agents.push(
       startLabAgent(lab, stack.nats.url, "fra"),
       startLabAgent(lab, stack.nats.url, "sin"),
@@ -204,4 +219,52 @@ describe("lab end-to-end: path tests and diagnoses in the reference lab", () => 
     expect(tcp.hops.map((h) => h.host)).toEqual(s.filtered.expectedTcpHops);
     expect(tcp.diagnosis?.verdict).toBe("clean");
   }, 240_000);
+
+  it("a customer behind the lab's NAT joins with the one command and both legs go through the neutral VM", async () => {
+    const server = lab.scenarios.clean.target;
+    // Asked on the lab-side address, so the command it prints works from inside the lab.
+    const res = await fetch(`${labUrl}/api/v1/reverse-sessions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ server: { host: server }, via: "vm", count: 10, interval: 0.5 }),
+    });
+    const body = await res.json();
+    expect(res.status, JSON.stringify(body)).toBe(201);
+    const created = body as ReverseSessionCreated;
+    // Run inside the customer's namespace exactly as printed.
+    const ran = await lab.exec("cust", ["sh", "-c", created.command], { timeoutMs: 120_000 });
+    expect(ran.code, `${ran.stdout}\n${ran.stderr}`).toBe(0);
+
+    const v = ReverseSessionViewSchema.parse(
+      await (await fetch(`${url}/api/v1/reverse-sessions/${created.id}`)).json(),
+    );
+    expect(v.status).toBe("done");
+    // The coordinator saw the NAT's outside address, not the customer's private one.
+    const natOutside = lab.addr("nat");
+    expect(natOutside).toMatch(/^198\.1[89]\./);
+    expect(v.customer.publicAddress).toBe(natOutside);
+    expect(ran.stderr).toContain(`the looking-glass sees you as ${natOutside}`);
+
+    const customer = `join-${created.id}`;
+    expect(v.legs).toHaveLength(2);
+    const toVm = v.legs.find((l) => l.a === customer);
+    const vmToServer = v.legs.find((l) => l.a === "vm");
+    // Leg 1: customer -> vm, and vm -> the customer's public address (it ends at the NAT).
+    expect(toVm?.b).toBe("vm");
+    expect(toVm?.forward.status).toBe("done");
+    expect(toVm?.forward.hops.at(-1)?.host).toBe(lab.addr("vm"));
+    expect(toVm?.reverse?.agentId).toBe("vm");
+    expect(toVm?.reverse?.target).toBe(natOutside);
+    expect(toVm?.reverse?.status).toBe("done");
+    expect(toVm?.reverse?.hops.at(-1)?.host).toBe(natOutside);
+    expect(toVm?.comparison).not.toBeNull();
+    // Leg 2: vm -> the server host (it has no agent: forward only, and said so).
+    expect(vmToServer?.b).toEqual({ host: server });
+    expect(vmToServer?.forward.status).toBe("done");
+    expect(vmToServer?.forward.hops.at(-1)?.host).toBe(server);
+    expect(vmToServer?.reverse).toBeNull();
+    // The customer sees each leg's reading when it is done.
+    expect(ran.stdout).toContain(`${customer} ⇄ vm: `);
+    expect(ran.stdout).toContain(`vm ⇄ ${server}: `);
+  }, 180_000);
 });
