@@ -11,9 +11,11 @@ export {
   createApiKey,
   createSecurityStore,
   isScope,
+  openSecurityStore,
   parseSecuritySettings,
   SCOPE_HELP,
   SCOPES,
   type Scope,
   type SecuritySettings,
+  type SecurityStore,
 } from "./security";

@@ -1,4 +1,4 @@
-import type { Database } from "@lg/db";
+import { createDb, type Database } from "@lg/db";
 import type { Hono } from "hono";
 import type { Logger } from "../logger";
 import type { MeasurementService } from "../measurements/service";
@@ -11,7 +11,16 @@ import { createSecurityStore, type SecurityStore } from "./store";
 export { PUBLIC_BOUNDS } from "./bounds";
 export { probeRate } from "./budget";
 export { clientKeyOf, effectiveClient } from "./client";
-export { createApiKey, generateKey, hasScope, isScope, parseKey, SCOPE_HELP, SCOPES, type Scope } from "./keys";
+export {
+  createApiKey,
+  generateKey,
+  hasScope,
+  isScope,
+  parseKey,
+  SCOPE_HELP,
+  SCOPES,
+  type Scope,
+} from "./keys";
 export { parseSecuritySettings, type SecuritySettings } from "./settings";
 export { createSecurityStore, type SecurityStore } from "./store";
 
@@ -58,4 +67,13 @@ export function startSecurity(deps: { db: Database; settings: SecuritySettings; 
     routes: adminRoutes(store),
     stop: () => clearInterval(timer),
   };
+}
+
+/** The security tables of a coordinator's database, for the `lg keys` command. */
+export async function openSecurityStore(opts: {
+  databaseUrl: string | undefined;
+  dataDir: string;
+}): Promise<{ store: SecurityStore; close(): Promise<void> }> {
+  const handle = await createDb({ ...opts, maxConnections: 1 });
+  return { store: createSecurityStore(handle.db), close: () => handle.close() };
 }

@@ -50,7 +50,9 @@ export function secretMatches(secret: string, storedHash: string): boolean {
 
 /** Creates and stores a key; the returned text is the only time the whole key exists. */
 export async function createApiKey(
-  store: { insertKey(row: { id: string; secretHash: string; scopes: string[]; label: string | null }): Promise<void> },
+  store: {
+    insertKey(row: { id: string; secretHash: string; scopes: string[]; label: string | null }): Promise<void>;
+  },
   scopes: readonly Scope[],
   label: string | null,
 ): Promise<{ id: string; key: string }> {
