@@ -50,6 +50,14 @@ export function parseTarget(input: string): ParsedTarget {
   }
   if (/^[0-9.]+$/.test(raw)) throw new TargetError("invalid_target", `'${raw}' is not a valid IPv4 address`);
   const name = raw.endsWith(".") ? raw.slice(0, -1) : raw;
+  // The system resolver reads "0x7f.1" or "1.0x2" as IPv4 in old inet_aton forms; no real
+  // top-level domain is numeric, so such names are refused rather than left to the resolver.
+  if (/^(?:0x[0-9a-f]*|[0-9]+)$/i.test(name.split(".").pop() ?? "")) {
+    throw new TargetError(
+      "invalid_target",
+      `'${raw}' looks like an IPv4 address in a form that is not accepted`,
+    );
+  }
   for (const label of name.split(".")) {
     if (!LABEL.test(label)) throw new TargetError("invalid_target", `'${raw}' is not a valid hostname`);
   }
@@ -123,11 +131,33 @@ export function checkAddress(address: string, allow: AllowList): void {
   if (reason) throw new TargetError("target_refused", `${address} is ${reason}`);
 }
 
+/** Ranges that ipaddr.js files under a broader name, named precisely in refusals. */
+const NAMED_RANGES: [string, string][] = [
+  ["198.18.0.0/15", "a benchmarking (RFC 2544) address"],
+  ["192.0.2.0/24", "a documentation (RFC 5737) address"],
+  ["198.51.100.0/24", "a documentation (RFC 5737) address"],
+  ["203.0.113.0/24", "a documentation (RFC 5737) address"],
+  ["2001:db8::/32", "a documentation (RFC 3849) address"],
+  ["3fff::/20", "a documentation (RFC 9637) address"],
+  ["240.0.0.0/4", "a reserved (class E) address"],
+  ["0.0.0.0/8", "in 'this network' (0.0.0.0/8)"],
+  ["2002::/16", "a 6to4 address (it embeds an IPv4 address)"],
+  ["2001::/32", "a Teredo address (it embeds an IPv4 address)"],
+  ["64:ff9b::/96", "a NAT64 address (it embeds an IPv4 address)"],
+];
+const NAMED = NAMED_RANGES.map(([cidr, words]) => [ipaddr.parseCIDR(cidr), words] as const);
+
+function rangeWords(address: string, range: string): string {
+  const addr = normalise(address);
+  const named = NAMED.find(([[net, bits]]) => net.kind() === addr.kind() && addr.match(net, bits));
+  return named?.[1] ?? RANGE_WORDS[range] ?? `in the special range '${range}'`;
+}
+
 /** Why an address is refused, or null when it may be traced. */
 function refusal(address: string, allow: AllowList): string | null {
   const range = addressRange(address);
   if (range === "unicast" || isAllowListed(address, allow)) return null;
-  const what = RANGE_WORDS[range] ?? `in the special range '${range}'`;
+  const what = rangeWords(address, range);
   return `${what}; it can be traced only if the operator allow-lists it`;
 }
 
