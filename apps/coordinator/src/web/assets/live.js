@@ -1,19 +1,19 @@
-// Live updates of a measurement page: follows the measurement's event stream and fills the
+// Live updates of a page: follows the event streams it names and fills the
 // tables in as replies arrive. Everything from the stream is written with textContent (never as
 // HTML); a finished trace's section is swapped for the server's own rendering of it.
 //
-// The page says what to follow on its root element:
+// The page says what to follow on root elements:
 //   data-live-events="/api/.../events"  the event stream (measurements and path tests)
 //   data-live-fragment="/m/<id>/trace/" where a finished trace's section is rendered
 //   data-live-reload="done"             reload the page once everything is done (verdicts)
 //   data-live-poll="/api/..."           no stream: poll this view and reload when its status changes
 //   data-live-goto="/r/<id>"            ... or go to this permalink instead of reloading
 (() => {
-  const root = document.querySelector("[data-live-events], [data-live-poll]");
-  if (!root || root.dataset.status === "done") return;
+  const POLL_MS = 2000;
 
-  if (root.dataset.livePoll) {
-    const poll = async () => {
+  /** No stream: poll the view and reload (or go to the permalink) when its status changes. */
+  function poll(root) {
+    const tick = async () => {
       try {
         const res = await fetch(root.dataset.livePoll, { headers: { accept: "application/json" } });
         if (res.ok && (await res.json()).status !== root.dataset.status) {
@@ -25,12 +25,18 @@
       } catch {
         // The coordinator may be restarting; try again on the next tick.
       }
-      setTimeout(poll, 2000);
+      setTimeout(tick, POLL_MS);
     };
-    setTimeout(poll, 2000);
-    return;
+    setTimeout(tick, POLL_MS);
   }
-  if (!("EventSource" in window)) return;
+
+  for (const root of document.querySelectorAll("[data-live-poll]"))
+    if (root.dataset.status !== "done") poll(root);
+  // A page can follow several streams at once (a reverse session's legs).
+  const streams = [...document.querySelectorAll("[data-live-events]")].filter(
+    (r) => r.dataset.status !== "done",
+  );
+  if (streams.length === 0 || !("EventSource" in window)) return;
   const SVG = "http://www.w3.org/2000/svg";
   /** traceId -> ttl -> [{best, avg, worst}] samples, for the over-time chart of each hop. */
   const series = new Map();
@@ -154,7 +160,7 @@
     }
   }
 
-  async function refreshSection(traceId) {
+  async function refreshSection(root, traceId) {
     const res = await fetch(`${root.dataset.liveFragment}${encodeURIComponent(traceId)}`);
     if (!res.ok) return;
     // Our own server's rendering of the section (it escapes everything it prints).
@@ -167,7 +173,7 @@
     for (const ttl of series.get(traceId)?.keys() ?? []) drawSpark(traceId, ttl);
   }
 
-  function onTraceStatus(trace) {
+  function onTraceStatus(root, trace) {
     const section = sectionOf(trace.id);
     if (!section || section.dataset.status === trace.status) return;
     const wasFinal = isFinal(section.dataset.status);
@@ -177,29 +183,33 @@
       badge.textContent = trace.status;
       badge.className = `status status-${trace.status}`;
     }
-    if (isFinal(trace.status) && !wasFinal) refreshSection(trace.id);
+    if (isFinal(trace.status) && !wasFinal) refreshSection(root, trace.id);
   }
 
-  const stream = new EventSource(root.dataset.liveEvents);
-  stream.addEventListener("snapshot", (e) => {
-    root.dataset.live = "on";
-    // A measurement lists its traces; a path test has a forward and (maybe) a reverse trace.
-    const view = JSON.parse(e.data);
-    for (const t of view.traces ?? [view.forward, view.reverse].filter(Boolean)) onTraceStatus(t);
-  });
-  stream.addEventListener("hop", onHop);
-  stream.addEventListener("trace", (e) => onTraceStatus(JSON.parse(e.data)));
-  stream.addEventListener("done", (e) => {
-    stream.close();
-    if (root.dataset.liveReload === "done") {
-      window.location.reload();
-      return;
-    }
-    root.dataset.status = "done";
-    const badge = root.querySelector('[data-role="m-status"]');
-    if (badge) {
-      badge.textContent = JSON.parse(e.data).status;
-      badge.className = "status status-done";
-    }
-  });
+  function follow(root) {
+    const stream = new EventSource(root.dataset.liveEvents);
+    stream.addEventListener("snapshot", (e) => {
+      root.dataset.live = "on";
+      // A measurement lists its traces; a path test has a forward and (maybe) a reverse trace.
+      const view = JSON.parse(e.data);
+      for (const t of view.traces ?? [view.forward, view.reverse].filter(Boolean)) onTraceStatus(root, t);
+    });
+    stream.addEventListener("hop", onHop);
+    stream.addEventListener("trace", (e) => onTraceStatus(root, JSON.parse(e.data)));
+    stream.addEventListener("done", (e) => {
+      stream.close();
+      if (root.dataset.liveReload === "done") {
+        window.location.reload();
+        return;
+      }
+      root.dataset.status = "done";
+      const badge = root.querySelector('[data-role="m-status"]');
+      if (badge) {
+        badge.textContent = JSON.parse(e.data).status;
+        badge.className = "status status-done";
+      }
+    });
+  }
+
+  for (const root of streams) follow(root);
 })();

@@ -232,8 +232,8 @@ export function PathTestBody(props: PathTestBodyProps) {
       class="pathtest"
       data-path-test={t.id}
       data-status={t.status}
-      data-live-events={props.heading ? undefined : `/api/v1/path-tests/${encodeURIComponent(t.id)}/events`}
-      data-live-fragment={props.heading ? undefined : `/p/${encodeURIComponent(t.id)}/trace/`}
+      data-live-events={`/api/v1/path-tests/${encodeURIComponent(t.id)}/events`}
+      data-live-fragment={`/p/${encodeURIComponent(t.id)}/trace/`}
       data-live-reload="done"
     >
       <section class="m-head">
