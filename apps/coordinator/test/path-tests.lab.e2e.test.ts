@@ -1,12 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import {
-  type LabProcess,
-  type ReferenceLab,
-  randomPrefix,
-  type Scenario,
-  startReferenceLab,
-} from "@lg/netlab";
+import type { ReferenceLab, Scenario } from "@lg/netlab";
 import {
   type Finding,
   type MeasurementAccepted,
@@ -18,27 +12,20 @@ import {
   type TraceView,
 } from "@lg/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  repoRoot,
-  type Stack,
-  startLabAgent,
-  startStack,
-  waitFor,
-  waitForAgents,
-  waitForMeasurementDone,
-} from "./harness";
+import { repoRoot, waitFor, waitForMeasurementDone } from "./harness";
+import { type LabStack, startLabStack } from "./lab-stack";
 
 /**
- * The reference lab (packages/netlab) with a per-run prefix: PoPs fra and sin (whose paths differ
- * in each direction), the neutral VM host vm, and the impairment targets. NATS and the coordinator
- * listen on the lab's host-side address; agents run inside fra, sin and vm.
+ * The reference lab (packages/netlab) with a per-run prefix and the real stack on top
+ * (`startLabStack`): PoPs fra and sin (whose paths differ in each direction), the neutral VM host
+ * vm, the impairment targets, and the customer host cust behind the NAT router nat. NATS and the
+ * coordinator listen on the lab's host-side address; agents run inside fra, sin and vm.
  */
 describe("lab end-to-end: path tests and diagnoses in the reference lab", () => {
+  let labStack: LabStack;
   let lab: ReferenceLab;
-  let stack: Stack;
   let url: string;
   let labUrl: string;
-  const agents: (LabProcess & { output(): string })[] = [];
 
   beforeAll(async () => {
     // The customer downloads the bundled join agent: build it as the build step does.
@@ -47,28 +34,16 @@ describe("lab end-to-end: path tests and diagnoses in the reference lab", () => 
       encoding: "utf8",
     });
     if (built.status !== 0) throw new Error(`join agent bundle: ${built.stderr}`);
-    lab = await startReferenceLab({ prefix: randomPrefix() });
-    // The API on 127.0.0.1 for this test (a local client), and on the lab's host-side address for
-    // the agents and the customer inside the lab.
-    stack = await startStack("pglite", {
-      natsHost: lab.hostAddress.v4,
-      extraHosts: [lab.hostAddress.v4],
-      allow: lab.labCidrs.join(","),
-    });
-    url = stack.coordinator.url;
-    labUrl = stack.coordinator.urls[1] as string;
-    agents.push(
-      startLabAgent(lab, stack.nats.url, "fra"),
-      startLabAgent(lab, stack.nats.url, "sin"),
-      startLabAgent(lab, stack.nats.url, "vm", "neutral"),
-    );
-    await waitForAgents(url, ["fra", "sin", "vm"], 60_000);
+    labStack = await startLabStack();
+    lab = labStack.lab;
+    // This test is a local client (127.0.0.1); the agents and the customer inside the lab use the
+    // coordinator's lab-side address.
+    url = labStack.url;
+    labUrl = labStack.stack.coordinator.urls[1] as string;
   }, 240_000);
 
   afterAll(async () => {
-    await Promise.all(agents.map((a) => a.stop("SIGKILL")));
-    await stack?.stop();
-    await lab?.down();
+    await labStack?.stop();
   }, 60_000);
 
   async function pathTest(body: unknown): Promise<PathTestView> {

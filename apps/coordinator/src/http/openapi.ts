@@ -9,6 +9,7 @@ import {
   TraceView,
 } from "@lg/protocol";
 import { z } from "zod";
+import { pathTestPaths, pathTestSchemas } from "../path-tests/openapi";
 import { HealthReport } from "./health";
 
 const schema = (s: z.ZodType, io: "input" | "output" = "output") =>
@@ -36,12 +37,16 @@ export const ERROR_CODES = {
     "target_refused",
     "resolve_failed",
     "unknown_agent",
+    "no_client_address",
   ],
+  401: ["invalid_token"],
   404: ["not_found"],
-  409: ["no_agents_online", "agent_offline"],
+  409: ["no_agents_online", "agent_offline", "no_address", "already_joined"],
+  410: ["session_expired", "session_ended"],
   415: ["unsupported_media_type"],
+  426: ["upgrade_required"],
   500: ["internal"],
-  503: ["database_unavailable", "nats_unavailable"],
+  503: ["database_unavailable", "nats_unavailable", "join_bundle_missing"],
 } as const;
 
 /**
@@ -145,6 +150,7 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      ...pathTestPaths(),
     },
     components: {
       schemas: {
@@ -157,6 +163,7 @@ export function openApiDocument(): Record<string, unknown> {
         Trace: schema(TraceView),
         HopEvent: schema(HopEvent),
         DoneEvent: schema(DoneEvent),
+        ...pathTestSchemas(),
       },
     },
   };

@@ -86,5 +86,14 @@ export function reverseSessionRoutes(deps: ReverseSessionRouteDeps): Hono<Env> {
     });
   });
 
+  // The real route is the join bridge on the server's upgrade event; a plain GET lands here.
+  app.get("/api/v1/reverse-sessions/:id/nats", () => {
+    throw new ApiError(
+      426,
+      "upgrade_required",
+      "this route carries NATS over WebSocket; connect with a WebSocket client",
+    );
+  });
+
   return app;
 }
