@@ -374,6 +374,9 @@ describe("web UI in Chromium on the reference lab", () => {
       await page.waitForURL(`${env.labUrl}/r/${id}`, { timeout: 60_000 }).catch((err: Error) => {
         throw new Error(`${err.message}\ncustomer output:\n${customerOutput}`);
       });
+      // The legs fill in live while the session still runs.
+      await page.waitForSelector("section.leg tr.hop", { timeout: 30_000 });
+      expect(await page.getAttribute("[data-reverse-session]", "data-status")).not.toBe("done");
       await page.screenshot({ path: shot("13-reverse-joined"), fullPage: true });
       await page.waitForSelector('[data-reverse-session][data-status="done"]', { timeout: 120_000 });
     } finally {
