@@ -87,7 +87,7 @@ export function register(program: Command): void {
             `  bin/lg path fra sin                                  # both directions at once: ${s.asym.description}`,
             "  a customer behind the lab's NAT (asked on the lab-side address, so the command works inside the lab):",
             `    curl -s -XPOST ${labUrl}/api/v1/reverse-sessions -H 'content-type: application/json' -d '{"server":{"host":"${s.clean.target}"},"via":"vm"}'`,
-            `    ip netns exec ${lab.ns("cust")} sh -c '<the command it prints>'`,
+            `    ip netns exec ${lab.ns("cust")} sh    # a shell on the customer's host: paste the command it printed`,
             `  curl ${url}/api/v1/agents`,
             "Ctrl-C stops everything and removes the lab.",
             "",
