@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import type { MplsLabel } from "@lg/protocol";
 import type { ProbeFailureReason, ProbeOutcome, ProbeSpec } from "./types";
 
@@ -73,7 +74,9 @@ export function parseReplyLine(line: string): ParsedReply | null {
     const v6 = args.get("ip-6");
     const address = v4 ?? v6;
     const rtt = Number(args.get("round-trip-time"));
-    if (address === undefined || !Number.isFinite(rtt) || rtt < 0) {
+    // A responder that is not an address of its stated family is garbage, not a router.
+    const family = v4 !== undefined ? 4 : 6;
+    if (address === undefined || isIP(address) !== family || !Number.isFinite(rtt) || rtt < 0) {
       // A no-route without a responder is a send-side error: no router answered.
       if (command === "no-route")
         return { token, outcome: { kind: "failure", reason: "network-down", detail: "no route to host" } };
@@ -81,7 +84,7 @@ export function parseReplyLine(line: string): ParsedReply | null {
     }
     const mplsText = args.get("mpls");
     const mpls = mplsText === undefined ? [] : (parseMplsList(mplsText) ?? []);
-    return { token, outcome: { kind: command, family: v4 !== undefined ? 4 : 6, address, rttUs: rtt, mpls } };
+    return { token, outcome: { kind: command, family, address, rttUs: rtt, mpls } };
   }
   if (FAILURES.has(command)) {
     const detail = args.get("reason");
