@@ -23,7 +23,7 @@ const tracer = new Tracer({ resolveNames: false });
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const results = await Promise.all(
-  Array.from({ length: n }, () => tracer.run({ target, options: { count, interval, timeout: 2 } })),
+  Array.from({ length: n }, () => tracer.run({ target, options: { count, interval } })),
 );
 const wallMs = performance.now() - t0;
 await tracer.close();
@@ -32,6 +32,7 @@ let sent = 0;
 let recv = 0;
 let tracesWithLoss = 0;
 let reached = 0;
+let unsent = 0;
 const lostByTtl: Record<number, number> = {};
 for (const r of results) {
   let lost = false;
@@ -45,6 +46,7 @@ for (const r of results) {
   }
   if (lost) tracesWithLoss++;
   if (r.reachedDestination) reached++;
+  unsent += r.unsentProbes ?? 0;
 }
 console.log(
   JSON.stringify({
@@ -60,6 +62,7 @@ console.log(
     lossPct: sent === 0 ? 0 : (100 * (sent - recv)) / sent,
     tracesWithLoss,
     lostByTtl,
+    unsent,
     reached,
   }),
 );

@@ -10,8 +10,15 @@ export type StopReason = "destination" | "unreachable" | "max-unknown" | "max-tt
 
 export type SessionEvent = { type: "hop"; hop: Hop } | { type: "cycle"; cycle: number; hops: Hop[] };
 
-/** Sends one probe and reports its outcome once; the returned function forgets the probe. */
-export type SendProbe = (probe: ProbeSpec, onOutcome: (outcome: ProbeOutcome) => void) => () => void;
+/**
+ * Sends one probe and reports its outcome once; `onSent` when it really left (if the port says
+ * so). The returned function forgets the probe.
+ */
+export type SendProbe = (
+  probe: ProbeSpec,
+  onOutcome: (outcome: ProbeOutcome) => void,
+  onSent: () => void,
+) => () => void;
 
 export interface SessionDeps {
   plan: ProbePlan;
@@ -24,12 +31,16 @@ export interface SessionDeps {
   /** Asks for an address's name; must not block. */
   wantName?: (address: string) => void;
   signal?: AbortSignal;
+  /** The port reports when each probe leaves; until then a probe has no deadline. */
+  portReportsSent?: boolean;
 }
 
 export interface SessionResult {
   hops: Hop[];
   stoppedBy: StopReason;
   reachedDestination: boolean;
+  /** Probes the packet port could not send (no free slot); they are in no hop's Snt. */
+  unsent: number;
 }
 
 interface Probe {
@@ -38,6 +49,8 @@ interface Probe {
   sentAt: number;
   /** How long this probe may stay unanswered. */
   timeoutMs: number;
+  /** False while the port holds it back for want of a free slot. */
+  sent: boolean;
   cancel: () => void;
 }
 
@@ -73,6 +86,8 @@ export class TraceSession {
   private answers = 0;
   private drainStartedAt = 0;
   private startedAt = 0;
+  private ioTurnTaken = false;
+  private unsent = 0;
   private readonly onAbort = () => this.finish("cancelled");
   private timer: unknown = null;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -124,7 +139,7 @@ export class TraceSession {
   private tick(): void {
     if (this.phase === "done") return;
     const now = this.deps.clock.now();
-    this.expire(now);
+    if (this.phase === "sending") this.expire(now);
     // A timer may fire a hair early; treat anything within 0.5 ms as due.
     while (this.phase === "sending" && now + 0.5 >= this.nextSendAt) this.step();
     if (this.phase === "draining") this.drain(now);
@@ -132,6 +147,7 @@ export class TraceSession {
   }
 
   private arm(): void {
+    if (this.ioTurnTaken) return; // re-armed once the pending I/O turn has run
     let at = this.phase === "sending" ? this.nextSendAt : Number.POSITIVE_INFINITY;
     for (const p of this.outstanding) {
       const d = this.deadlineOf(p);
@@ -240,12 +256,20 @@ export class TraceSession {
       cycle: this.cycle,
       sentAt: this.deps.clock.now(),
       timeoutMs,
+      sent: this.deps.portReportsSent !== true,
       cancel: () => {},
     };
     this.outstanding.add(probe);
     const spec = probeFor(this.deps.plan, ttl, this.cycle);
     spec.timeoutSec = timeoutMs / 1000;
-    probe.cancel = this.deps.send(spec, (outcome) => this.onOutcome(probe, outcome));
+    probe.cancel = this.deps.send(
+      spec,
+      (outcome) => this.onOutcome(probe, outcome),
+      () => {
+        probe.sent = true;
+        probe.sentAt = this.deps.clock.now();
+      },
+    );
   }
 
   private onOutcome(probe: Probe, outcome: ProbeOutcome): void {
@@ -282,6 +306,7 @@ export class TraceSession {
         // The port already retried; the probe never left, so it does not count as sent.
         hop.sent--;
         hop.inFlight--;
+        this.unsent++;
         return true;
       case "network-down":
         if (this.answers > 0) {
@@ -334,6 +359,7 @@ export class TraceSession {
   }
 
   private deadlineOf(p: Probe): number {
+    if (!p.sent) return Number.POSITIVE_INFINITY; // the port gives it up itself if no slot frees
     if (this.phase !== "draining") return p.sentAt + p.timeoutMs;
     // A hop silent in every earlier cycle will not answer now: do not wait for it.
     if (p.cycle > 0 && !this.hop(p.ttl).answered) return p.sentAt;
@@ -357,8 +383,18 @@ export class TraceSession {
   }
 
   private drain(now: number): void {
-    this.expire(now);
-    if (this.outstanding.size === 0) this.finish(this.stopReason());
+    if (this.outstanding.size === 0) return this.finish(this.stopReason());
+    if (this.ioTurnTaken || ![...this.outstanding].some((p) => this.deadlineOf(p) <= now)) return;
+    // Answers may already sit unread in a helper's pipe when the timer fires (timers run before
+    // I/O in Node's event loop): read them first, then give up on what is still missing.
+    this.ioTurnTaken = true;
+    setImmediate(() => {
+      this.ioTurnTaken = false;
+      if (this.phase !== "draining") return;
+      this.expire(this.deps.clock.now());
+      if (this.outstanding.size === 0) this.finish(this.stopReason());
+      else this.arm();
+    });
   }
 
   private stopReason(): StopReason {
@@ -414,6 +450,7 @@ export class TraceSession {
       hops: this.snapshot(),
       stoppedBy: reason,
       reachedDestination: this.destTtl !== undefined,
+      unsent: this.unsent,
     });
   }
 

@@ -2,6 +2,7 @@ import type { TraceOptionsInput } from "@lg/protocol";
 import { describe, expect, it } from "vitest";
 import { TracerError } from "./errors";
 import { ReverseNames } from "./names";
+import type { PacketPort } from "./packet/types";
 import { ManualClock } from "./testing/manual-clock";
 import { linearPath, type Script, ScriptedPort } from "./testing/scripted-port";
 import { type TraceEvent, Tracer } from "./tracer";
@@ -172,6 +173,31 @@ describe("schedule", () => {
     expect(port.sentTo(3).map((s) => s.probe.timeoutSec)).toEqual([10, 10, 10]);
   });
 
+  it("times a probe held back by a full port from when it left, not from when it was queued", async () => {
+    const clock = new ManualClock();
+    const inner = new ScriptedPort(
+      clock,
+      linearPath(PATH, () => 1),
+    );
+    const sentListeners: ((token: number) => void)[] = [];
+    // A port whose probes wait 3 s for a slot before leaving.
+    const held: PacketPort = {
+      send: (token, probe) =>
+        clock.setTimer(() => {
+          for (const l of sentListeners) l(token);
+          inner.send(token, probe);
+        }, 3000),
+      onOutcome: (l) => inner.onOutcome(l),
+      onSent: (l) => sentListeners.push(l),
+      close: () => inner.close(),
+    };
+    const tracer = new Tracer({ port: held, clock, resolveNames: false });
+    const result = await clock.runUntil(
+      tracer.run({ target: TARGET, options: { count: 2, interval: 1, timeout: 1 } }),
+    );
+    expect(result.hops.map((h) => h.lossPct)).toEqual([0, 0, 0, 0]);
+  });
+
   it("discards a reply later than the probe timeout", async () => {
     const base = linearPath(PATH);
     const script: Script = (p, n) =>
@@ -298,6 +324,7 @@ describe("errors from the packet helper", () => {
       p.ttl === 1 && n === 0 ? { kind: "failure", reason: "probes-exhausted" } : base(p, n);
     const { result } = await trace(script, { count: 3, interval: 1 });
     expect(result.hops[0]).toMatchObject({ sent: 2, recv: 2, lossPct: 0 });
+    expect(result.unsentProbes).toBe(1);
   });
 
   it("bad options are refused before any probe with the field's name", async () => {

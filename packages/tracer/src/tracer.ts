@@ -29,6 +29,11 @@ export interface TraceResult {
   stoppedBy: StopReason;
   /** The options the trace ran with, defaults filled in. */
   options: TraceOptions;
+  /**
+   * Probes the engine could not send because every mtr-packet slot was taken for too long
+   * (overload); they count in no hop's Snt and never as loss. Absent when 0.
+   */
+  unsentProbes?: number;
 }
 
 export interface TracerOptions {
@@ -60,7 +65,7 @@ export interface TracerOptions {
 export class Tracer {
   private readonly port: PacketPort;
   private readonly ownsPort: boolean;
-  private readonly waiting = new Map<number, (o: ProbeOutcome) => void>();
+  private readonly waiting = new Map<number, { outcome: (o: ProbeOutcome) => void; sent: () => void }>();
   private nextToken = 1;
   private readonly clock: Clock;
   private readonly names: ReverseNames | null;
@@ -73,11 +78,12 @@ export class Tracer {
     if (opts.mtrPacketPath !== undefined) poolOpts.command = opts.mtrPacketPath;
     this.port = opts.port ?? new MtrPacketPort(poolOpts);
     this.port.onOutcome((token, outcome) => {
-      const cb = this.waiting.get(token);
-      if (!cb) return; // a probe already timed out or its trace ended
+      const entry = this.waiting.get(token);
+      if (!entry) return; // a probe already timed out or its trace ended
       this.waiting.delete(token);
-      cb(outcome);
+      entry.outcome(outcome);
     });
+    this.port.onSent?.((token) => this.waiting.get(token)?.sent());
     this.clock = opts.clock ?? realClock;
     this.names = opts.resolveNames === false ? null : (opts.names ?? new ReverseNames());
     this.nameWaitMs = opts.nameWaitMs ?? 1000;
@@ -111,10 +117,11 @@ export class Tracer {
       plan,
       options,
       clock: this.clock,
-      send: (probe, cb) => {
+      portReportsSent: this.port.onSent !== undefined,
+      send: (probe, outcome, sent) => {
         const token = this.nextToken;
         this.nextToken = token >= 2_000_000_000 ? 1 : token + 1;
-        this.waiting.set(token, cb);
+        this.waiting.set(token, { outcome, sent });
         this.port.send(token, probe);
         return () => this.waiting.delete(token);
       },
@@ -130,7 +137,7 @@ export class Tracer {
         await names.settle(this.nameWaitMs);
         hops = hops.map((h) => withNames(h, (a) => names.get(a)));
       }
-      return {
+      const result: TraceResult = {
         target: req.target,
         address,
         hops,
@@ -140,6 +147,8 @@ export class Tracer {
         stoppedBy: outcome.stoppedBy,
         options,
       };
+      if (outcome.unsent > 0) result.unsentProbes = outcome.unsent;
+      return result;
     } finally {
       unsubscribe?.();
     }

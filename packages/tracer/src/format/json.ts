@@ -46,6 +46,7 @@ export function formatMtrJson(result: TraceResult, opts: MtrJsonOptions = {}): o
       reachedDestination: result.reachedDestination,
       stoppedBy: result.stoppedBy,
       options: result.options,
+      ...(result.unsentProbes ? { unsentProbes: result.unsentProbes } : {}),
       hops: result.hops,
     },
   };

@@ -66,6 +66,20 @@ describe("MtrPacketPort on loopback", () => {
     expect([...out.values()].every((o) => o.kind === "reply")).toBe(true);
   });
 
+  it("gives up a probe that waited too long for a slot with probes-exhausted, and says when others left", async () => {
+    const port = new MtrPacketPort({ maxProcesses: 1, maxInFlightPerProcess: 1, maxQueueMs: 1 });
+    ports.push(port);
+    const sent = new Set<number>();
+    port.onSent((token) => sent.add(token));
+    const out = await sendAll(
+      port,
+      Array.from({ length: 200 }, () => loop4),
+    );
+    const kinds = new Set([...out.values()].map((o) => (o.kind === "failure" ? o.reason : o.kind)));
+    expect(kinds).toEqual(new Set(["reply", "probes-exhausted"]));
+    for (const [token, o] of out) expect(sent.has(token)).toBe(o.kind === "reply");
+  });
+
   it("keeps TCP probes per process under its limit and still answers them all", async () => {
     const port = new MtrPacketPort({ maxProcesses: 1, maxTcpInFlightPerProcess: 4 });
     ports.push(port);

@@ -6,13 +6,17 @@ import type { PacketPort, ProbeOutcome, ProbeSpec } from "./types";
 export interface MtrPacketPortOptions {
   /** The helper to run; default `mtr-packet` from PATH. */
   command?: string;
-  /** Most helper processes to run at once (started only when needed). Default 8. */
+  /** Most helper processes to run at once (started only when needed). Default 16. */
   maxProcesses?: number;
   /** Probes in flight per process; mtr-packet refuses more than 1,024. Default 1,000. */
   maxInFlightPerProcess?: number;
   /** TCP probes in flight per process: each holds a socket, and mtr-packet aborts past FD_SETSIZE. Default 400. */
   maxTcpInFlightPerProcess?: number;
-  /** Open another process once every running one has this many probes in flight. Default 256. */
+  /**
+   * Open another process once every running one has this many probes in flight. Every helper's
+   * raw socket receives every ICMP answer, so each extra helper costs CPU on every answer: the pool
+   * grows only when nearly full. Default 900.
+   */
   spreadThreshold?: number;
   /** Wait before resending a probe mtr-packet refused with probes-exhausted. Default 20 ms. */
   retryDelayMs?: number;
@@ -23,12 +27,18 @@ export interface MtrPacketPortOptions {
    */
   maxProbesPerSecond?: number;
   burst?: number;
+  /**
+   * A probe that found no free slot for this long is given up with `probes-exhausted` (the
+   * engine does not count it as sent) instead of leaving late. Default 1,000 ms.
+   */
+  maxQueueMs?: number;
 }
 
 interface Pending {
   token: number;
   probe: ProbeSpec;
   retries: number;
+  queuedAt: number;
 }
 
 interface Helper {
@@ -37,6 +47,8 @@ interface Helper {
   tcpInFlight: number;
   nextLocalToken: number;
   outbox: string[];
+  /** Caller tokens of the lines in `outbox`. */
+  sentTokens: number[];
   flushQueued: boolean;
   stderr: string;
   alive: boolean;
@@ -59,6 +71,8 @@ export class MtrPacketPort implements PacketPort {
   private readonly helpers: Helper[] = [];
   private readonly queue: Pending[] = [];
   private listeners: ((token: number, outcome: ProbeOutcome) => void)[] = [];
+  private sentListeners: ((token: number) => void)[] = [];
+  private readonly maxQueueMs: number;
   private fatal: ProbeOutcome | null = null;
   private closed = false;
   private recentCrashes: number[] = [];
@@ -70,10 +84,11 @@ export class MtrPacketPort implements PacketPort {
 
   constructor(opts: MtrPacketPortOptions = {}) {
     this.command = opts.command ?? "mtr-packet";
-    this.maxProcesses = Math.max(1, opts.maxProcesses ?? 8);
+    this.maxProcesses = Math.max(1, opts.maxProcesses ?? 16);
+    this.maxQueueMs = opts.maxQueueMs ?? 1000;
     this.maxInFlight = Math.min(1024, Math.max(1, opts.maxInFlightPerProcess ?? 1000));
     this.maxTcp = Math.min(this.maxInFlight, Math.max(1, opts.maxTcpInFlightPerProcess ?? 400));
-    this.spreadThreshold = Math.max(1, opts.spreadThreshold ?? 256);
+    this.spreadThreshold = Math.max(1, opts.spreadThreshold ?? 900);
     this.retryDelayMs = opts.retryDelayMs ?? 20;
     this.rate = Math.max(1, opts.maxProbesPerSecond ?? 10_000);
     this.burst = Math.max(1, opts.burst ?? 100);
@@ -94,6 +109,10 @@ export class MtrPacketPort implements PacketPort {
     this.listeners.push(listener);
   }
 
+  onSent(listener: (token: number) => void): void {
+    this.sentListeners.push(listener);
+  }
+
   send(token: number, probe: ProbeSpec): void {
     if (this.closed) return;
     if (this.fatal) {
@@ -101,7 +120,7 @@ export class MtrPacketPort implements PacketPort {
       queueMicrotask(() => this.emit(token, outcome));
       return;
     }
-    this.queue.push({ token, probe, retries: 0 });
+    this.queue.push({ token, probe, retries: 0, queuedAt: performance.now() });
     this.pump();
   }
 
@@ -126,6 +145,7 @@ export class MtrPacketPort implements PacketPort {
       ),
     );
     this.listeners = [];
+    this.sentListeners = [];
   }
 
   private emit(token: number, outcome: ProbeOutcome): void {
@@ -133,6 +153,7 @@ export class MtrPacketPort implements PacketPort {
   }
 
   private pump(): void {
+    this.dropStale();
     while (this.queue.length > 0 && !this.fatal && !this.closed) {
       if (!this.takeToken()) return;
       const next = this.queue[0] as Pending;
@@ -143,6 +164,19 @@ export class MtrPacketPort implements PacketPort {
       }
       this.queue.shift();
       this.dispatch(helper, next);
+    }
+  }
+
+  /** Gives up probes that waited too long for a slot: sent late, their timing would be wrong. */
+  private dropStale(): void {
+    const now = performance.now();
+    while (this.queue.length > 0 && now - (this.queue[0] as Pending).queuedAt > this.maxQueueMs) {
+      const stale = this.queue.shift() as Pending;
+      this.emit(stale.token, {
+        kind: "failure",
+        reason: "probes-exhausted",
+        detail: `no free mtr-packet slot within ${this.maxQueueMs} ms`,
+      });
     }
   }
 
@@ -188,6 +222,7 @@ export class MtrPacketPort implements PacketPort {
       tcpInFlight: 0,
       nextLocalToken: 1,
       outbox: [],
+      sentTokens: [],
       flushQueued: false,
       stderr: "",
       alive: true,
@@ -245,6 +280,7 @@ export class MtrPacketPort implements PacketPort {
     helper.inFlight.set(local, pending);
     if (pending.probe.protocol === "tcp") helper.tcpInFlight++;
     helper.outbox.push(formatProbeCommand(local, pending.probe));
+    helper.sentTokens.push(pending.token);
     if (!helper.flushQueued) {
       helper.flushQueued = true;
       // One write per event-loop turn: hundreds of traces share a pipe without a syscall per probe.
@@ -253,6 +289,8 @@ export class MtrPacketPort implements PacketPort {
         if (!helper.alive || helper.outbox.length === 0) return;
         helper.child.stdin.write(`${helper.outbox.join("\n")}\n`);
         helper.outbox.length = 0;
+        const sent = helper.sentTokens.splice(0);
+        for (const l of this.sentListeners) for (const t of sent) l(t);
       });
     }
   }
@@ -273,6 +311,7 @@ export class MtrPacketPort implements PacketPort {
       pending.retries++;
       setTimeout(() => {
         if (this.closed) return;
+        pending.queuedAt = performance.now();
         this.queue.unshift(pending);
         this.pump();
       }, this.retryDelayMs);

@@ -59,5 +59,10 @@ export type ProbeOutcome = ProbeAnswer | { kind: "no-reply" } | ProbeFailure;
 export interface PacketPort {
   send(token: number, probe: ProbeSpec): void;
   onOutcome(listener: (token: number, outcome: ProbeOutcome) => void): void;
+  /**
+   * Ports that may hold probes back (a full pool) say when each one really left, so timeouts
+   * run from then. Without it a probe counts as sent when `send` is called.
+   */
+  onSent?(listener: (token: number) => void): void;
   close(): Promise<void>;
 }
