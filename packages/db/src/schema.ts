@@ -130,5 +130,7 @@ export type TraceRow = typeof traces.$inferSelect;
 export type PathTestRow = typeof pathTests.$inferSelect;
 export type ReverseSessionRow = typeof reverseSessions.$inferSelect;
 
+// Monitors, their per-hop series and alerts live in their own file.
+export * from "./monitors";
 // Operator keys, the opt-out list and the audit log live in their own file.
 export * from "./security";
