@@ -145,41 +145,56 @@ try {
     ),
   );
 
-  const target = lab.scenarios.clean.target;
-  const crows: string[][] = [];
-  for (const n of quick ? [100] : [100, 500, 1000]) {
-    const r = await lab.exec("fra", ["node", worker, String(n), "10", "1", target], { timeoutMs: 600_000 });
-    if (r.code !== 0) throw new Error(`concurrent worker failed: ${r.stderr}`);
-    const m = JSON.parse(r.stdout.trim().split("\n").pop() as string) as Record<string, number>;
-    crows.push([
-      String(n),
-      sec(m.wallMs as number),
-      sec(m.cpuMs as number),
-      sec(m.helperCpuMs as number),
-      (m.maxRssMb as number).toFixed(1),
-      String(m.sent),
-      (m.lossPct as number).toFixed(3),
-      String(m.tracesWithLoss),
-      `${m.reached}/${n}`,
-    ]);
-  }
-  console.log("\nN concurrent traces in one process, clean path, -c 10 -i 1 each\n");
-  console.log(
-    table(
-      [
-        "N",
-        "wall s",
-        "CPU node s",
-        "CPU helpers s",
-        "peak RSS MB",
-        "probes",
-        "loss %",
-        "traces w/ loss",
-        "reached",
-      ],
-      crows,
-    ),
+  const concurrent = async (target: string, ns: number[], title: string) => {
+    const crows: string[][] = [];
+    for (const n of ns) {
+      const r = await lab.exec("fra", ["node", worker, String(n), "10", "1", target], { timeoutMs: 600_000 });
+      if (r.code !== 0) throw new Error(`concurrent worker failed: ${r.stderr}`);
+      const m = JSON.parse(r.stdout.trim().split("\n").pop() as string) as Record<string, number>;
+      crows.push([
+        String(n),
+        sec(m.wallMs as number),
+        sec(m.cpuMs as number),
+        sec(m.helperCpuMs as number),
+        (m.maxRssMb as number).toFixed(1),
+        String(m.sent),
+        String(m.unsent),
+        (m.lossPct as number).toFixed(3),
+        JSON.stringify(m.lostByTtl),
+        `${m.reached}/${n}`,
+      ]);
+    }
+    console.log(`\n${title}\n`);
+    console.log(
+      table(
+        [
+          "N",
+          "wall s",
+          "CPU node s",
+          "CPU helpers s",
+          "peak RSS MB",
+          "probes",
+          "unsent",
+          "loss %",
+          "lost by TTL",
+          "reached",
+        ],
+        crows,
+      ),
+    );
+  };
+  await concurrent(
+    lab.scenarios.clean.target,
+    quick ? [100] : [100, 500, 1000],
+    "N concurrent traces in one process, clean path (4 hops), -c 10 -i 1 each",
   );
+  if (!quick) {
+    await concurrent(
+      lab.scenarios.blackhole.target,
+      [200, 500],
+      "Same on the black-hole path (3 hops answer, then 12 silent TTLs every cycle; the 4th is shown, 100% loss expected there)",
+    );
+  }
 } finally {
   await lab.down();
   rmSync(dir, { recursive: true, force: true });
