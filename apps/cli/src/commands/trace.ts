@@ -274,6 +274,10 @@ async function runTrace(target: string, flags: TraceFlags): Promise<void> {
     await tracer.close();
   }
   live?.stop();
+  if (result.unsentProbes)
+    process.stderr.write(
+      `lg: ${result.unsentProbes} probes could not be sent (every mtr-packet slot was busy); they are not counted\n`,
+    );
   const fmt = { ...naming, localHostname: local, ...(order !== undefined ? { fields: order } : {}) };
   if (mode === "ndjson") write(ndjsonLine({ type: "done", result, at: new Date().toISOString() }));
   else if (mode === "json") write(formatMtrJsonText(result, fmt));
