@@ -2,13 +2,14 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { customAlphabet } from "nanoid";
 
 /** What an operator key can unlock. `admin` implies every other scope. */
-export const SCOPES = ["unlimited", "audit", "opt-out", "admin"] as const;
+export const SCOPES = ["unlimited", "audit", "opt-out", "monitors", "admin"] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export const SCOPE_HELP: Record<Scope, string> = {
   unlimited: "lifts the public rate limit, concurrency cap and parameter bounds",
   audit: "reads the audit log (GET /api/v1/admin/audit)",
   "opt-out": "reads and edits the opt-out list (/api/v1/admin/opt-out)",
+  monitors: "creates, lists and deletes monitors and reads alerts (/api/v1/monitors, /api/v1/alerts)",
   admin: "every scope",
 };
 
