@@ -233,6 +233,14 @@ describe("lab end-to-end: path tests and diagnoses in the reference lab", () => 
     expect(toVm?.reverse?.status).toBe("done");
     expect(toVm?.reverse?.hops.at(-1)?.host).toBe(natOutside);
     expect(toVm?.comparison).not.toBeNull();
+    // The customer's own router (the NAT's LAN side, hop 1) is only on the way out: it is named in
+    // the note and left out of the comparison, which starts where the reverse direction ends.
+    expect(toVm?.forward.hops[0]?.host).not.toBe(natOutside);
+    expect(toVm?.note).toContain(
+      `forward hop 1 (${toVm?.forward.hops[0]?.host}) are the customer's network behind its NAT`,
+    );
+    expect(toVm?.comparison?.segments[0]?.kind).toBe("shared");
+    expect(toVm?.comparison?.segments[0]?.forward.hops[0]?.ttl).toBe(2);
     // Leg 2: vm -> the server host (it has no agent: forward only, and said so).
     expect(vmToServer?.b).toEqual({ host: server });
     expect(vmToServer?.forward.status).toBe("done");

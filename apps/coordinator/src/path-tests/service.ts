@@ -1,12 +1,14 @@
-import { compare, type DiagnoseOptions, diagnose } from "@lg/analysis";
+import { compare, type DiagnoseOptions, diagnose, samePointToPointLink } from "@lg/analysis";
 import type { AgentRow, PathTestWithTraces, Repository } from "@lg/db";
-import type {
-  Comparison,
-  Diagnosis,
-  PathTestAccepted,
-  PathTestRequest,
-  PathTestView,
-  TraceView,
+import {
+  type Comparison,
+  type Diagnosis,
+  type Hop,
+  joinAgentId,
+  type PathTestAccepted,
+  type PathTestRequest,
+  type PathTestView,
+  type TraceView,
 } from "@lg/protocol";
 import { nanoid } from "nanoid";
 import { ApiError, DependencyError, notFound } from "../errors";
@@ -73,6 +75,33 @@ function diagnoseOptions(t: TraceView, destination: string): DiagnoseOptions {
   };
 }
 
+/**
+ * A customer behind NAT (the join agent of a reverse session) is traced back to its NAT's public
+ * address, so the reverse direction ends there, while the forward direction first crosses the
+ * customer's own network. The forward hops before the one at the NAT (the same address, or the
+ * other end of the NAT's uplink) are left out of the comparison, or they would read as a diverged
+ * stretch that is only the NAT. Returns the hops to compare and a note, or undefined.
+ */
+export function customerSideOfNat(
+  forward: Hop[],
+  natAddress: string,
+): { hops: Hop[]; note: string } | undefined {
+  const i = forward.findIndex(
+    (h) => h.host !== null && (h.host === natAddress || samePointToPointLink(h.host, natAddress)),
+  );
+  if (i <= 0) return undefined;
+  const inside = forward.slice(0, i);
+  const addresses = inside.map((h) => h.host ?? "???").join(", ");
+  const ttls = inside.length === 1 ? `hop ${inside[0]?.ttl}` : `hops ${inside[0]?.ttl}-${inside.at(-1)?.ttl}`;
+  return {
+    hops: forward.slice(i),
+    note: `forward ${ttls} (${addresses}) are the customer's network behind its NAT; the reverse direction ends at the NAT's public address ${natAddress}, so the comparison starts after them`,
+  };
+}
+
+const behindNat = (p: PathTestWithTraces["pathTest"]) =>
+  !!p.sessionId && p.a === joinAgentId(p.sessionId) && !!p.aAddress;
+
 /** A finished trace keeps the diagnosis stored with it; one stored without (older rows) gets one now. */
 function withDiagnosis(t: TraceView, destination: string): TraceView {
   if (t.diagnosis || t.status !== "done") return t;
@@ -97,6 +126,8 @@ export function createPathTestService(deps: PathTestServiceDeps) {
     const forward = withDiagnosis(traceView(found.forward), bAddress);
     const reverse = found.reverse ? withDiagnosis(traceView(found.reverse), aAddress) : null;
     let note = p.note;
+    const nat = behindNat(p) && reverse ? customerSideOfNat(forward.hops, aAddress) : undefined;
+    if (nat) note = [note, nat.note].filter(Boolean).join("; ");
     if (isFinal(forward) && isFinal(reverse) && !comparison && reverse) {
       const failed = [forward, reverse].filter((t) => t.status === "failed");
       const why = failed.map((t) => `${t.agentId}: ${t.failure?.message ?? "failed"}`).join("; ");
@@ -126,7 +157,8 @@ export function createPathTestService(deps: PathTestServiceDeps) {
     let comparison: Comparison | null = null;
     const { forward, reverse } = first;
     if (reverse && forward.status === "done" && reverse.status === "done") {
-      comparison = compare(forward.hops, reverse.hops, {
+      const nat = behindNat(found.pathTest) ? customerSideOfNat(forward.hops, first.aAddress) : undefined;
+      comparison = compare(nat?.hops ?? forward.hops, reverse.hops, {
         forward: diagnoseOptions(forward, first.bAddress),
         reverse: diagnoseOptions(reverse, first.aAddress),
         ...(forward.diagnosis ? { forwardDiagnosis: forward.diagnosis } : {}),
