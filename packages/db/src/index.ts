@@ -1,3 +1,6 @@
+// Query operators from this package's own drizzle-orm, so callers build conditions of the same
+// type as the tables (a second drizzle-orm copy in an app, peer-resolved differently, would not fit).
+export { and, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
 export {
   type CreateDbOptions,
   createDb,

@@ -1,5 +1,20 @@
-import { type ApiKeyRow, type AuditRow, apiKeys, auditLog, type Database, optOut, traces } from "@lg/db";
-import { and, desc, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
+import {
+  type ApiKeyRow,
+  type AuditRow,
+  and,
+  apiKeys,
+  auditLog,
+  type Database,
+  desc,
+  eq,
+  gt,
+  inArray,
+  isNull,
+  lt,
+  optOut,
+  sql,
+  traces,
+} from "@lg/db";
 import { nanoid } from "nanoid";
 
 export interface NewAuditEntry {

@@ -1,10 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { apiKeys } from "@lg/db";
+import { apiKeys, eq } from "@lg/db";
 import type { ApiErrorBody } from "@lg/protocol";
 import { type NatsServer, startNatsServer } from "@lg/services";
-import { eq } from "drizzle-orm";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
