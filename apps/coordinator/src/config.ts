@@ -1,5 +1,6 @@
 import { type AllowList, parseAllowList } from "@lg/protocol";
 import { z } from "zod";
+import { parseRetentionSettings, type RetentionSettings } from "./retention/settings";
 import { parseSecuritySettings, type SecuritySettings } from "./security/settings";
 
 const LogLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
@@ -19,6 +20,7 @@ const EnvSchema = z.object({
   LG_DATA_DIR: z.string().min(1).default("./.lg"),
   LG_ALLOW_TARGETS: z.string().default(""),
   LOG_LEVEL: LogLevel.default("info"),
+  LG_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "LG_PUBLIC_URL must be an http(s) URL" }).optional(),
 });
 
 export interface CoordinatorConfig {
@@ -35,6 +37,10 @@ export interface CoordinatorConfig {
   logLevel: z.infer<typeof LogLevel>;
   /** Rate limits, concurrency cap, probe budget, opt-out list, audit retention (`LG_*`, see README). */
   security: SecuritySettings;
+  /** Base of the links in alerts (`LG_PUBLIC_URL`); default: the main listener's URL. */
+  publicUrl: string | undefined;
+  /** Retention of traces and monitor series (`LG_RETENTION_*`, see README); audit: `security`. */
+  retention: RetentionSettings;
 }
 
 /** A setting is missing or wrong; the message is one line naming the variable. */
@@ -70,6 +76,12 @@ export function loadConfig(env: Record<string, string | undefined>): Coordinator
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
+  let retention: RetentionSettings;
+  try {
+    retention = parseRetentionSettings(present);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   return {
     host: e.HOST,
     port: e.PORT,
@@ -81,5 +93,7 @@ export function loadConfig(env: Record<string, string | undefined>): Coordinator
     allowList,
     logLevel: e.LOG_LEVEL,
     security,
+    publicUrl: e.LG_PUBLIC_URL?.replace(/\/+$/, ""),
+    retention,
   };
 }

@@ -10,11 +10,15 @@ import { createApp } from "./http/app";
 import { LiveHub } from "./live/hub";
 import { createLogger, type Logger } from "./logger";
 import { createMeasurementService } from "./measurements/service";
+import { createMetrics } from "./metrics/metrics";
+import { startMonitorRunner } from "./monitors/runner";
+import { createMonitorStore } from "./monitors/store";
 import { connectNats } from "./nats";
 import { createPathTestService } from "./path-tests/service";
 import { startPresence } from "./presence/presence";
 import { diagnoseFinal } from "./results/diagnose";
 import { type Diagnose, startResultIngest } from "./results/ingest";
+import { startRetention } from "./retention/retention";
 import { createJoinBridge, type JoinBridge } from "./reverse-sessions/bridge";
 import { createReverseSessionService, startSessionLoop } from "./reverse-sessions/service";
 import { startSecurity } from "./security";
@@ -33,6 +37,8 @@ export interface StartOptions {
   sessionEveryMs?: number;
   /** Path of the bundled join agent (default: found beside the code or in apps/agent/dist). */
   joinBundle?: string;
+  /** How often due monitors are looked for; default 1 s. */
+  monitorTickMs?: number;
 }
 
 export interface RunningCoordinator {
@@ -109,14 +115,17 @@ export async function startCoordinator(
 
     const hub = new LiveHub(nc);
     cleanup.push(async () => hub.close());
-    const measurements = security.guard(
-      createMeasurementService({
-        repo,
-        nc,
-        allowList: config.allowList,
-        logger,
-        jobTimeoutMs: opts.jobTimeoutMs,
-      }),
+    const metrics = createMetrics({ db: db.db, nc, listAgents: () => repo.listAgents() });
+    const measurements = metrics.instrument(
+      security.guard(
+        createMeasurementService({
+          repo,
+          nc,
+          allowList: config.allowList,
+          logger,
+          jobTimeoutMs: opts.jobTimeoutMs,
+        }),
+      ),
     );
     const pathTests = createPathTestService({ repo, measurements, logger });
     let bridge: JoinBridge | undefined;
@@ -141,8 +150,11 @@ export async function startCoordinator(
     const sessionLoop = startSessionLoop(reverseSessions, logger, opts.sessionEveryMs);
     cleanup.push(() => sessionLoop.stop());
 
+    const monitorStore = createMonitorStore(db.db);
     const app = createApp({
       logger,
+      monitors: { store: monitorStore, repo, allowList: config.allowList },
+      metrics,
       repo,
       measurements,
       pathTests,
@@ -191,6 +203,26 @@ export async function startCoordinator(
     for (const s of servers) joinBridge.attach(s as HttpServer);
     cleanup.push(async () => joinBridge.stop());
     const urls = [config.host, ...(opts.extraHosts ?? [])].map((h) => urlOf(h, port));
+    const monitorRunner = startMonitorRunner({
+      store: monitorStore,
+      repo,
+      measurements,
+      pathTests,
+      logger,
+      publicUrl: config.publicUrl ?? (urls[0] as string),
+      tickMs: opts.monitorTickMs,
+      onRun: metrics.monitorRun,
+      onAlert: metrics.alertEvent,
+    });
+    cleanup.push(() => monitorRunner.stop());
+    const retention = startRetention({
+      db: db.db,
+      policy: { ...config.retention, auditMs: config.security.auditRetentionMs },
+      everyMs: config.retention.everyMs,
+      logger,
+      onDeleted: metrics.retentionDeleted,
+    });
+    cleanup.push(() => retention.stop());
     logger.info({ urls, database: db.kind, nats: config.natsUrl }, "coordinator listening");
     let stopping: Promise<void> | undefined;
     return {

@@ -40,7 +40,7 @@ export type MonitorRuleName = keyof MonitorRules;
 const common = {
   name: z.string().trim().min(1).max(100).optional(),
   /** Seconds between runs. */
-  every: z.number().int().min(10).max(86_400),
+  every: z.number().int().min(5).max(86_400),
   rules: MonitorRules.default({}),
   /** Receives a POST with JSON when an alert fires and when it resolves. */
   webhook: z

@@ -9,6 +9,8 @@ import { ApiError, DependencyError, validationError } from "../errors";
 import { type WatchDeps, watchMeasurement } from "../live/watch";
 import type { Logger } from "../logger";
 import type { MeasurementService } from "../measurements/service";
+import type { Metrics } from "../metrics/metrics";
+import { type MonitorRouteDeps, monitorRoutes } from "../monitors/routes";
 import { pathTestRoutes } from "../path-tests/routes";
 import { createPathTestService, type PathTestService } from "../path-tests/service";
 import { reverseSessionRoutes } from "../reverse-sessions/routes";
@@ -35,6 +37,10 @@ export interface AppDeps {
   joinBundle?: string;
   /** Rate limits, operator keys and the operator routes (absent: no limits). */
   security?: Pick<Security, "middleware" | "routes">;
+  /** Monitors and alerts (their routes and the /monitors page are served when given). */
+  monitors?: MonitorRouteDeps;
+  /** Prometheus metrics, served on GET /metrics. */
+  metrics?: Pick<Metrics, "middleware" | "text">;
 }
 
 type Env = { Variables: { log: Logger; requestId: string } };
@@ -72,6 +78,15 @@ export function createApp(deps: AppDeps): Hono<Env> {
       "request",
     );
   });
+
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    app.use(metrics.middleware);
+    app.get("/metrics", async (c) => {
+      const { body, contentType } = await metrics.text();
+      return c.body(body, 200, { "content-type": contentType });
+    });
+  }
 
   if (deps.security) {
     app.use(deps.security.middleware(deps.clientAddress));
@@ -172,6 +187,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
       }),
     );
   }
+
+  if (deps.monitors) app.route("/", monitorRoutes(deps.monitors));
 
   app.route("/", webRoutes({ ...deps, pathTests }));
 

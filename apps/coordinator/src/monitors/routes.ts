@@ -1,0 +1,198 @@
+import { zValidator } from "@hono/zod-validator";
+import type { Repository } from "@lg/db";
+import { type AllowList, checkTarget, MonitorRequest, TargetError } from "@lg/protocol";
+import { Hono } from "hono";
+import { nanoid } from "nanoid";
+import { z } from "zod";
+import { ApiError, DependencyError, notFound, validationError } from "../errors";
+import { currentPrincipal } from "../security/context";
+import { hasScope } from "../security/keys";
+import type { MonitorStore } from "./store";
+import { alertView, monitorView, sampleView } from "./views";
+
+/**
+ * Monitors are the operator's: with the security layer mounted every route needs a key with
+ * the `monitors` scope. (Without it, as in tests of the bare app, there is no one to ask.)
+ */
+function requireMonitorsScope(): void {
+  const who = currentPrincipal();
+  if (!who) return;
+  if (!who.keyId) {
+    throw new ApiError(401, "unauthorized", "send an operator key as 'Authorization: Bearer lgk_...'");
+  }
+  if (!hasScope(who.scopes, "monitors")) {
+    throw new ApiError(403, "forbidden", "this key lacks the 'monitors' scope");
+  }
+}
+
+async function database<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    throw new DependencyError("database_unavailable", `the database did not answer (${what})`, {
+      cause: err,
+    });
+  }
+}
+
+const AlertQuery = z
+  .object({
+    monitor: z.string().min(1).max(64).optional(),
+    status: z.enum(["firing", "resolved"]).optional(),
+    before: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+
+const SeriesQuery = z
+  .object({
+    since: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(50_000).default(5_000),
+  })
+  .strict();
+
+const invalid = (where: "body" | "query") => (r: { success: boolean; error?: unknown; data?: unknown }) => {
+  if (!r.success) throw validationError(r.error as Parameters<typeof validationError>[0], where, r.data);
+};
+
+/** `/api/v1/monitors` and `/api/v1/alerts`. */
+export interface MonitorRouteDeps {
+  store: MonitorStore;
+  repo: Repository;
+  allowList: AllowList;
+}
+
+/**
+ * Checks what can be checked when a monitor is created: the target against the policy, and that
+ * the named agents exist. Whether they are online is each run's business.
+ */
+async function checkMonitor(deps: MonitorRouteDeps, body: MonitorRequest): Promise<void> {
+  const agents = await database("list agents", () => deps.repo.listAgents());
+  const known = (id: string, field: string) => {
+    if (!agents.some((a) => a.id === id))
+      throw new ApiError(400, "unknown_agent", `there is no agent '${id}'`, field);
+  };
+  if (body.kind === "path-test") {
+    known(body.pathTest.a, "pathTest.a");
+    if (typeof body.pathTest.b === "string") known(body.pathTest.b, "pathTest.b");
+    else await checkTargetField(body.pathTest.b.host, deps.allowList, "pathTest.b.host");
+    return;
+  }
+  for (const selector of body.measurement.from ?? []) {
+    if (!selector.startsWith("region:")) known(selector, "measurement.from");
+  }
+  await checkTargetField(
+    body.measurement.target,
+    deps.allowList,
+    "measurement.target",
+    body.measurement.ipVersion,
+  );
+}
+
+async function checkTargetField(target: string, allow: AllowList, field: string, ipVersion?: 4 | 6) {
+  try {
+    await checkTarget(target, { allow, ipVersion });
+  } catch (err) {
+    if (err instanceof TargetError) throw new ApiError(400, err.code, err.message, field, { cause: err });
+    throw err;
+  }
+}
+
+export function monitorRoutes(deps: MonitorRouteDeps): Hono {
+  const app = new Hono();
+  const { store } = deps;
+
+  app.use("/api/v1/monitors", async (_c, next) => {
+    requireMonitorsScope();
+    await next();
+  });
+  app.use("/api/v1/monitors/*", async (_c, next) => {
+    requireMonitorsScope();
+    await next();
+  });
+  app.use("/api/v1/alerts", async (_c, next) => {
+    requireMonitorsScope();
+    await next();
+  });
+
+  app.post(
+    "/api/v1/monitors",
+    async (c, next) => {
+      if (!/^application\/json\b/i.test(c.req.header("content-type") ?? "")) {
+        throw new ApiError(415, "unsupported_media_type", "send the body as application/json");
+      }
+      await next();
+    },
+    zValidator("json", MonitorRequest, invalid("body")),
+    async (c) => {
+      const body = c.req.valid("json");
+      await checkMonitor(deps, body);
+      const spec = body.kind === "trace" ? body.measurement : body.pathTest;
+      const target =
+        body.kind === "trace"
+          ? body.measurement.target
+          : `${body.pathTest.a} <-> ${JSON.stringify(body.pathTest.b)}`;
+      const row = await database("create monitor", () =>
+        store.insert({
+          id: nanoid(12),
+          name: body.name ?? `${body.kind} ${target}`,
+          kind: body.kind,
+          spec: spec as Record<string, unknown>,
+          rules: body.rules as Record<string, unknown>,
+          everySeconds: body.every,
+          webhook: body.webhook ?? null,
+        }),
+      );
+      return c.json(monitorView(row), 201);
+    },
+  );
+
+  app.get("/api/v1/monitors", async (c) => {
+    const [rows, firing] = await database("list monitors", () =>
+      Promise.all([store.list(), store.firingCounts()]),
+    );
+    return c.json(rows.map((r) => monitorView(r, firing.get(r.id) ?? 0)));
+  });
+
+  app.get("/api/v1/monitors/:id", async (c) => {
+    const id = c.req.param("id");
+    const [row, firing] = await database("read monitor", () =>
+      Promise.all([store.get(id), store.firingCounts()]),
+    );
+    if (!row) throw notFound("monitor", id);
+    return c.json(monitorView(row, firing.get(id) ?? 0));
+  });
+
+  app.get("/api/v1/monitors/:id/series", zValidator("query", SeriesQuery, invalid("query")), async (c) => {
+    const id = c.req.param("id");
+    const q = c.req.valid("query");
+    const row = await database("read monitor", () => store.get(id));
+    if (!row) throw notFound("monitor", id);
+    const since = q.since ? new Date(q.since) : new Date(Date.now() - 24 * 3_600_000);
+    const rows = await database("read series", () => store.samples(id, since, q.limit));
+    return c.json(rows.map(sampleView));
+  });
+
+  app.delete("/api/v1/monitors/:id", async (c) => {
+    const id = c.req.param("id");
+    const removed = await database("delete monitor", () => store.remove(id));
+    if (!removed) throw notFound("monitor", id);
+    return c.body(null, 204);
+  });
+
+  app.get("/api/v1/alerts", zValidator("query", AlertQuery, invalid("query")), async (c) => {
+    const q = c.req.valid("query");
+    const rows = await database("read alerts", () =>
+      store.listAlerts({
+        limit: q.limit,
+        ...(q.monitor ? { monitorId: q.monitor } : {}),
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.before ? { before: new Date(q.before) } : {}),
+      }),
+    );
+    return c.json(rows.map(alertView));
+  });
+
+  return app;
+}
