@@ -1,0 +1,174 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type AlertView, AlertWebhook, type MonitorSample, type MonitorView } from "@lg/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApiKey, createSecurityStore } from "../src/security";
+import { type AgentProcess, type Stack, startAgent, startStack, waitFor, waitForAgents } from "./harness";
+
+/** An HTTP server that records every JSON body POSTed to it. */
+export async function startWebhookReceiver(): Promise<{
+  url: string;
+  received: AlertWebhook[];
+  close(): Promise<void>;
+}> {
+  const received: AlertWebhook[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => {
+      body += d;
+    });
+    req.on("end", () => {
+      received.push(AlertWebhook.parse(JSON.parse(body)));
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    received,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+describe("monitors API, scheduler and PoP-offline alerts (real NATS, PGlite, a real agent)", () => {
+  let stack: Stack;
+  let agent: AgentProcess;
+  let hook: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let key: string;
+  let weakKey: string;
+
+  const api = (path: string, init: RequestInit = {}, withKey: string | null = key) =>
+    fetch(`${stack.coordinator.url}${path}`, {
+      ...init,
+      headers: {
+        "content-type": "application/json",
+        ...(withKey ? { authorization: `Bearer ${withKey}` } : {}),
+        ...(init.headers as Record<string, string> | undefined),
+      },
+    });
+
+  beforeAll(async () => {
+    stack = await startStack("pglite", { monitorTickMs: 200 });
+    const store = createSecurityStore(stack.coordinator.db.db);
+    key = (await createApiKey(store, ["monitors"], "test")).key;
+    weakKey = (await createApiKey(store, ["audit"], "test")).key;
+    hook = await startWebhookReceiver();
+    agent = startAgent({ id: "mon1", natsUrl: stack.nats.url });
+    await waitForAgents(stack.coordinator.url, ["mon1"]);
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await stack?.stop();
+    await hook?.close();
+  });
+
+  it("refuses monitor routes without an operator key (401) and with a key lacking the monitors scope (403)", async () => {
+    const none = await api("/api/v1/monitors", {}, null);
+    expect(none.status).toBe(401);
+    expect(((await none.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
+    const weak = await api("/api/v1/alerts", {}, weakKey);
+    expect(weak.status).toBe(403);
+    expect(((await weak.json()) as { error: { code: string } }).error.code).toBe("forbidden");
+  });
+
+  it("rejects a bad monitor with a 400 that names the field", async () => {
+    const cases: [unknown, string, string][] = [
+      [{ kind: "trace", every: 2, measurement: { target: "127.0.0.1" } }, "invalid_field", "every"],
+      [
+        { kind: "trace", every: 30, measurement: { target: "127.0.0.1" }, webhook: "ftp://x" },
+        "invalid_field",
+        "webhook",
+      ],
+      [
+        { kind: "trace", every: 30, measurement: { target: "127.0.0.1", from: ["nope"] } },
+        "unknown_agent",
+        "measurement.from",
+      ],
+      [
+        { kind: "trace", every: 30, measurement: { target: "192.0.2.1" } },
+        "target_not_allowed",
+        "measurement.target",
+      ],
+      [
+        { kind: "trace", every: 30, measurement: { target: "127.0.0.1" }, rules: { loss: { pct: 500 } } },
+        "invalid_field",
+        "rules.loss.pct",
+      ],
+      [{ kind: "ping", every: 30 }, "invalid_field", "kind"],
+    ];
+    for (const [body, code, field] of cases) {
+      const res = await api("/api/v1/monitors", { method: "POST", body: JSON.stringify(body) });
+      const err = ((await res.json()) as { error: { code: string; field?: string } }).error;
+      expect({ status: res.status, field: err.field }, JSON.stringify(body)).toEqual({ status: 400, field });
+      if (code !== "target_not_allowed") expect(err.code).toBe(code);
+    }
+  });
+
+  it("runs a monitor on schedule, keeps a per-hop series, and fires then resolves a PoP-offline alert with webhooks", async () => {
+    const res = await api("/api/v1/monitors", {
+      method: "POST",
+      body: JSON.stringify({
+        kind: "trace",
+        name: "loopback",
+        every: 5,
+        measurement: { target: "127.0.0.1", from: ["mon1"], count: 2, interval: 0.2 },
+        rules: { loss: { pct: 50, runs: 2 }, popOffline: {} },
+        webhook: hook.url,
+      }),
+    });
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as MonitorView;
+    expect(created).toMatchObject({ name: "loopback", kind: "trace", every: 5, runs: 0 });
+
+    const ran = await waitFor("a first monitor run", async () => {
+      const m = (await (await api(`/api/v1/monitors/${created.id}`)).json()) as MonitorView;
+      return m.runs >= 1 ? m : undefined;
+    });
+    expect(ran.lastLink).toMatch(new RegExp(`^${stack.coordinator.url}/m/[A-Za-z0-9_-]+$`));
+    const series = (await (await api(`/api/v1/monitors/${created.id}/series`)).json()) as MonitorSample[];
+    expect(series.length).toBeGreaterThan(0);
+    expect(series.at(-1)).toMatchObject({ subject: "mon1", host: "127.0.0.1", lossPct: 0 });
+    expect((await (await api("/api/v1/monitors")).json()) as MonitorView[]).toContainEqual(
+      expect.objectContaining({ id: created.id }),
+    );
+
+    // The PoP goes away: the next run sees it offline.
+    await agent.stop("SIGKILL");
+    const fired = await waitFor(
+      "the pop-offline alert's webhook",
+      async () => hook.received.find((w) => w.event === "alert.fired"),
+      60_000,
+    );
+    expect(fired.alert).toMatchObject({
+      monitorId: created.id,
+      rule: "popOffline",
+      subject: "mon1",
+      status: "firing",
+    });
+    expect(fired.summary).toContain("offline");
+    const firing = (await (
+      await api(`/api/v1/alerts?status=firing&monitor=${created.id}`)
+    ).json()) as AlertView[];
+    expect(firing.map((a) => a.rule)).toEqual(["popOffline"]);
+
+    agent = startAgent({ id: "mon1", natsUrl: stack.nats.url });
+    const resolved = await waitFor(
+      "the pop-offline alert's resolve webhook",
+      async () => hook.received.find((w) => w.event === "alert.resolved"),
+      60_000,
+    );
+    expect(resolved.alert).toMatchObject({ id: fired.alert.id, status: "resolved" });
+    const history = (await (await api(`/api/v1/alerts?monitor=${created.id}`)).json()) as AlertView[];
+    expect(history[0]).toMatchObject({ id: fired.alert.id, status: "resolved", delivery: "ok 204" });
+    // One alert, fired once and resolved once.
+    expect(hook.received.filter((w) => w.alert.id === fired.alert.id).map((w) => w.event)).toEqual([
+      "alert.fired",
+      "alert.resolved",
+    ]);
+
+    expect((await api(`/api/v1/monitors/${created.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await api(`/api/v1/monitors/${created.id}`)).status).toBe(404);
+    expect((await api(`/api/v1/monitors/${created.id}`, { method: "DELETE" })).status).toBe(404);
+  }, 150_000);
+});
