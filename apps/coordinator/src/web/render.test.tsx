@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { ComparePage } from "./components/compare-page";
 import { MeasurementPage } from "./components/measurement-page";
 import { MeshPage } from "./components/mesh";
+import { destinationSeries, MonitorsPage } from "./components/monitors";
 import { PathTestPage } from "./components/path-test";
 import { ReverseSessionPage } from "./components/reverse-session";
 import { csvExport, textExport } from "./exports";
@@ -240,5 +241,82 @@ describe("pages escape what they display", () => {
     expect(html).toContain("not tested");
     if (t.comparison?.verdict === "asymmetric") expect(html).toContain('title="asymmetric');
     expect(html).toContain("cell-bad");
+  });
+
+  it("the monitors page draws the far end run after run per PoP and keeps only safe links", () => {
+    const sample = (
+      at: string,
+      subject: string,
+      traceId: string,
+      ttl: number,
+      avg: number,
+      lossPct = 0,
+    ): MonitorSample => ({
+      at,
+      subject,
+      traceId,
+      ttl,
+      host: `198.18.0.${ttl}`,
+      asn: null,
+      lossPct,
+      avg,
+      best: avg,
+      worst: avg,
+      sent: 10,
+    });
+    const samples = [
+      sample("2026-11-23T07:00:00.000Z", "fra", "t1", 1, 1),
+      sample("2026-11-23T07:00:00.000Z", "fra", "t1", 3, 9),
+      sample("2026-11-23T07:01:00.000Z", "fra", "t2", 3, 12, 20),
+      sample("2026-11-23T07:00:00.000Z", "sin", "t3", 2, 30),
+    ];
+    const series = destinationSeries(samples);
+    expect(series.get("fra")?.map((s) => [s.traceId, s.avg])).toEqual([
+      ["t1", 9],
+      ["t2", 12],
+    ]);
+    expect(series.get("sin")).toHaveLength(1);
+    const monitor: MonitorView = {
+      id: "mo1",
+      name: SCRIPT_NAME,
+      kind: "trace",
+      every: 60,
+      rules: {},
+      webhook: null,
+      measurement: { target: "198.18.9.2", from: ["fra"] },
+      runs: 2,
+      lastRunAt: "2026-11-23T07:01:00.000Z",
+      nextRun: "2026-11-23T07:02:00.000Z",
+      lastLink: "javascript:alert(1)",
+      firing: 1,
+      created: "2026-11-23T06:59:00.000Z",
+    };
+    const html = render(
+      <MonitorsPage
+        monitors={[monitor]}
+        samples={new Map([["mo1", samples]])}
+        alerts={[
+          {
+            id: "a1",
+            monitorId: "mo1",
+            rule: "loss",
+            subject: "fra",
+            status: "firing",
+            firedAt: "2026-11-23T07:01:00.000Z",
+            resolvedAt: null,
+            evidence: {},
+            resolveEvidence: null,
+            link: "/m/abc",
+            resolveLink: null,
+            delivery: null,
+          },
+        ]}
+      />,
+    );
+    expectEscaped(html);
+    expect(html).not.toContain("javascript:");
+    expect(html).toContain('href="/m/abc"');
+    expect(html).toContain("1 firing");
+    expect(html.match(/<polyline class="avg"/g)).toHaveLength(2);
   });
 });

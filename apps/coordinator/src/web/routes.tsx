@@ -5,12 +5,16 @@ import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError, validationError } from "../errors";
 import type { AppDeps } from "../http/app";
+import { alertView, monitorView, sampleView } from "../monitors/views";
 import type { PathTestService } from "../path-tests/service";
+import { currentPrincipal } from "../security/context";
+import { hasScope } from "../security/keys";
 import { agentView } from "../views";
 import { LIVE_JS, STYLE_CSS } from "./assets";
 import { ComparePage } from "./components/compare-page";
 import { type FieldError, FormPage } from "./components/form-page";
 import { MeasurementBody, MeasurementPage } from "./components/measurement-page";
+import { MonitorsPage } from "./components/monitors";
 import { agentLabel, PathTestPage } from "./components/path-test";
 import type { PathTestFormValues } from "./components/path-test-form";
 import { type ReverseFormValues, ReverseNewPage, ReverseSessionPage } from "./components/reverse-session";
@@ -286,5 +290,60 @@ export function webRoutes(deps: WebDeps): Hono {
     });
   }
 
+  const monitors = deps.monitors;
+  if (monitors) {
+    // Monitors are the operator's, as on the API: with the security layer on, the request must
+    // carry an operator key with the `monitors` scope (e.g. added by the operator's proxy).
+    web.get("/monitors", async (c) => {
+      const who = currentPrincipal();
+      if (who && !(who.keyId && hasScope(who.scopes, "monitors"))) {
+        return html(
+          c,
+          <MessagePage title="Monitors are for operators">
+            <p>
+              This page needs an operator key with the monitors scope, sent as "Authorization: Bearer lgk_…"
+              (for example by the proxy in front of the looking glass). The same data is at /api/v1/monitors.
+            </p>
+          </MessagePage>,
+          who.keyId ? 403 : 401,
+        );
+      }
+      const since = new Date(Date.now() - 24 * 3_600_000);
+      let page: MonitorsPageData;
+      try {
+        const [rows, firing, alerts] = await Promise.all([
+          monitors.store.list(),
+          monitors.store.firingCounts(),
+          monitors.store.listAlerts({ limit: 50 }),
+        ]);
+        const samples = new Map(
+          await Promise.all(
+            rows.map(
+              async (r) =>
+                [r.id, (await monitors.store.samples(r.id, since, 5_000)).map(sampleView)] as const,
+            ),
+          ),
+        );
+        page = {
+          monitors: rows.map((r) => monitorView(r, firing.get(r.id) ?? 0)),
+          samples,
+          alerts: alerts.map(alertView),
+        };
+      } catch (err) {
+        deps.logger.error({ err }, "monitors page: the database did not answer");
+        return html(
+          c,
+          <MessagePage title="Monitors cannot be shown right now">
+            <p>The database did not answer; try again shortly.</p>
+          </MessagePage>,
+          503,
+        );
+      }
+      return html(c, <MonitorsPage {...page} />);
+    });
+  }
+
   return web;
 }
+
+type MonitorsPageData = Parameters<typeof MonitorsPage>[0];
