@@ -152,6 +152,8 @@ async function main() {
           DATABASE_URL: pg.url,
           LG_DATA_DIR: dir,
           LG_ALLOW_TARGETS: "198.18.0.0/15",
+          // The load is aimed at one lab address on purpose; the per-target budget would refuse it.
+          LG_TARGET_BUDGET: "0",
           LOG_LEVEL: "warn",
         },
         stdio: ["ignore", "pipe", "inherit"],
