@@ -1,35 +1,8 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { type AlertView, AlertWebhook, type MonitorSample, type MonitorView } from "@lg/protocol";
+import type { AlertView, MonitorSample, MonitorView } from "@lg/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey, createSecurityStore } from "../src/security";
 import { type AgentProcess, type Stack, startAgent, startStack, waitFor, waitForAgents } from "./harness";
-
-/** An HTTP server that records every JSON body POSTed to it. */
-export async function startWebhookReceiver(): Promise<{
-  url: string;
-  received: AlertWebhook[];
-  close(): Promise<void>;
-}> {
-  const received: AlertWebhook[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = "";
-    req.on("data", (d) => {
-      body += d;
-    });
-    req.on("end", () => {
-      received.push(AlertWebhook.parse(JSON.parse(body)));
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hook`,
-    received,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
+import { startWebhookReceiver } from "./webhook-receiver";
 
 describe("monitors API, scheduler and PoP-offline alerts (real NATS, PGlite, a real agent)", () => {
   let stack: Stack;
