@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { createDb, createRepository, type DbHandle } from "@lg/db";
+import { subjects } from "@lg/protocol";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Context } from "hono";
 import type { CoordinatorConfig } from "./config";
@@ -135,6 +136,9 @@ export async function startCoordinator(
       measurements,
       logger,
       allowTargets: config.allowTargets,
+      cancelTrace: (agentId, traceId) => {
+        if (!nc.isClosed()) nc.publish(subjects.cancel(agentId), JSON.stringify({ v: 1, traceId }));
+      },
       // An expired session is cut at once; a finished one gives its join agent time to see the
       // result and leave by itself.
       onEnded: (id, status) => {

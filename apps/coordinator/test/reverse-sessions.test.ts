@@ -19,7 +19,12 @@ import {
 } from "./harness";
 
 /** Runs a command to its end, collecting its output. */
-function run(argv: string[], env: Record<string, string | undefined> = process.env, input?: string) {
+function run(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+  input?: string,
+  onChild?: (child: ReturnType<typeof spawn>) => void,
+) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const child = spawn(argv[0] as string, argv.slice(1), {
       env,
@@ -35,15 +40,18 @@ function run(argv: string[], env: Record<string, string | undefined> = process.e
       stderr += d;
     });
     child.stdin.end(input ?? "");
+    onChild?.(child);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
 
-const lgJoin = (url: string) =>
-  run([process.execPath, "--import", "tsx", join(repoRoot, "apps/cli/src/main.ts"), "join", url], {
-    ...process.env,
-    LOG_LEVEL: "warn",
-  });
+const lgJoin = (url: string, onChild?: (child: ReturnType<typeof spawn>) => void) =>
+  run(
+    [process.execPath, "--import", "tsx", join(repoRoot, "apps/cli/src/main.ts"), "join", url],
+    { ...process.env, LOG_LEVEL: "warn" },
+    undefined,
+    onChild,
+  );
 
 /**
  * Reverse sessions on this machine: real nats-server, PGlite, coordinator, a server agent, and the
@@ -244,6 +252,38 @@ describe("reverse sessions API", () => {
       await nc.close();
     }
   }, 30_000);
+
+  it("a customer who leaves mid-test (Ctrl-C) ends the session cleanly: its traces stop, it goes offline, the session is done", async () => {
+    const s = (await (
+      await create({ server: "srv", count: 300, interval: 1 })
+    ).json()) as ReverseSessionCreated;
+    let child: ReturnType<typeof spawn> | undefined;
+    const joined = lgJoin(s.joinUrl, (c) => {
+      child = c;
+    });
+    await waitFor("session running", async () => (await session(s.id)).status === "running", 20_000);
+    await waitFor(
+      "the customer's trace running",
+      async () => (await session(s.id)).legs[0]?.forward.status === "running",
+      20_000,
+    );
+    child?.kill("SIGINT");
+    const result = await joined;
+    expect(result.code).not.toBe(0);
+    const v = await waitFor(
+      "session done",
+      async () => {
+        const x = await session(s.id);
+        return x.status === "done" ? x : undefined;
+      },
+      20_000,
+    );
+    // The customer's own direction was stopped by its leaving, not lost.
+    expect(v.legs[0]?.forward.status).toBe("done");
+    expect(v.legs[0]?.forward.stoppedBy).toBe("cancelled");
+    const list = (await (await fetch(`${url}/api/v1/agents`)).json()) as { id: string; online: boolean }[];
+    expect(list.find((a) => a.id === `join-${s.id}`)?.online).toBe(false);
+  }, 90_000);
 
   it("a session whose expiry passes while the customer is connected ends expired and cuts the join agent off", async () => {
     const s = (await (

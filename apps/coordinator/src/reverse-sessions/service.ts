@@ -24,6 +24,8 @@ export interface ReverseSessionServiceDeps {
   logger: Logger;
   /** The coordinator's allow list as text, handed to join agents with their grant. */
   allowTargets: string;
+  /** Stops a running trace on its agent (the session ended before the trace did). */
+  cancelTrace?: (agentId: string, traceId: string) => void;
   /** Called when a session ends or expires (the bridge cuts its connections). */
   onEnded?: (sessionId: string, status: "done" | "expired") => void;
 }
@@ -66,7 +68,8 @@ function optionsOf(request: ReverseSessionRequest): TraceOptions {
  * session's legs run as path tests:
  *   server is an agent: customer <-> server (the reverse direction traces the public address);
  *   server is a host:   customer <-> neutral agent, and neutral agent -> server host.
- * States: waiting -> joined -> running -> done, or expired when the expiry passes first.
+ * States: waiting -> joined -> running -> done (every leg finished, or the customer left: the legs'
+ * traces still running are cancelled), or expired when the expiry passes first.
  */
 export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
   const log = deps.logger.child({ module: "reverse-sessions" });
@@ -106,10 +109,17 @@ export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
     };
   }
 
-  async function end(row: ReverseSessionRow, status: "done" | "expired"): Promise<void> {
+  async function end(row: ReverseSessionRow, status: "done" | "expired", why = ""): Promise<void> {
     const changed = await deps.repo.advanceReverseSession(row.id, ACTIVE, { status, endedAt: new Date() });
     if (!changed) return;
-    log.info({ sessionId: row.id, status }, "reverse session ended");
+    // Nothing of an ended session keeps probing: stop the legs' traces still running.
+    const legs = await deps.repo.listPathTestsOfSession(row.id);
+    for (const leg of legs) {
+      for (const t of [leg.forward, leg.reverse]) {
+        if (t && (t.status === "running" || t.status === "queued")) deps.cancelTrace?.(t.agentId, t.id);
+      }
+    }
+    log.info({ sessionId: row.id, status, why }, "reverse session ended");
     deps.onEnded?.(row.id, status);
   }
 
@@ -278,7 +288,9 @@ export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
         } else if (row.status === "running") {
           const legs = await deps.repo.listPathTestsOfSession(row.id);
           const views = await Promise.all(legs.map((l) => deps.pathTests.viewOf(l)));
-          if (views.every((v) => v.status === "done")) await end(row, "done");
+          const customer = agents.find((a) => a.id === row.customerAgentId);
+          if (views.every((v) => v.status === "done")) await end(row, "done", "every leg finished");
+          else if (!customer?.online) await end(row, "done", "the customer left");
         }
       }
     },
