@@ -2,8 +2,11 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createRepository } from "@lg/db";
 import type {
+  AlertView,
   Hop,
   MeasurementView,
+  MonitorSample,
+  MonitorView,
   PathTestView,
   ProgressMessage,
   ReverseSessionView,
@@ -13,10 +16,11 @@ import { subjects } from "@lg/protocol";
 import { nanoid } from "nanoid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishTraceChange } from "../src/live/publish";
+import { createApiKey, createSecurityStore } from "../src/security";
 import { FAULT_WORDS } from "../src/web/components/path-test";
 import { FINDING_TITLES, VERDICT_WORDS } from "../src/web/findings";
 import { artifactsDir, launchChromium, type RealBrowser, shot } from "./browser";
-import { repoRoot, tsxLoader, waitForMeasurementDone } from "./harness";
+import { repoRoot, tsxLoader, waitFor, waitForMeasurementDone } from "./harness";
 import { type LabStack, startLabStack } from "./lab-stack";
 
 /**
@@ -400,6 +404,67 @@ describe("web UI in Chromium on the reference lab", () => {
       }
     }
     await page.screenshot({ path: shot("14-reverse-done"), fullPage: true });
+    await page.close();
+  });
+
+  it("the monitors page is refused without an operator key and, with one, draws each monitor's runs and lists its alerts", async () => {
+    const store = createSecurityStore(env.stack.coordinator.db.db);
+    const { key } = await createApiKey(store, ["monitors"], "web test");
+    const auth = { authorization: `Bearer ${key}` };
+    const created = (await (
+      await fetch(`${url}/api/v1/monitors`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...auth },
+        body: JSON.stringify({
+          kind: "trace",
+          name: "loss target from both PoPs",
+          every: 5,
+          measurement: {
+            target: env.lab.scenarios.loss.target,
+            from: ["fra", "sin"],
+            count: 5,
+            interval: 0.2,
+          },
+          rules: { loss: { pct: 10, runs: 1 } },
+        }),
+      })
+    ).json()) as MonitorView;
+    await waitFor(
+      "two monitor runs",
+      async () => {
+        const m = (await (
+          await fetch(`${url}/api/v1/monitors/${created.id}`, { headers: auth })
+        ).json()) as MonitorView;
+        return m.runs >= 2 ? m : undefined;
+      },
+      60_000,
+    );
+
+    const stranger = await newPage();
+    const refused = await stranger.goto(`${url}/monitors`);
+    expect(refused?.status()).toBe(401);
+    expect(await stranger.locator("h1").textContent()).toBe("Monitors are for operators");
+    await stranger.close();
+
+    const page = await newPage();
+    await page.setExtraHTTPHeaders(auth);
+    expect((await page.goto(`${url}/monitors`))?.status()).toBe(200);
+    const card = page.locator(`#monitor-${created.id}`);
+    expect(await card.locator("h2").textContent()).toBe("loss target from both PoPs");
+    const series = (await (
+      await fetch(`${url}/api/v1/monitors/${created.id}/series`, { headers: auth })
+    ).json()) as MonitorSample[];
+    const subjects = new Set(series.map((s) => s.subject));
+    expect(await card.locator("svg.series-chart polyline.avg").count()).toBe(subjects.size);
+    const runs = new Set(series.map((s) => `${s.subject}/${s.traceId}`));
+    expect(await card.locator("svg.series-chart circle.point").count()).toBe(runs.size);
+    const alerts = (await (await fetch(`${url}/api/v1/alerts`, { headers: auth })).json()) as AlertView[];
+    const rows = page.locator("table.alerts tbody tr");
+    expect(await rows.count()).toBe(alerts.length);
+    for (const [i, a] of alerts.entries())
+      expect(await rows.nth(i).locator(".status").textContent()).toBe(a.status);
+    await page.screenshot({ path: shot("15-monitors"), fullPage: true });
+    await fetch(`${url}/api/v1/monitors/${created.id}`, { method: "DELETE", headers: auth });
     await page.close();
   });
 

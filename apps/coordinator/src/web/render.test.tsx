@@ -4,6 +4,8 @@ import type {
   AgentView,
   Hop,
   MeasurementView,
+  MonitorSample,
+  MonitorView,
   PathTestView,
   ReverseSessionView,
   TraceView,
