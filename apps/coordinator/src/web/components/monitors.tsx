@@ -99,6 +99,8 @@ export interface MonitorsPageProps {
 /** `/monitors`: each monitor with its latency picture, and the alert history. */
 export function MonitorsPage(props: MonitorsPageProps) {
   const names = new Map(props.monitors.map((m) => [m.id, m.name]));
+  const series = new Map(props.monitors.map((m) => [m.id, destinationSeries(props.samples.get(m.id) ?? [])]));
+  const seriesOf = (id: string) => series.get(id) ?? new Map<string, MonitorSample[]>();
   return (
     <Layout title="Monitors" current="/monitors">
       <section class="intro">
@@ -130,10 +132,17 @@ export function MonitorsPage(props: MonitorsPageProps) {
               </>
             ) : null}
           </p>
-          <SeriesChart
-            series={destinationSeries(props.samples.get(m.id) ?? [])}
-            title={`Latency at the far end over time for ${m.name}`}
-          />
+          <SeriesChart series={seriesOf(m.id)} title={`Latency at the far end over time for ${m.name}`} />
+          <p class="legend">
+            {[...seriesOf(m.id).keys()].map((subject, i) => (
+              <span class={`legend-item series-${i % 6}`}>
+                <svg width="18" height="10" aria-hidden="true">
+                  <line class="avg" x1="1" x2="17" y1="5" y2="5" />
+                </svg>
+                {subject}
+              </span>
+            ))}
+          </p>
         </section>
       ))}
       <section class="card">
