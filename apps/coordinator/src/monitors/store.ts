@@ -51,13 +51,13 @@ export function createMonitorStore(db: Database) {
       const result = await db.execute(sql`
         update ${monitors} set
           lease_owner = ${owner},
-          lease_until = now() + (${leaseMs} * interval '1 millisecond'),
+          lease_until = now() + (${leaseMs}::int * interval '1 millisecond'),
           next_run = greatest(next_run + every_seconds * interval '1 second', now())
         where id in (
           select id from ${monitors}
           where next_run <= now() and (lease_until is null or lease_until < now())
           order by next_run
-          limit ${limit}
+          limit ${limit}::int
           for update skip locked
         )
         returning id`);

@@ -20,7 +20,9 @@ const MAX_CHUNKS_PER_PASS = 50;
  * an index (`created`/`at`) and stops at the limit, so a pass costs a bounded amount of work and
  * locks, however much is due.
  */
-function chunk(kind: RetentionKind, cutoff: Date, batch: number): SQL {
+function chunk(kind: RetentionKind, before: Date, batch: number): SQL {
+  // postgres.js takes no Date in a raw statement: the cutoff goes as text, cast.
+  const cutoff = sql`${before.toISOString()}::timestamptz`;
   switch (kind) {
     // Traces go with their measurement (ON DELETE CASCADE).
     case "measurements":
