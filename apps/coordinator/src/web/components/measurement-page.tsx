@@ -6,7 +6,9 @@ import { TraceSection } from "./trace-section";
 export function optionsSummary(m: MeasurementView): string {
   const o = m.options;
   const parts = [o.protocol.toUpperCase() + (o.port ? ` port ${o.port}` : "")];
-  const traced = m.traces.map((t) => t.address).find((a) => a);
+  // The family is known once a trace resolved its target, or at once for an address literal.
+  const literal = /^[\d.]+$/.test(m.target) || m.target.includes(":") ? m.target : undefined;
+  const traced = m.traces.map((t) => t.address).find((a) => a) ?? literal;
   const family = o.ipVersion ?? (traced ? (traced.includes(":") ? 6 : 4) : undefined);
   parts.push(family ? `IPv${family}` : "IPv4 or IPv6");
   parts.push(`${o.count} packets per hop`);
