@@ -170,6 +170,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     reconnectTimeWait: 1_000,
     // Read the creds file on every (re)connect so rotated credentials are picked up.
     authenticator: credsFile ? credsAuthenticator(() => fs.readFileSync(credsFile)) : undefined,
+    ...(config.natsTls ? { tls: config.natsTls } : {}),
   });
   natsLog.info({ server: nc.getServer() }, "connected to NATS");
   const js = jetstream(nc);

@@ -54,6 +54,10 @@ export const AgentEnvSchema = z.object({
       .pipe(natsUrlList),
   ),
   NATS_CREDS: opt(z.string().optional()),
+  /** TLS towards NATS: the CA of the server's certificate, and an optional client certificate. */
+  LG_TLS_CA: opt(z.string().optional()),
+  LG_TLS_NATS_CERT: opt(z.string().optional()),
+  LG_TLS_NATS_KEY: opt(z.string().optional()),
   LG_AGENT_ID: opt(AgentId.optional()),
   LG_REGION: opt(RegionName.default("local")),
   LG_ROLE: opt(z.enum(["pop", "neutral"], { error: "must be 'pop' or 'neutral'" }).default("pop")),
@@ -83,6 +87,8 @@ export interface AgentConfig {
   natsUrl: string;
   /** Path of a NATS creds file (user JWT + seed), re-read on every reconnect. */
   natsCreds?: string;
+  /** TLS towards NATS (`LG_TLS_CA`, `LG_TLS_NATS_CERT`, `LG_TLS_NATS_KEY`); files read by the client. */
+  natsTls?: { caFile?: string; certFile?: string; keyFile?: string };
   id: string;
   region: string;
   /** `join` only for the join agent of a reverse session (not settable through LG_ROLE). */
@@ -130,9 +136,22 @@ export function parseAgentConfig(
     throw new ConfigError(message.startsWith("is ") ? `${name} ${message}` : `${name}: ${message}`);
   }
   const env = result.data;
+  if (Boolean(env.LG_TLS_NATS_CERT) !== Boolean(env.LG_TLS_NATS_KEY)) {
+    throw new ConfigError("LG_TLS_NATS_CERT and LG_TLS_NATS_KEY go together: set both or neither");
+  }
+  const natsTls =
+    env.LG_TLS_CA || env.LG_TLS_NATS_CERT
+      ? {
+          ...(env.LG_TLS_CA ? { caFile: env.LG_TLS_CA } : {}),
+          ...(env.LG_TLS_NATS_CERT && env.LG_TLS_NATS_KEY
+            ? { certFile: env.LG_TLS_NATS_CERT, keyFile: env.LG_TLS_NATS_KEY }
+            : {}),
+        }
+      : undefined;
   return {
     natsUrl: env.NATS_URL,
     natsCreds: env.NATS_CREDS,
+    ...(natsTls ? { natsTls } : {}),
     id: env.LG_AGENT_ID ?? agentIdFromHostname(host.hostname),
     region: env.LG_REGION,
     role: env.LG_ROLE,

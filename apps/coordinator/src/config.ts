@@ -2,6 +2,7 @@ import { type AllowList, parseAllowList } from "@lg/protocol";
 import { z } from "zod";
 import { parseRetentionSettings, type RetentionSettings } from "./retention/settings";
 import { parseSecuritySettings, type SecuritySettings } from "./security/settings";
+import { parseTlsSettings, type TlsSettings } from "./security/tls";
 
 const LogLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
@@ -37,6 +38,8 @@ export interface CoordinatorConfig {
   logLevel: z.infer<typeof LogLevel>;
   /** Rate limits, concurrency cap, probe budget, opt-out list, audit retention (`LG_*`, see README). */
   security: SecuritySettings;
+  /** HTTPS and TLS towards NATS (`LG_TLS_*`, see src/security/README.md). */
+  tls: TlsSettings;
   /** Base of the links in alerts (`LG_PUBLIC_URL`); default: the main listener's URL. */
   publicUrl: string | undefined;
   /** Retention of traces and monitor series (`LG_RETENTION_*`, see README); audit: `security`. */
@@ -71,8 +74,10 @@ export function loadConfig(env: Record<string, string | undefined>): Coordinator
     throw new ConfigError(`LG_ALLOW_TARGETS: ${(err as Error).message}`);
   }
   let security: SecuritySettings;
+  let tls: TlsSettings;
   try {
     security = parseSecuritySettings(present);
+    tls = parseTlsSettings(present);
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
@@ -93,6 +98,7 @@ export function loadConfig(env: Record<string, string | undefined>): Coordinator
     allowList,
     logLevel: e.LOG_LEVEL,
     security,
+    tls,
     publicUrl: e.LG_PUBLIC_URL?.replace(/\/+$/, ""),
     retention,
   };

@@ -1,4 +1,5 @@
 import type { Server as HttpServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
@@ -63,14 +64,19 @@ function listen(
   fetch: (req: Request, env: unknown) => Response | Promise<Response>,
   hostname: string,
   port: number,
+  tls?: { cert: Buffer; key: Buffer },
 ) {
   return new Promise<Server>((resolve, reject) => {
-    const server = serve({ fetch, hostname, port }, () => resolve(server));
+    const https = tls
+      ? { createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } }
+      : {};
+    const server = serve({ fetch, hostname, port, ...https }, () => resolve(server));
     server.once("error", reject);
   });
 }
 
-const urlOf = (host: string, port: number) => `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+const urlOf = (host: string, port: number, scheme = "http") =>
+  `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`;
 
 /**
  * Runs a coordinator: database (migrated), NATS, result ingest, presence, and the HTTP API.
@@ -97,6 +103,7 @@ export async function startCoordinator(
       url: config.natsUrl,
       credsFile: config.natsCreds,
       name: "lg-coordinator",
+      tls: config.tls.nats,
     });
     cleanup.push(() => nc.drain());
     const repo = createRepository(db.db);
@@ -186,10 +193,11 @@ export async function startCoordinator(
       },
     });
 
-    const main = await listen(app.fetch, config.host, config.port);
+    const main = await listen(app.fetch, config.host, config.port, config.tls.http);
     const port = (main.address() as AddressInfo).port;
     const servers = [main];
-    for (const host of opts.extraHosts ?? []) servers.push(await listen(app.fetch, host, port));
+    for (const host of opts.extraHosts ?? [])
+      servers.push(await listen(app.fetch, host, port, config.tls.http));
     // HTTP goes first on stop, so no request reaches a closed connection.
     cleanup.push(async () => {
       await Promise.all(
@@ -206,7 +214,9 @@ export async function startCoordinator(
     const joinBridge = bridge;
     for (const s of servers) joinBridge.attach(s as HttpServer);
     cleanup.push(async () => joinBridge.stop());
-    const urls = [config.host, ...(opts.extraHosts ?? [])].map((h) => urlOf(h, port));
+    const urls = [config.host, ...(opts.extraHosts ?? [])].map((h) =>
+      urlOf(h, port, config.tls.http ? "https" : "http"),
+    );
     const monitorRunner = startMonitorRunner({
       store: monitorStore,
       repo,

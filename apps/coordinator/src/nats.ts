@@ -13,6 +13,8 @@ export async function connectNats(opts: {
   url: string;
   credsFile?: string | undefined;
   name: string;
+  /** TLS towards the server: CA file and optional client certificate (`LG_TLS_*`). */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string } | undefined;
 }): Promise<NatsConnection> {
   let authenticator: ReturnType<typeof credsAuthenticator> | undefined;
   if (opts.credsFile) {
@@ -31,6 +33,7 @@ export async function connectNats(opts: {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       ...(authenticator ? { authenticator } : {}),
+      ...(opts.tls ? { tls: opts.tls } : {}),
     });
   } catch (err) {
     throw new NatsConnectError(`cannot connect to NATS at ${opts.url}: ${(err as Error).message}`, {
