@@ -1,7 +1,17 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import type { AlertView, MonitorSample, MonitorView } from "@lg/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey, createSecurityStore } from "../src/security";
-import { type AgentProcess, type Stack, startAgent, startStack, waitFor, waitForAgents } from "./harness";
+import {
+  type AgentProcess,
+  lgBin,
+  type Stack,
+  startAgent,
+  startStack,
+  waitFor,
+  waitForAgents,
+} from "./harness";
 import { startWebhookReceiver } from "./webhook-receiver";
 
 describe("monitors API, scheduler and PoP-offline alerts (real NATS, PGlite, a real agent)", () => {
@@ -144,4 +154,58 @@ describe("monitors API, scheduler and PoP-offline alerts (real NATS, PGlite, a r
     expect((await api(`/api/v1/monitors/${created.id}`)).status).toBe(404);
     expect((await api(`/api/v1/monitors/${created.id}`, { method: "DELETE" })).status).toBe(404);
   }, 150_000);
+
+  it("lg monitor create|list|alerts|delete drive the API with LG_API_URL and LG_API_KEY, and a wrong flag is a one-line error", async () => {
+    const lg = async (args: string[], apiKey = key) => {
+      const env = {
+        ...process.env,
+        LG_FROM_SOURCE: "1",
+        LG_API_URL: stack.coordinator.url,
+        LG_API_KEY: apiKey,
+      };
+      try {
+        return {
+          ...(await promisify(execFile)(lgBin, ["monitor", ...args], { env, timeout: 60_000 })),
+          code: 0,
+        };
+      } catch (err) {
+        const e = err as { stdout: string; stderr: string; code: number };
+        return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+      }
+    };
+    const created = await lg([
+      "create",
+      "127.0.0.1",
+      "--every",
+      "60",
+      "--from",
+      "mon1",
+      "--loss",
+      "5",
+      "--runs",
+      "2",
+      "--pop-offline",
+      "-n",
+      "cli",
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const id = /^monitor (\S+) created: cli, every 60 s, rules loss>5%x2,pop-offline$/m.exec(
+      created.stdout,
+    )?.[1];
+    expect(id).toBeDefined();
+    const list = await lg(["list"]);
+    expect(list.stdout).toMatch(new RegExp(`^${id}\tcli\tevery 60s\t`, "m"));
+    const alerts = await lg(["alerts", "--firing", "--json"]);
+    expect(alerts.code).toBe(0);
+    expect(JSON.parse(alerts.stdout)).toEqual([]);
+    const bad = await lg(["create", "127.0.0.1", "--every", "2"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.trim().split("\n")).toHaveLength(1);
+    expect(bad.stderr).toContain("field every");
+    const denied = await lg(["list"], weakKey);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toContain("monitors' scope");
+    expect((await lg(["delete", id as string])).code).toBe(0);
+    expect((await lg(["list"])).stdout).not.toContain(id);
+  }, 120_000);
 });

@@ -6,6 +6,7 @@ import { register as join } from "./join";
 import { register as keys } from "./keys";
 import { register as lab } from "./lab";
 import { register as measure } from "./measure";
+import { register as monitor } from "./monitor";
 import { register as path } from "./path";
 import { register as trace } from "./trace";
 import { register as up } from "./up";
@@ -24,4 +25,5 @@ export const commands: RegisterCommand[] = [
   demo,
   lab,
   keys,
+  monitor,
 ];
