@@ -3,10 +3,12 @@ export { type NatsServer, type NatsServerOptions, startNatsServer } from "./nats
 export {
   agentPermissions,
   createNatsAuth,
+  credsUserKey,
   type MintOptions,
   type NatsAuth,
   type NatsAuthSecrets,
 } from "./nats-auth";
+export { type LocalDeployment, type NatsNode, startLocalDeployment } from "./infra-cluster";
 export { findFreePort } from "./ports";
 export {
   type PostgresOptions,

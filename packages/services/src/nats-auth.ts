@@ -51,6 +51,23 @@ export interface NatsAuth {
   mintAgentCreds(agentId: string, opts?: MintOptions): Promise<string>;
   /** A creds file for any user of the application account; no `permissions` means everything. */
   mintUserCreds(name: string, opts?: MintOptions & { permissions?: Permissions }): Promise<string>;
+  /**
+   * The server configuration with these users revoked (user public key -> unix seconds: their
+   * credentials issued up to then no longer work). Write it in place of `serverConfig` and send
+   * nats-server SIGHUP: the server cuts the revoked users' connections and refuses them, and
+   * everyone else stays connected.
+   */
+  serverConfigRevoking(revocations: Record<string, number>): Promise<string>;
+}
+
+/** The user public key a creds file authenticates as (the `sub` of its JWT). */
+export function credsUserKey(creds: string): string {
+  const jwt = /-----BEGIN NATS USER JWT-----\s*([\w.-]+)/.exec(creds)?.[1];
+  const payload = jwt?.split(".")[1];
+  if (!payload) throw new Error("not a NATS creds file");
+  const sub = (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { sub?: unknown }).sub;
+  if (typeof sub !== "string") throw new Error("the creds file's JWT has no subject");
+  return sub;
 }
 
 /** The permissions of an agent, confining it to its own jobs, results, presence and inbox. */
@@ -103,21 +120,29 @@ export async function createNatsAuth(
     system_account: system.getPublicKey(),
   });
   const systemAccountJwt = await encodeAccount("SYS", system, { limits: UNLIMITED }, { signer: operator });
-  const appAccountJwt = await encodeAccount(
-    "LG",
-    app,
-    { limits: { ...UNLIMITED, ...JETSTREAM_UNLIMITED }, signing_keys: [signing.getPublicKey()] },
-    { signer: operator },
-  );
-  const serverConfig = [
-    `operator: ${operatorJwt}`,
-    `system_account: ${system.getPublicKey()}`,
-    "resolver: MEMORY",
-    "resolver_preload: {",
-    `  ${system.getPublicKey()}: ${systemAccountJwt}`,
-    `  ${app.getPublicKey()}: ${appAccountJwt}`,
-    "}",
-  ].join("\n");
+  const encodeApp = (revocations?: Record<string, number>) =>
+    encodeAccount(
+      "LG",
+      app,
+      {
+        limits: { ...UNLIMITED, ...JETSTREAM_UNLIMITED },
+        signing_keys: [signing.getPublicKey()],
+        ...(revocations ? { revocations } : {}),
+      },
+      { signer: operator },
+    );
+  const configWith = (appJwt: string) =>
+    [
+      `operator: ${operatorJwt}`,
+      `system_account: ${system.getPublicKey()}`,
+      "resolver: MEMORY",
+      "resolver_preload: {",
+      `  ${system.getPublicKey()}: ${systemAccountJwt}`,
+      `  ${app.getPublicKey()}: ${appJwt}`,
+      "}",
+    ].join("\n");
+  const appAccountJwt = await encodeApp();
+  const serverConfig = configWith(appAccountJwt);
 
   const mintUserCreds = async (name: string, mint: MintOptions & { permissions?: Permissions } = {}) => {
     const user = createUser();
@@ -150,5 +175,6 @@ export async function createNatsAuth(
     mintAgentCreds: (agentId, mint = {}) =>
       mintUserCreds(`agent-${agentId}`, { ...mint, permissions: agentPermissions(agentId) }),
     mintUserCreds,
+    serverConfigRevoking: async (revocations) => configWith(await encodeApp(revocations)),
   };
 }
