@@ -59,6 +59,34 @@ describe("lg trace (real mtr-packet, loopback)", () => {
     expect(lines[1]).toMatch(/^HOST: \S+ +Loss% {3}Snt {3}Last {3}Avg {2}Best {2}Wrst StDev$/);
     expect(lines[2]).toMatch(/^ {2}1\.\|-- 127\.0\.0\.1 +0\.0% +2 /);
   });
+  it("streams NDJSON events: start, hop updates, cycles, then done with the result", async () => {
+    const { stdout } = await run(lg, ["trace", "--ndjson", "-n", "-c", "3", "-i", "0.05", "127.0.0.1"], {
+      env,
+    });
+    const events = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; cycle?: number; result?: { hops: { recv: number }[] } });
+    expect(events[0]?.type).toBe("start");
+    expect(events.at(-1)?.type).toBe("done");
+    expect(events.at(-1)?.result?.hops[0]?.recv).toBe(3);
+    expect(events.filter((e) => e.type === "cycle").map((e) => e.cycle)).toEqual([1, 2, 3]);
+    expect(events.filter((e) => e.type === "hop").length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("prints mtr's JSON with -j and mtr's CSV with -C", async () => {
+    const json = await run(lg, ["trace", "-j", "-n", "-c", "2", "-i", "0.05", "127.0.0.1"], { env });
+    const parsed = JSON.parse(json.stdout) as {
+      report: { mtr: { dst: string }; hubs: { host: string; Snt: number }[] };
+    };
+    expect(parsed.report.mtr.dst).toBe("127.0.0.1");
+    expect(parsed.report.hubs).toEqual([expect.objectContaining({ count: 1, host: "127.0.0.1", Snt: 2 })]);
+    const csv = await run(lg, ["trace", "-C", "-n", "-c", "2", "-i", "0.05", "127.0.0.1"], { env });
+    expect(csv.stdout.split("\n")[0]).toBe(
+      "Mtr_Version,Start_Time,Status,Host,Hop,Ip,Loss%,Snt, ,Last,Avg,Best,Wrst,StDev,",
+    );
+  });
+
   it("exits non-zero with one line on a bad flag", async () => {
     const err = (await run(lg, ["trace", "--bogus", "127.0.0.1"], { env }).catch((e: unknown) => e)) as {
       code: number;
