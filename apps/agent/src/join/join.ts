@@ -112,7 +112,12 @@ export async function runJoin(joinUrl: string, opts: JoinOptions = {}): Promise<
   });
   let agent: RunningAgent;
   try {
-    agent = await runAgent(config, { logger, connect: (o) => connectOverWebSocket(withToken(o)) });
+    agent = await runAgent(config, {
+      logger,
+      connect: (o) => connectOverWebSocket(withToken(o)),
+      // A cut-off session cannot deliver anything more: do not wait long for it on the way out.
+      outboxFlushTimeoutMs: 3_000,
+    });
   } catch (err) {
     throw new JoinError(`cannot connect to the looking-glass's message bus: ${(err as Error).message}`);
   }
@@ -149,6 +154,8 @@ export async function runJoin(joinUrl: string, opts: JoinOptions = {}): Promise<
       }
     }
   } finally {
+    // An expired or abandoned session has nothing left to wait for.
+    if (last?.status !== "done") agent.cancelAll();
     await agent.shutdown();
   }
   if (!last) throw new JoinError("the session's state could not be read");
