@@ -72,8 +72,17 @@ export function startPresence(deps: PresenceDeps): { stop(): Promise<void> } {
     },
   });
 
+  // Heartbeats sent while this replica was down or cut off from NATS never reached it, so an
+  // agent's silence counts only from when it started listening (again): a restarted
+  // coordinator must not fail every running trace because it missed the last few heartbeats.
+  let listeningSince = Date.now();
+  void (async () => {
+    for await (const s of deps.nc.status()) if (s.type === "reconnect") listeningSince = Date.now();
+  })().catch(() => {});
+
   let sweeping: Promise<void> = Promise.resolve();
   const sweep = async () => {
+    if (Date.now() - listeningSince < offlineAfterMs) return;
     const cutoff = new Date(Date.now() - offlineAfterMs);
     const offline = await deps.repo.markSilentAgentsOffline(cutoff);
     if (offline.length > 0) log.warn({ agents: offline }, "agents went offline");
