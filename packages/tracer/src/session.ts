@@ -140,7 +140,9 @@ export class TraceSession {
     if (this.phase === "done") return;
     const now = this.deps.clock.now();
     if (this.phase === "sending") this.expire(now);
-    // A timer may fire a hair early; treat anything within 0.5 ms as due.
+    // A timer may fire a hair early; treat anything within 0.5 ms as due. After a stall of the
+    // event loop longer than one spacing, the schedule slides instead of sending a burst.
+    if (this.phase === "sending" && now - this.nextSendAt > this.spacing) this.nextSendAt = now;
     while (this.phase === "sending" && now + 0.5 >= this.nextSendAt) this.step();
     if (this.phase === "draining") this.drain(now);
     if (!this.isDone()) this.arm();

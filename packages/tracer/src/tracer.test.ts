@@ -198,6 +198,31 @@ describe("schedule", () => {
     expect(result.hops.map((h) => h.lossPct)).toEqual([0, 0, 0, 0]);
   });
 
+  it("after a stalled event loop the schedule slides instead of sending a burst", async () => {
+    class StallingClock extends ManualClock {
+      private stalled = false;
+      override setTimer(fn: () => void, ms: number): unknown {
+        // One scheduling timer, a second into the trace, fires 600 ms late.
+        if (!this.stalled && this.now() >= 1000 && ms >= 50) {
+          this.stalled = true;
+          return super.setTimer(fn, ms + 600);
+        }
+        return super.setTimer(fn, ms);
+      }
+    }
+    const clock = new StallingClock();
+    const port = new ScriptedPort(
+      clock,
+      linearPath(PATH, () => 1),
+    );
+    const tracer = new Tracer({ port, clock, resolveNames: false });
+    await clock.runUntil(tracer.run({ target: TARGET, options: { count: 5, interval: 1 } }));
+    const times = port.sent.map((s) => s.at);
+    const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(99);
+    expect(port.sent).toHaveLength(20);
+  });
+
   it("discards a reply later than the probe timeout", async () => {
     const base = linearPath(PATH);
     const script: Script = (p, n) =>
