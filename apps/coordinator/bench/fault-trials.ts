@@ -426,7 +426,7 @@ async function natsRestart(s: Stack): Promise<Tally> {
 }
 
 /**
- * Stop PostgreSQL for a few seconds mid-trace: writes answer 503 database_unavailable, what
+ * Stop PostgreSQL for 1-20 s mid-trace: writes answer 503 database_unavailable, what
  * needs no database is served, results finished meanwhile are stored after it returns, and
  * the coordinator recovers without a restart.
  */
@@ -446,7 +446,8 @@ async function dbStop(s: Stack): Promise<Tally> {
     const read = await fetch(`${s.url}/openapi.json`);
     const health = await fetch(`${s.url}/healthz`);
     const healthBody = (await health.json().catch(() => ({}))) as { checks?: Record<string, unknown> };
-    await sleep(1_000 + Math.random() * 3_000);
+    // Up to 20 s: longer than the 15 s offline timeout, during which no heartbeat can be written.
+    await sleep(1_000 + Math.random() * 19_000);
     await pgStart(s);
     const back = Date.now();
     const fresh = await waitFor(

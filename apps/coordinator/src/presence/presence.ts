@@ -57,6 +57,14 @@ export function startPresence(deps: PresenceDeps): { stop(): Promise<void> } {
     }
   }
 
+  // Heartbeats sent while this replica was down or cut off from NATS never reached it, so an
+  // agent's silence counts only from when it started listening (again): a restarted
+  // coordinator must not fail every running trace because it missed the last few heartbeats.
+  let listeningSince = Date.now();
+  void (async () => {
+    for await (const s of deps.nc.status()) if (s.type === "reconnect") listeningSince = Date.now();
+  })().catch(() => {});
+
   const sub: Subscription = deps.nc.subscribe(subjects.presenceAll, {
     queue: PRESENCE_QUEUE,
     callback: (err, msg) => {
@@ -68,17 +76,13 @@ export function startPresence(deps: PresenceDeps): { stop(): Promise<void> } {
         log.warn({ subject: msg.subject }, "dropping a presence message that is not JSON");
         return;
       }
-      onPresence(msg.subject, payload).catch((e) => log.error({ err: e }, "could not record presence"));
+      onPresence(msg.subject, payload).catch((e) => {
+        // A heartbeat that could not be written (database down) is one this replica did not hear.
+        listeningSince = Date.now();
+        log.error({ err: e }, "could not record presence");
+      });
     },
   });
-
-  // Heartbeats sent while this replica was down or cut off from NATS never reached it, so an
-  // agent's silence counts only from when it started listening (again): a restarted
-  // coordinator must not fail every running trace because it missed the last few heartbeats.
-  let listeningSince = Date.now();
-  void (async () => {
-    for await (const s of deps.nc.status()) if (s.type === "reconnect") listeningSince = Date.now();
-  })().catch(() => {});
 
   let sweeping: Promise<void> = Promise.resolve();
   const sweep = async () => {
