@@ -207,6 +207,25 @@ describe("lg trace against mtr in the reference lab", { timeout: 120_000 }, () =
     expectSameResponders(reverse);
   });
 
+  it.each([
+    ["size 1000", ["-s", "1000"]],
+    ["TOS 16", ["-Q", "16"]],
+    ["first TTL 2, max TTL 3", ["-f", "2", "-m", "3"]],
+    ["UDP to a fixed port", ["-u", "-P", "33434"]],
+    ["TCP SYN to a closed port", ["-T", "-P", "9"]],
+  ])("clean with %s: same hops as mtr with the same flags", async (_name, flags) => {
+    const pair = await reports(lab.scenarios.clean, flags);
+    expectSameResponders(pair);
+    expectConsistentLoss(pair, () => false);
+  });
+
+  it("clean from an explicit source address (-a): same hops as mtr", async () => {
+    const s = lab.scenarios.clean;
+    const pair = await reports(s, ["-a", lab.addr(s.from)]);
+    expectSameResponders(pair);
+    expect(responders(pair.ours)).toEqual(expected(s));
+  });
+
   it.each(["clean", "loss", "blackhole"] as ScenarioName[])(
     "%s: our --json is read by the same small script that reads mtr --json",
     async (name) => {
