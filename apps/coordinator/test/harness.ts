@@ -80,6 +80,8 @@ export function startAgent(opts: {
   region?: string;
   role?: string;
   allow?: string;
+  /** More environment (e.g. NATS_CREDS). */
+  env?: Record<string, string>;
 }): AgentProcess {
   const child = spawn(
     process.execPath,
@@ -95,6 +97,7 @@ export function startAgent(opts: {
         LG_ALLOW_TARGETS: opts.allow ?? "127.0.0.0/8",
         LG_PUBLIC_ADDRS: "127.0.0.1",
         LOG_LEVEL: "warn",
+        ...opts.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     },

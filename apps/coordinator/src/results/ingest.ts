@@ -79,7 +79,9 @@ export async function startResultIngest(deps: ResultIngestDeps): Promise<{ stop(
   await ensureResultsStream(deps.nc);
   const js = jetstream(deps.nc);
   const consumer = await js.consumers.get(RESULTS_STREAM, RESULTS_CONSUMER);
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: 100 });
+  // Short pulls (heartbeat every 2.5 s): when a NATS node dies and the consumer moves, a stalled
+  // pull is noticed and renewed in seconds rather than after the default 30 s expiry.
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: 100, expires: 5_000 });
 
   async function handle(m: JsMsg): Promise<void> {
     let parsed: ReturnType<typeof FinalResultSchema.safeParse>;
