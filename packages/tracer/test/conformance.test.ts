@@ -219,6 +219,15 @@ describe("lg trace against mtr in the reference lab", { timeout: 120_000 }, () =
     expectConsistentLoss(pair, () => false);
   });
 
+  it.each([
+    ["UDP", ["-6", "-u"]],
+    ["TCP SYN", ["-6", "-T", "-P", "9"]],
+  ])("clean6 with %s probes: same hops as mtr", async (_name, flags) => {
+    const pair = await reports(lab.scenarios.clean6, flags);
+    expectSameResponders(pair);
+    expectConsistentLoss(pair, () => false);
+  });
+
   it("clean from an explicit source address (-a): same hops as mtr", async () => {
     const s = lab.scenarios.clean;
     const pair = await reports(s, ["-a", lab.addr(s.from)]);
