@@ -10,6 +10,7 @@ import {
 } from "@lg/protocol";
 import { z } from "zod";
 import { pathTestPaths, pathTestSchemas } from "../path-tests/openapi";
+import { SECURITY_ERROR_CODES, securityPaths, securitySchemes } from "../security/openapi";
 import { HealthReport } from "./health";
 
 const schema = (s: z.ZodType, io: "input" | "output" = "output") =>
@@ -49,6 +50,15 @@ export const ERROR_CODES = {
   503: ["database_unavailable", "nats_unavailable", "join_bundle_missing"],
 } as const;
 
+/** The codes above and the abuse protections' codes, merged by status. */
+function allErrorCodes(): Record<string, string[]> {
+  const all: Record<string, string[]> = {};
+  for (const table of [ERROR_CODES, SECURITY_ERROR_CODES]) {
+    for (const [status, codes] of Object.entries(table)) all[status] = [...(all[status] ?? []), ...codes];
+  }
+  return Object.fromEntries(Object.entries(all).sort(([a], [b]) => Number(a) - Number(b)));
+}
+
 /**
  * The OpenAPI 3.1 document, generated from the same zod schemas the routes validate and answer
  * with, so the two cannot drift apart.
@@ -69,7 +79,7 @@ export function openApiDocument(): Record<string, unknown> {
       description:
         "A distributed looking-glass: mtr-grade traces from many PoPs. Errors are always " +
         '`{"error": {"code", "message", "field"?}}`; codes by status: ' +
-        Object.entries(ERROR_CODES)
+        Object.entries(allErrorCodes())
           .map(([status, codes]) => `${status}: ${codes.join(", ")}`)
           .join("; "),
     },
@@ -116,8 +126,12 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             202: json("MeasurementAccepted", "Jobs dispatched; one trace per agent"),
             400: errorResponse("Invalid body or target, or an unknown agent"),
+            403: errorResponse("The target is in an opted-out network"),
             409: errorResponse("No selected agent is online"),
             415: errorResponse("The body is not JSON"),
+            429: errorResponse(
+              "Rate limit, concurrency cap or the target's probe budget; `Retry-After` says when to retry",
+            ),
             503: errorResponse("The database or NATS does not answer"),
           },
         },
@@ -151,8 +165,10 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       ...pathTestPaths(),
+      ...securityPaths(),
     },
     components: {
+      securitySchemes,
       schemas: {
         Error: schema(ApiErrorBody),
         Health: schema(HealthReport),
