@@ -131,6 +131,13 @@ async function main() {
   const port = await findFreePort();
   const base = `http://127.0.0.1:${port}`;
   const children: ChildProcess[] = [];
+  // Interrupted (Ctrl-C, a timeout): stop the children first so nothing outlives the benchmark.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      for (const c of children) c.kill("SIGKILL");
+      void Promise.allSettled([nats.stop(), pg.stop()]).then(() => process.exit(130));
+    });
+  }
   try {
     // The coordinator runs as `lg coordinator` from the bundle, as it is deployed.
     execFileSync(process.execPath, ["build.mjs"], { cwd: join(root, "apps/cli"), stdio: "inherit" });
@@ -178,6 +185,7 @@ async function main() {
     });
     children.push(generator);
     await waitLine(generator, "ready", 60_000);
+    process.stderr.write(`${agents} load-generator agents connected\n`);
     const ids: string[] = [];
     for (let i = 0; ; i++) {
       const list = (await (await fetch(`${base}/api/v1/agents`)).json()) as { id: string; online: boolean }[];
