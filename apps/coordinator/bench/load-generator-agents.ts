@@ -4,8 +4,12 @@
  * result through JetStream with a message id) and answers every job with a synthetic trace, so
  * the benchmark measures the coordinator, NATS and PostgreSQL and nothing else.
  *
- * Env: NATS_URL, BENCH_AGENTS (100), BENCH_TRACE_MS (1000: accept -> final), BENCH_HOPS (8).
+ * Env: NATS_URL, BENCH_AGENTS (100), BENCH_TRACE_MS (1000: accept -> final), BENCH_HOPS (8),
+ * BENCH_CREDS_DIR (operator-mode NATS: `<agent id>.creds` per agent). With several servers in
+ * NATS_URL, agent i dials server i mod n first, so the agents spread over a cluster's nodes.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   type FinalResultMessage,
   HEARTBEAT_INTERVAL_MS,
@@ -16,12 +20,14 @@ import {
   subjects,
 } from "@lg/protocol";
 import { jetstream } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
 
 const natsUrl = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 const agentCount = Number(process.env.BENCH_AGENTS ?? 100);
 const traceMs = Number(process.env.BENCH_TRACE_MS ?? 1_000);
 const hopCount = Number(process.env.BENCH_HOPS ?? 8);
+const credsDir = process.env.BENCH_CREDS_DIR;
+const servers = natsUrl.split(",").map((s) => s.trim());
 
 function syntheticHops(sent: number): Hop[] {
   return Array.from({ length: hopCount }, (_, i) => {
@@ -48,7 +54,14 @@ function syntheticHops(sent: number): Hop[] {
 
 async function playAgent(index: number): Promise<NatsConnection> {
   const id = `bench${String(index).padStart(3, "0")}`;
-  const nc = await connect({ servers: natsUrl, name: id, inboxPrefix: `_INBOX_${id}` });
+  const first = index % servers.length;
+  const nc = await connect({
+    servers: [...servers.slice(first), ...servers.slice(0, first)],
+    noRandomize: true,
+    name: id,
+    inboxPrefix: `_INBOX_${id}`,
+    ...(credsDir ? { authenticator: credsAuthenticator(readFileSync(join(credsDir, `${id}.creds`))) } : {}),
+  });
   const js = jetstream(nc);
   const counters = {
     jobsAccepted: 0,

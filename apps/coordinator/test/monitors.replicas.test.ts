@@ -70,6 +70,7 @@ describe("monitor scheduler with two replicas (PostgreSQL lease)", () => {
     expect(rows.length).toBeGreaterThanOrEqual(monitor.runs);
     expect(rows.length).toBeLessThanOrEqual(monitor.runs + 1);
     const times = rows.map((r) => new Date(r.created as string).getTime());
-    for (let i = 1; i < times.length; i++) expect(times[i] - (times[i - 1] as number)).toBeGreaterThan(4_000);
+    for (let i = 1; i < times.length; i++)
+      expect((times[i] as number) - (times[i - 1] as number)).toBeGreaterThan(4_000);
   });
 });
