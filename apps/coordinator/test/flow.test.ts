@@ -1,9 +1,12 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
 import type { MeasurementAccepted, MeasurementView, TraceView } from "@lg/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AgentProcess,
   type DbKind,
   readEvents,
+  repoRoot,
   type Stack,
   startAgent,
   startStack,
@@ -105,6 +108,47 @@ describe.each<DbKind>(["postgres", "pglite"])("measurement flow with real agents
     expect(body.traces[0]?.failure?.message).toMatch(/gone/);
     const stored = (await (await fetch(`${url}/api/v1/measurements/${body.id}`)).json()) as MeasurementView;
     expect(stored.status).toBe("done");
+  });
+
+  it("lg measure prints each PoP's mtr-style report, and --json the stored measurement", async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          ["--import", "tsx", join(repoRoot, "apps/cli/src/main.ts"), "measure", ...args],
+          {
+            cwd: repoRoot,
+            env: { ...process.env, LG_API_URL: url },
+          },
+        );
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => {
+          stdout += d;
+        });
+        child.stderr.on("data", (d) => {
+          stderr += d;
+        });
+        child.on("exit", (code) => resolve({ code, stdout, stderr }));
+      });
+    const text = await run(["--from", "loop1", "-c", "2", "-i", "0.2", "127.0.0.1"]);
+    expect(text.stderr).toBe("");
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/── loop1 → 127\.0\.0\.1 · done/);
+    expect(text.stdout).toMatch(/HOST: loop1\s+Loss%\s+Snt/);
+    expect(text.stdout).toMatch(/ 1\.\|-- \S+\s+0\.0%\s+2 /);
+
+    const json = await run(["--json", "--from", "loop1", "-c", "2", "-i", "0.2", "127.0.0.1"]);
+    expect(json.code).toBe(0);
+    const m = JSON.parse(json.stdout) as MeasurementView;
+    expect(m.status).toBe("done");
+    expect(m.traces[0]?.hops[0]?.sent).toBe(2);
+
+    const refused = await run(["--from", "nosuch", "127.0.0.1"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split("\n")).toEqual([
+      "lg: there is no agent 'nosuch' (unknown_agent, field from)",
+    ]);
   });
 
   it("a region selector picks the region's online agents, and no selection picks every online PoP", async () => {

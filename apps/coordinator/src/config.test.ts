@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config";
+
+describe("coordinator configuration", () => {
+  it("without NATS_URL it refuses to start with one line that says what to do", () => {
+    expect(() => loadConfig({})).toThrow(ConfigError);
+    try {
+      loadConfig({ PORT: "8080" });
+    } catch (err) {
+      expect((err as Error).message).toMatch(/NATS_URL/);
+      expect((err as Error).message).not.toMatch(/\n/);
+    }
+  });
+
+  it("fills in the documented defaults and treats empty variables as unset", () => {
+    const c = loadConfig({ NATS_URL: "nats://127.0.0.1:4222", DATABASE_URL: "", LOG_LEVEL: "" });
+    expect(c).toMatchObject({ host: "127.0.0.1", port: 8080, dataDir: "./.lg", logLevel: "info" });
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.allowList).toEqual([]);
+  });
+
+  it("names the variable when a value is wrong", () => {
+    expect(() => loadConfig({ NATS_URL: "nats://x:1", PORT: "http" })).toThrow(/PORT/);
+    expect(() => loadConfig({ NATS_URL: "nats://x:1", LG_ALLOW_TARGETS: "198.18.0.0/15,nonsense" })).toThrow(
+      /LG_ALLOW_TARGETS.*nonsense/,
+    );
+    expect(() => loadConfig({ NATS_URL: "nats://x:1", LOG_LEVEL: "loud" })).toThrow(/LOG_LEVEL/);
+  });
+
+  it("parses the target allow-list for IPv4 and IPv6", () => {
+    const c = loadConfig({ NATS_URL: "nats://x:1", LG_ALLOW_TARGETS: "198.18.0.0/15, 2001:2::/48" });
+    expect(c.allowList).toHaveLength(2);
+  });
+});
