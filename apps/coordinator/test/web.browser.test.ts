@@ -468,6 +468,66 @@ describe("web UI in Chromium on the reference lab", () => {
     await page.close();
   });
 
+  it("the PoP mesh shows each pair's latest path test with loss, latency and an asymmetry mark, and opens it", async () => {
+    const store = createSecurityStore(env.stack.coordinator.db.db);
+    const { key } = await createApiKey(store, ["monitors"], "mesh test");
+    const auth = { authorization: `Bearer ${key}` };
+    const pairs = [
+      ["fra", "sin"],
+      ["sin", "fra"],
+    ] as const;
+    const created: MonitorView[] = [];
+    for (const [a, b] of pairs) {
+      const res = await fetch(`${url}/api/v1/monitors`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...auth },
+        body: JSON.stringify({ kind: "path-test", every: 300, pathTest: { a, b, count: 5, interval: 0.2 } }),
+      });
+      created.push((await res.json()) as MonitorView);
+    }
+    const ran = await Promise.all(
+      created.map((m) =>
+        waitFor(
+          `a run of monitor ${m.id}`,
+          async () => {
+            const v = (await (
+              await fetch(`${url}/api/v1/monitors/${m.id}`, { headers: auth })
+            ).json()) as MonitorView;
+            return v.lastLink ? v : undefined;
+          },
+          60_000,
+        ),
+      ),
+    );
+
+    const stranger = await newPage();
+    expect((await stranger.goto(`${url}/mesh`))?.status()).toBe(401);
+    await stranger.close();
+
+    const page = await newPage();
+    await page.setExtraHTTPHeaders(auth);
+    await page.goto(`${url}/mesh`);
+    for (const [i, [a, b]] of pairs.entries()) {
+      const testId = /\/p\/([A-Za-z0-9_-]+)$/.exec(ran[i]?.lastLink ?? "")?.[1] as string;
+      const view = await api<PathTestView>(`/api/v1/path-tests/${testId}`);
+      const cell = page.locator(`a[aria-label="path test ${a} to ${b}"]`);
+      expect(await cell.getAttribute("href")).toBe(`/p/${testId}`);
+      const last = [...view.forward.hops].reverse().find((h) => h.recv > 0 || h.host !== null);
+      expect(await cell.locator("span").first().textContent()).toBe(
+        last ? `${last.lossPct.toFixed(1)}%` : "—",
+      );
+      expect(await cell.locator(".asym-mark").count()).toBe(
+        view.comparison?.verdict === "asymmetric" ? 1 : 0,
+      );
+    }
+    await page.screenshot({ path: shot("16-mesh"), fullPage: true });
+    await page.click('a[aria-label="path test fra to sin"]');
+    await page.waitForSelector(".verdict-box");
+    await page.close();
+    for (const m of created)
+      await fetch(`${url}/api/v1/monitors/${m.id}`, { method: "DELETE", headers: auth });
+  });
+
   it("hostile reverse-DNS names are shown as text, live over the stream and once stored", async () => {
     const repo = createRepository(env.stack.coordinator.db.db);
     const nc = env.stack.coordinator.nc;

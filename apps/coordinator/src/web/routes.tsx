@@ -14,6 +14,7 @@ import { LIVE_JS, STYLE_CSS } from "./assets";
 import { ComparePage } from "./components/compare-page";
 import { type FieldError, FormPage } from "./components/form-page";
 import { MeasurementBody, MeasurementPage } from "./components/measurement-page";
+import { MeshPage } from "./components/mesh";
 import { MonitorsPage } from "./components/monitors";
 import { agentLabel, PathTestPage } from "./components/path-test";
 import type { PathTestFormValues } from "./components/path-test-form";
@@ -294,20 +295,25 @@ export function webRoutes(deps: WebDeps): Hono {
   if (monitors) {
     // Monitors are the operator's, as on the API: with the security layer on, the request must
     // carry an operator key with the `monitors` scope (e.g. added by the operator's proxy).
-    web.get("/monitors", async (c) => {
+    /** The refusal page for a visitor without an operator key with the `monitors` scope, or undefined. */
+    const operatorOnly = (c: Context, title: string): Response | Promise<Response> | undefined => {
       const who = currentPrincipal();
-      if (who && !(who.keyId && hasScope(who.scopes, "monitors"))) {
-        return html(
-          c,
-          <MessagePage title="Monitors are for operators">
-            <p>
-              This page needs an operator key with the monitors scope, sent as "Authorization: Bearer lgk_…"
-              (for example by the proxy in front of the looking glass). The same data is at /api/v1/monitors.
-            </p>
-          </MessagePage>,
-          who.keyId ? 403 : 401,
-        );
-      }
+      if (!who || (who.keyId && hasScope(who.scopes, "monitors"))) return undefined;
+      return html(
+        c,
+        <MessagePage title={title}>
+          <p>
+            This page needs an operator key with the monitors scope, sent as "Authorization: Bearer lgk_…"
+            (for example by the proxy in front of the looking glass). The same data is at /api/v1/monitors.
+          </p>
+        </MessagePage>,
+        who.keyId ? 403 : 401,
+      );
+    };
+
+    web.get("/monitors", async (c) => {
+      const refused = operatorOnly(c, "Monitors are for operators");
+      if (refused) return refused;
       const since = new Date(Date.now() - 24 * 3_600_000);
       let page: MonitorsPageData;
       try {
@@ -341,6 +347,47 @@ export function webRoutes(deps: WebDeps): Hono {
       }
       return html(c, <MonitorsPage {...page} />);
     });
+
+    // The PoP mesh: each ordered pair's path-test monitor, read through its latest run.
+    if (pathTests) {
+      web.get("/mesh", async (c) => {
+        const refused = operatorOnly(c, "The PoP mesh is for operators");
+        if (refused) return refused;
+        const agents = [...(await agentsById(deps)).values()];
+        const pops = agents.filter((a) => a.role === "pop");
+        const popIds = new Set(pops.map((p) => p.id));
+        let rows: Awaited<ReturnType<typeof monitors.store.list>>;
+        try {
+          rows = await monitors.store.list();
+        } catch (err) {
+          deps.logger.error({ err }, "mesh page: the database did not answer");
+          return html(
+            c,
+            <MessagePage title="The mesh cannot be shown right now">
+              <p>The database did not answer; try again shortly.</p>
+            </MessagePage>,
+            503,
+          );
+        }
+        const lastTestIds = rows
+          .filter((r) => r.kind === "path-test")
+          .filter((r) => {
+            const spec = r.spec as { a?: unknown; b?: unknown };
+            return (
+              typeof spec.a === "string" &&
+              typeof spec.b === "string" &&
+              popIds.has(spec.a) &&
+              popIds.has(spec.b)
+            );
+          })
+          .map((r) => /\/p\/([A-Za-z0-9_-]+)$/.exec(monitorView(r).lastLink ?? "")?.[1])
+          .filter((id): id is string => id !== undefined);
+        const tests = (
+          await Promise.all(lastTestIds.map((id) => pathTests.get(id).catch(() => undefined)))
+        ).filter((t) => t !== undefined);
+        return html(c, <MeshPage pops={pops} tests={tests} />);
+      });
+    }
   }
 
   return web;

@@ -42,10 +42,17 @@ export function MeshPage(props: { pops: AgentView[]; tests: PathTestView[] }) {
     <Layout title="PoP mesh" current="/mesh">
       <section class="intro">
         <h1>PoP mesh</h1>
+        <p class="muted">
+          Operators' pages: <a href="/monitors">monitors</a> · PoP mesh
+        </p>
         <p class="lede">
           Each cell is the latest path test from the row's PoP to the column's: loss and latency at the far
           end, and <span class="asym-mark">⇄≠</span> where the way back takes other routers. Open a cell for
           the full path test.
+        </p>
+        <p class="hint">
+          Cells come from path-test monitors between two PoPs: POST /api/v1/monitors with{" "}
+          <code>{'{"kind": "path-test", "every": 300, "pathTest": {"a": "fra", "b": "sin"}}'}</code> adds one.
         </p>
       </section>
       <div class="table-scroll card">

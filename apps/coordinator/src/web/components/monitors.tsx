@@ -105,6 +105,9 @@ export function MonitorsPage(props: MonitorsPageProps) {
     <Layout title="Monitors" current="/monitors">
       <section class="intro">
         <h1>Monitors</h1>
+        <p class="muted">
+          Operators' pages: monitors · <a href="/mesh">PoP mesh</a>
+        </p>
         <p class="lede">
           Measurements and path tests that run on a schedule. Each picture shows the latency at the far end,
           run after run, one line per PoP; red ticks mark runs that lost probes.
