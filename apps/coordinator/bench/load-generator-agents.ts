@@ -95,10 +95,11 @@ async function playAgent(index: number): Promise<NatsConnection> {
     sentAt: new Date().toISOString(),
   });
   nc.publish(subjects.presence(id), JSON.stringify(presence("announce")));
-  const beat = setInterval(
-    () => nc.publish(subjects.presence(id), JSON.stringify(presence("heartbeat"))),
-    HEARTBEAT_INTERVAL_MS,
-  );
+  const beat = setInterval(() => {
+    // At shutdown a beat may fall while the connection drains: nothing to send then.
+    if (!nc.isDraining() && !nc.isClosed())
+      nc.publish(subjects.presence(id), JSON.stringify(presence("heartbeat")));
+  }, HEARTBEAT_INTERVAL_MS);
   nc.closed().then(() => clearInterval(beat));
 
   nc.subscribe(subjects.job(id), {
