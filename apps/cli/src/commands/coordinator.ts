@@ -20,6 +20,14 @@ export function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/**
+ * Ends the process once a long-running command has shut everything down: a launcher's IPC
+ * channel (tsx while developing) would otherwise keep it alive after a clean stop.
+ */
+export function exitAfterShutdown(): never {
+  process.exit(0);
+}
+
 /** Start failures a user can fix, as one line. */
 export function startFailure(err: unknown, host: string, port: number): CliError | undefined {
   if (err instanceof NatsConnectError || err instanceof DatabaseError) return new CliError(err.message);
@@ -52,5 +60,6 @@ export function register(program: Command): void {
       const signal = await untilSignal();
       coordinator.logger.info({ signal }, "stopping");
       await coordinator.stop();
+      exitAfterShutdown();
     });
 }

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { type LabProcess, type ReferenceLab, startReferenceLab } from "@lg/netlab";
 import type { Command } from "commander";
 import { CliError } from "../errors";
-import { untilSignal } from "./coordinator";
+import { exitAfterShutdown, untilSignal } from "./coordinator";
 import { agentEnv, type LocalStack, selfCommand, startLocalStack } from "./up";
 
 /** Lab nodes that run an agent in the demo, with the role and region each reports. */
@@ -100,5 +100,6 @@ export function register(program: Command): void {
         await stack?.stop();
         await lab.down();
       }
+      exitAfterShutdown();
     });
 }

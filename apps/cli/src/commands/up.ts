@@ -12,7 +12,7 @@ import {
 import { type NatsServer, startNatsServer } from "@lg/services";
 import type { Command } from "commander";
 import { CliError } from "../errors";
-import { startFailure, untilSignal } from "./coordinator";
+import { exitAfterShutdown, startFailure, untilSignal } from "./coordinator";
 
 /** How `lg` runs itself again as a child (same node flags: tsx loader or bundle). */
 export function selfCommand(...args: string[]): string[] {
@@ -176,5 +176,6 @@ export function register(program: Command): void {
       process.stdout.write("lg: stopping…\n");
       await stopChild(agent, "SIGTERM", 10_000);
       await stack.stop();
+      exitAfterShutdown();
     });
 }
