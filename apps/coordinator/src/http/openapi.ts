@@ -9,6 +9,7 @@ import {
   TraceView,
 } from "@lg/protocol";
 import { z } from "zod";
+import { monitorPaths, monitorSchemas } from "../monitors/openapi";
 import { pathTestPaths, pathTestSchemas } from "../path-tests/openapi";
 import { SECURITY_ERROR_CODES, securityPaths, securitySchemes } from "../security/openapi";
 import { HealthReport } from "./health";
@@ -165,6 +166,7 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       ...pathTestPaths(),
+      ...monitorPaths(),
       ...securityPaths(),
     },
     components: {
@@ -180,6 +182,7 @@ export function openApiDocument(): Record<string, unknown> {
         HopEvent: schema(HopEvent),
         DoneEvent: schema(DoneEvent),
         ...pathTestSchemas(),
+        ...monitorSchemas(),
       },
     },
   };
