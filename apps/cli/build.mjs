@@ -32,6 +32,10 @@ await cp(
 });
 
 // The web UI reads its stylesheet and script at start; the bundle finds them in dist/assets.
-await cp(new URL("../coordinator/src/web/assets", import.meta.url), new URL("./dist/assets", import.meta.url), {
-  recursive: true,
-});
+await cp(
+  new URL("../coordinator/src/web/assets", import.meta.url),
+  new URL("./dist/assets", import.meta.url),
+  {
+    recursive: true,
+  },
+);

@@ -225,7 +225,11 @@ async function main() {
           sample.id = body.id;
           if (body.id) await follow(base, sample);
         });
-        follows.push(submit.catch((err) => void (sample.error = String(err))));
+        follows.push(
+          submit.catch((err) => {
+            sample.error = String(err);
+          }),
+        );
       }
       const submitSeconds = (performance.now() - start) / 1000;
       await Promise.all(follows);

@@ -76,7 +76,7 @@ describe.each<DbKind>(["postgres", "pglite"])("measurement flow with real agents
     expect(trace.address).toBe("127.0.0.1");
     expect(trace.hops.map((h) => h.host)).toEqual(["127.0.0.1"]);
     expect(trace.hops[0]).toMatchObject({ sent: 4, recv: 4, lossPct: 0 });
-    expect((finalTrace?.data as TraceView).hops).toEqual(trace.hops);
+    expect((finalTrace?.data as TraceView | undefined)?.hops).toEqual(trace.hops);
     // Each finished trace is stored with the analysis guide's diagnosis.
     expect(["clean", "problem", "inconclusive"]).toContain(trace.diagnosis?.verdict);
   });

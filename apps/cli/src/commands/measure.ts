@@ -176,8 +176,8 @@ async function follow(base: string, id: string, mode: "live" | "print" | "quiet"
         for (const t of m.traces) setTrace(t);
       } else if (e.event === "hop") {
         const h = HopEvent.parse(data);
-        let table = hops.get(h.traceId);
-        if (!table) hops.set(h.traceId, (table = new Map()));
+        const table = hops.get(h.traceId) ?? new Map<number, Hop>();
+        hops.set(h.traceId, table);
         table.set(h.hop.ttl, h.hop);
       } else if (e.event === "trace") {
         setTrace(TraceViewSchema.parse(data));

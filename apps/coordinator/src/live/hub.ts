@@ -56,8 +56,8 @@ export class LiveHub {
     const wanted = new Set(traceIds);
     for (const { item } of this.backlog) if (item.seq > since && wanted.has(item.traceId)) listener(item);
     for (const id of wanted) {
-      let set = this.listeners.get(id);
-      if (!set) this.listeners.set(id, (set = new Set()));
+      const set = this.listeners.get(id) ?? new Set<Listener>();
+      this.listeners.set(id, set);
       set.add(listener);
     }
     return () => {
