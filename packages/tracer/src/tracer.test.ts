@@ -247,6 +247,19 @@ describe("schedule", () => {
     expect(events.filter((e) => e.type === "hop").length).toBe(12);
   });
 
+  it("closing the tracer ends a running trace with a packet-helper error", async () => {
+    const clock = new ManualClock();
+    const port = new ScriptedPort(clock, linearPath([...PATH.slice(0, 3), null]));
+    const tracer = new Tracer({ port, clock, resolveNames: false });
+    const run = tracer.run({ target: TARGET, options: { count: 100, interval: 1 } }, (e) => {
+      if (e.type === "cycle" && e.cycle === 2) void tracer.close();
+    });
+    const err = (await clock.runUntil(run).catch((e: unknown) => e)) as TracerError;
+    expect(err).toBeInstanceOf(TracerError);
+    expect(err.code).toBe("packet-helper");
+    expect(err.message).toBe("the tracer was closed while the trace ran");
+  });
+
   it("stops when cancelled and says so", async () => {
     const clock = new ManualClock();
     const port = new ScriptedPort(clock, linearPath(PATH));

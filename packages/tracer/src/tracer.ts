@@ -154,8 +154,16 @@ export class Tracer {
     }
   }
 
+  /** Stops the helpers; traces still running end with TracerError("packet-helper"). */
   async close(): Promise<void> {
+    const running = [...this.waiting.values()];
     this.waiting.clear();
+    for (const entry of running)
+      entry.outcome({
+        kind: "failure",
+        reason: "helper-failed",
+        detail: "the tracer was closed while the trace ran",
+      });
     if (this.ownsPort) await this.port.close();
   }
 }

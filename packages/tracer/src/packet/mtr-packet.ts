@@ -126,7 +126,8 @@ export class MtrPacketPort implements PacketPort {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.queue.length = 0;
+    for (const p of this.queue.splice(0))
+      this.emit(p.token, { kind: "failure", reason: "helper-failed", detail: "the packet port was closed" });
     if (this.paceTimer) clearTimeout(this.paceTimer);
     await Promise.all(
       this.helpers.map(
