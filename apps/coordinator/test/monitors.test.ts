@@ -208,4 +208,38 @@ describe("monitors API, scheduler and PoP-offline alerts (real NATS, PGlite, a r
     expect((await lg(["delete", id as string])).code).toBe(0);
     expect((await lg(["list"])).stdout).not.toContain(id);
   }, 120_000);
+
+  it("a path-test monitor runs both directions each time and keeps a series per direction", async () => {
+    const other = startAgent({ id: "mon2", natsUrl: stack.nats.url });
+    try {
+      await waitForAgents(stack.coordinator.url, ["mon1", "mon2"]);
+      const res = await api("/api/v1/monitors", {
+        method: "POST",
+        body: JSON.stringify({
+          kind: "path-test",
+          every: 5,
+          pathTest: { a: "mon1", b: "mon2", count: 2, interval: 0.2 },
+          rules: { pathChange: {} },
+        }),
+      });
+      expect(res.status).toBe(201);
+      const { id } = (await res.json()) as MonitorView;
+      const ran = await waitFor(
+        "two path-test runs",
+        async () => {
+          const m = (await (await api(`/api/v1/monitors/${id}`)).json()) as MonitorView;
+          return m.runs >= 2 ? m : undefined;
+        },
+        40_000,
+      );
+      expect(ran.lastLink).toMatch(/\/p\/[A-Za-z0-9_-]+$/);
+      const series = (await (await api(`/api/v1/monitors/${id}/series`)).json()) as MonitorSample[];
+      expect(new Set(series.map((r) => r.subject))).toEqual(new Set(["forward", "reverse"]));
+      // Loopback both ways, the same path every run: nothing fires.
+      expect((await (await api(`/api/v1/alerts?monitor=${id}`)).json()) as AlertView[]).toEqual([]);
+      expect((await api(`/api/v1/monitors/${id}`, { method: "DELETE" })).status).toBe(204);
+    } finally {
+      await other.stop();
+    }
+  }, 90_000);
 });
