@@ -31,7 +31,9 @@ async function seed(db: DbHandle, prefix: string, n: number, ageDays: number): P
       ],
     });
   }
-  await db.db.execute(sql`update measurements set created = ${at}::timestamptz where id like ${`${prefix}%`}`);
+  await db.db.execute(
+    sql`update measurements set created = ${at}::timestamptz where id like ${`${prefix}%`}`,
+  );
   await db.db.execute(sql`update traces set created = ${at}::timestamptz where id like ${`${prefix}%`}`);
   await db.db.execute(sql`
     insert into monitor_samples (monitor_id, at, subject, trace_id, ttl, host, loss_pct, avg, best, worst, sent)
