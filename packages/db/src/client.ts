@@ -62,6 +62,10 @@ export async function createDb(opts: CreateDbOptions): Promise<DbHandle> {
       max: opts.maxConnections ?? 10,
       onnotice: () => {},
       connect_timeout: 10,
+      // postgres.js waits between reconnect attempts, growing to 20 s, and queries queue behind
+      // that wait: with the server down, requests would hang instead of answering 503, and
+      // after it returns they would stay slow. Cap the wait at one second.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
     });
     const db = drizzlePostgres(sql, { schema });
     try {
