@@ -139,7 +139,9 @@ describe("the HTTP API under random input", () => {
       );
       await fc.assert(
         fc.asyncProperty(fc.array(field, { maxLength: 6 }), async (fields) => {
-          const form = new URLSearchParams(fields.map(([k, v]): [string, string] => [k, String(noDns(v, k))]));
+          const form = new URLSearchParams(
+            fields.map(([k, v]): [string, string] => [k, String(noDns(v, k))]),
+          );
           await check(route, {
             method: "POST",
             headers: { "content-type": "application/x-www-form-urlencoded" },
