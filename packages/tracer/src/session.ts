@@ -385,7 +385,10 @@ export class TraceSession {
   }
 
   private drain(now: number): void {
-    if (this.outstanding.size === 0) return this.finish(this.stopReason());
+    if (this.outstanding.size === 0) {
+      this.finish(this.stopReason());
+      return;
+    }
     if (this.ioTurnTaken || ![...this.outstanding].some((p) => this.deadlineOf(p) <= now)) return;
     // Answers may already sit unread in a helper's pipe when the timer fires (timers run before
     // I/O in Node's event loop): read them first, then give up on what is still missing.
