@@ -8,8 +8,8 @@ import * as protocol from "./index";
  * `parse` throws nothing but a ZodError. These schemas guard every process boundary (NATS
  * messages, API bodies), so a value that crashes one would crash a coordinator or an agent.
  */
-const schemas = Object.entries(protocol).filter(
-  (entry): entry is [string, z.ZodType] => entry[1] instanceof z.ZodType,
+const schemas: [string, z.ZodType][] = Object.entries(protocol as Record<string, unknown>).flatMap(
+  ([name, value]) => (value instanceof z.ZodType ? [[name, value] as [string, z.ZodType]] : []),
 );
 
 export const RUNS_PER_SCHEMA = 1_000;
