@@ -9,7 +9,7 @@ import * as protocol from "./index";
  * messages, API bodies), so a value that crashes one would crash a coordinator or an agent.
  */
 const schemas: [string, z.ZodType][] = Object.entries(protocol as Record<string, unknown>).flatMap(
-  ([name, value]) => (value instanceof z.ZodType ? [[name, value] as [string, z.ZodType]] : []),
+  ([name, value]): [string, z.ZodType][] => (value instanceof z.ZodType ? [[name, value]] : []),
 );
 
 export const RUNS_PER_SCHEMA = 1_000;

@@ -1,4 +1,5 @@
 export { ServiceStartError } from "./errors";
+export { type LocalDeployment, type NatsNode, startLocalDeployment } from "./infra-cluster";
 export { type NatsServer, type NatsServerOptions, startNatsServer } from "./nats";
 export {
   agentPermissions,
@@ -8,7 +9,6 @@ export {
   type NatsAuth,
   type NatsAuthSecrets,
 } from "./nats-auth";
-export { type LocalDeployment, type NatsNode, startLocalDeployment } from "./infra-cluster";
 export { findFreePort } from "./ports";
 export {
   type PostgresOptions,
