@@ -1,5 +1,6 @@
 import { type AllowList, parseAllowList } from "@lg/protocol";
 import { z } from "zod";
+import type { AsnSettings } from "./enrich";
 import { parseRetentionSettings, type RetentionSettings } from "./retention/settings";
 import { parseSecuritySettings, type SecuritySettings } from "./security/settings";
 import { parseTlsSettings, type TlsSettings } from "./security/tls";
@@ -21,6 +22,9 @@ const EnvSchema = z.object({
   LG_DATA_DIR: z.string().min(1).default("./.lg"),
   LG_ALLOW_TARGETS: z.string().default(""),
   LOG_LEVEL: LogLevel.default("info"),
+  LG_ASN_PREFIXES: z.string().min(1).optional(),
+  LG_ASN_DATABASE: z.enum(["on", "off"], { error: "LG_ASN_DATABASE must be 'on' or 'off'" }).default("on"),
+  LG_RESULTS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   LG_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "LG_PUBLIC_URL must be an http(s) URL" }).optional(),
 });
 
@@ -42,6 +46,10 @@ export interface CoordinatorConfig {
   tls: TlsSettings;
   /** Base of the links in alerts (`LG_PUBLIC_URL`); default: the main listener's URL. */
   publicUrl: string | undefined;
+  /** Origin AS lookup: the operator's prefix table and the public table (`LG_ASN_*`). */
+  asn: AsnSettings;
+  /** Copies of the results stream; 3 on a NATS cluster (`LG_RESULTS_REPLICAS`). */
+  resultsReplicas: number;
   /** Retention of traces and monitor series (`LG_RETENTION_*`, see README); audit: `security`. */
   retention: RetentionSettings;
 }
@@ -101,5 +109,7 @@ export function loadConfig(env: Record<string, string | undefined>): Coordinator
     tls,
     publicUrl: e.LG_PUBLIC_URL?.replace(/\/+$/, ""),
     retention,
+    asn: { prefixFile: e.LG_ASN_PREFIXES, database: e.LG_ASN_DATABASE === "on" },
+    resultsReplicas: e.LG_RESULTS_REPLICAS,
   };
 }

@@ -8,6 +8,7 @@ import { subjects } from "@lg/protocol";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Context } from "hono";
 import type { CoordinatorConfig } from "./config";
+import { startAsnEnrichment } from "./enrich";
 import { createApp } from "./http/app";
 import { LiveHub } from "./live/hub";
 import { createLogger, type Logger } from "./logger";
@@ -110,7 +111,19 @@ export async function startCoordinator(
     const security = startSecurity({ db: db.db, settings: config.security, logger });
     cleanup.push(async () => security.stop());
 
-    const ingest = await startResultIngest({ nc, repo, logger, diagnose: opts.diagnose ?? diagnoseFinal });
+    const enrich = startAsnEnrichment(config.asn, (err) =>
+      logger
+        .child({ module: "enrich" })
+        .warn({ err }, "an origin-AS table could not be loaded; hops go without it"),
+    );
+    const ingest = await startResultIngest({
+      nc,
+      repo,
+      logger,
+      diagnose: opts.diagnose ?? diagnoseFinal,
+      enrich,
+      replicas: config.resultsReplicas,
+    });
     cleanup.push(() => ingest.stop());
     const presence = startPresence({
       nc,

@@ -30,7 +30,13 @@ const quiet = () => pino({ level: process.env.LOG_LEVEL ?? "silent" });
 /** A real nats-server and a real database (PostgreSQL or PGlite) per suite, and a coordinator on a free port. */
 export async function startStack(
   db: DbKind,
-  opts: StartOptions & { allow?: string; host?: string; natsHost?: string } = {},
+  opts: StartOptions & {
+    allow?: string;
+    host?: string;
+    natsHost?: string;
+    /** More coordinator settings (variable name -> value). */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), "lg-coord-"));
   const nats = await startNatsServer({ dataDir: join(dir, "nats"), host: opts.natsHost });
@@ -42,6 +48,7 @@ export async function startStack(
     DATABASE_URL: pg?.url,
     LG_DATA_DIR: dir,
     LG_ALLOW_TARGETS: opts.allow ?? "127.0.0.0/8",
+    ...opts.env,
   });
   const start = (o: StartOptions = {}) => startCoordinator(config, { logger: quiet(), ...opts, ...o });
   const stack: Stack = {

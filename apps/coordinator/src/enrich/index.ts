@@ -1,4 +1,5 @@
 export { AsnDatabase } from "./asn-database";
+export { type AsnSettings, type EnrichHops, startAsnEnrichment } from "./coordinator-lookup";
 export { enrichHops } from "./enrich-hops";
 export { AsnDatabaseError, PrefixTableError } from "./errors";
 export {

@@ -3,6 +3,7 @@ import {
   type Diagnosis,
   type FinalResultMessage,
   FinalResultMessage as FinalResultSchema,
+  type Hop,
   RESULTS_CONSUMER,
   RESULTS_STREAM,
   subjects,
@@ -29,6 +30,10 @@ export interface ResultIngestDeps {
   repo: Repository;
   logger: Logger;
   diagnose?: Diagnose | undefined;
+  /** Fills each hop's origin AS and owner before the result is diagnosed and stored. */
+  enrich?: ((hops: Hop[]) => Promise<Hop[]>) | undefined;
+  /** Copies of the results stream on a NATS cluster (`LG_RESULTS_REPLICAS`). */
+  replicas?: number | undefined;
 }
 
 /** How long JetStream remembers a message id: an agent retrying a publish within it is stored once. */
@@ -37,9 +42,10 @@ const DUPLICATE_WINDOW_MS = 10 * 60_000;
 const STREAM_MAX_AGE_MS = 7 * 24 * 3_600_000;
 
 /** Creates the results stream and the shared durable consumer when they do not exist yet. */
-export async function ensureResultsStream(nc: NatsConnection): Promise<void> {
+export async function ensureResultsStream(nc: NatsConnection, replicas = 1): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const config = {
+    num_replicas: replicas,
     name: RESULTS_STREAM,
     subjects: [subjects.finalAll],
     retention: RetentionPolicy.Limits,
@@ -47,9 +53,8 @@ export async function ensureResultsStream(nc: NatsConnection): Promise<void> {
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
     max_age: nanos(STREAM_MAX_AGE_MS),
   };
-  try {
-    await jsm.streams.info(RESULTS_STREAM);
-  } catch {
+  const existing = await jsm.streams.info(RESULTS_STREAM).catch(() => null);
+  if (!existing) {
     try {
       await jsm.streams.add(config);
     } catch (err) {
@@ -58,6 +63,9 @@ export async function ensureResultsStream(nc: NatsConnection): Promise<void> {
         throw err;
       });
     }
+  } else if (existing.config.num_replicas < replicas) {
+    // A stream made before the cluster grew keeps one copy until raised; raising works in place.
+    await jsm.streams.update(RESULTS_STREAM, { ...existing.config, num_replicas: replicas });
   }
   await jsm.consumers.add(RESULTS_STREAM, {
     durable_name: RESULTS_CONSUMER,
@@ -76,7 +84,7 @@ export async function ensureResultsStream(nc: NatsConnection): Promise<void> {
  */
 export async function startResultIngest(deps: ResultIngestDeps): Promise<{ stop(): Promise<void> }> {
   const log = deps.logger.child({ module: "ingest" });
-  await ensureResultsStream(deps.nc);
+  await ensureResultsStream(deps.nc, deps.replicas);
   const js = jetstream(deps.nc);
   const consumer = await js.consumers.get(RESULTS_STREAM, RESULTS_CONSUMER);
   // Short pulls (heartbeat every 2.5 s): when a NATS node dies and the consumer moves, a stalled
@@ -100,7 +108,7 @@ export async function startResultIngest(deps: ResultIngestDeps): Promise<{ stop(
       m.term();
       return;
     }
-    const result = parsed.data;
+    let result = parsed.data;
     // The subject carries the publisher's agent id, which NATS permissions guarantee.
     if (m.subject !== subjects.final(result.agentId, result.traceId)) {
       log.warn(
@@ -109,6 +117,16 @@ export async function startResultIngest(deps: ResultIngestDeps): Promise<{ stop(
       );
       m.term();
       return;
+    }
+    if (deps.enrich) {
+      try {
+        result = { ...result, hops: await deps.enrich(result.hops) };
+      } catch (err) {
+        log.warn(
+          { err, traceId: result.traceId },
+          "could not look up origin ASes; storing the trace without",
+        );
+      }
     }
     let diagnosis: Diagnosis | null = null;
     if (result.status === "done" && deps.diagnose) {
