@@ -15,6 +15,7 @@ export type { BuildOptions, ExecOptions, LabHandle } from "./lab";
 export { buildLab, randomPrefix, restoreInput } from "./lab";
 export type { MtrArgs, MtrHop, MtrRun } from "./mtr";
 export { MtrParseError, mtrArgv, parseMtrJson, parseMtrReport } from "./mtr";
+export { type LabOrigin, labOrigins } from "./origins";
 export { type ModelHop, modelTrace } from "./pathmodel";
 export type { LabPlan, PlannedInterface, PlannedNode } from "./plan";
 export { ownerOf, planLab } from "./plan";

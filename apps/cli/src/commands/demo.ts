@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { type LabProcess, type ReferenceLab, startReferenceLab } from "@lg/netlab";
+import { type LabProcess, labOrigins, type ReferenceLab, startReferenceLab } from "@lg/netlab";
 import type { Command } from "commander";
 import { CliError } from "../errors";
 import { exitAfterShutdown, untilSignal } from "./coordinator";
@@ -67,7 +67,12 @@ export function register(program: Command): void {
       let agents = new Map<string, LabProcess>();
       try {
         if (!lab.hostAddress.v4) throw new CliError("the lab was built without its host link");
-        stack = await startLocalStack({ extraAllow: lab.labCidrs, extraHosts: [lab.hostAddress.v4] });
+        stack = await startLocalStack({
+          extraAllow: lab.labCidrs,
+          extraHosts: [lab.hostAddress.v4],
+          // The lab's pretend networks, so hops name their "carrier" like public ones do.
+          asnPrefixes: labOrigins(lab.plan).map((o) => `${o.cidr},${o.asn},${o.owner}`),
+        });
         // Lab agents dial NATS on the host-side lab address (an extra listener of the local server).
         const labNats = stack.nats?.extraUrls[0] ?? stack.natsUrl;
         agents = startLabAgents(lab, stack, labNats);

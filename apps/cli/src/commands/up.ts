@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import {
@@ -34,6 +34,8 @@ export interface LocalStackOptions {
   extraAllow?: string[];
   /** More addresses for HTTP and NATS to listen on (e.g. the lab's host-side address). */
   extraHosts?: string[];
+  /** Lines of an operator prefix table (origin ASes) used unless LG_ASN_PREFIXES names one. */
+  asnPrefixes?: string[];
 }
 
 /**
@@ -66,6 +68,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       LG_DATA_DIR: dataDir,
       LG_ALLOW_TARGETS: allowTargets,
       LOG_LEVEL: env.LOG_LEVEL || "warn",
+      ...(opts.asnPrefixes && !env.LG_ASN_PREFIXES?.trim()
+        ? { LG_ASN_PREFIXES: await writePrefixTable(dataDir, opts.asnPrefixes) }
+        : {}),
     });
   } catch (err) {
     await nats?.stop();
@@ -178,4 +183,15 @@ export function register(program: Command): void {
       await stack.stop();
       exitAfterShutdown();
     });
+}
+
+/** Writes the stack's own prefix table into the data folder and returns its path. */
+async function writePrefixTable(dataDir: string, lines: string[]): Promise<string> {
+  const file = join(dataDir, "asn-prefixes.csv");
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(
+    file,
+    `# written by lg: origin ASes of the stack's own address ranges\n${lines.join("\n")}\n`,
+  );
+  return file;
 }
