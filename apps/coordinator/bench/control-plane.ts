@@ -8,7 +8,7 @@
  *   pnpm --filter @lg/coordinator bench -- --agents 100 --rate 50 --duration 30
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { createDb, createRepository } from "@lg/db";
 import { findFreePort, startNatsServer, startPostgres } from "@lg/services";
 import { createParser } from "eventsource-parser";
+import { cpuSeconds, pct, sleep } from "./kit";
 
 const { values: args } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== "--"),
@@ -37,7 +38,6 @@ const traceMs = Number(args["trace-ms"]);
 
 const root = resolve(import.meta.dirname, "../../..");
 const tsx = `file://${join(root, "node_modules/tsx/dist/loader.mjs")}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function spawnTs(
   file: string,
@@ -65,33 +65,6 @@ function waitLine(child: ChildProcess, marker: string, timeoutMs: number): Promi
     });
   });
 }
-
-/** CPU seconds (user + system) a process and its children have used, from /proc. */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  const tick = 100; // USER_HZ on Linux
-  let total = 0;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-    } catch {
-      continue;
-    }
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ppid = Number(fields[1]);
-    if (Number(entry) !== pid && ppid !== pid) continue;
-    total += (Number(fields[11]) + Number(fields[12])) / tick;
-  }
-  return total;
-}
-
-const pct = (xs: number[], p: number) => {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
-};
 
 interface Sample {
   submittedAt: number;
