@@ -53,7 +53,8 @@ export function Layout(props: LayoutProps) {
           <main id="main">{props.children}</main>
           <footer class="foot">
             Numbers are round-trip times in milliseconds measured by mtr-style probes. API:{" "}
-            <a href="/openapi.json">/openapi.json</a>
+            <a href="/openapi.json">/openapi.json</a>. Origin AS data:{" "}
+            <a href="https://db-ip.com">IP to ASN by DB-IP</a> (CC BY 4.0) and RouteViews.
           </footer>
         </body>
       </html>
