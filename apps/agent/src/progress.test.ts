@@ -1,24 +1,9 @@
 import type { Hop } from "@lg/protocol";
+import { hopOf } from "@lg/protocol/testing";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type ProgressSnapshot, ProgressThrottle } from "./progress";
 
-const hop = (ttl: number, sent: number): Hop => ({
-  ttl,
-  host: `198.18.0.${ttl}`,
-  lossPct: 0,
-  sent,
-  recv: sent,
-  drop: 0,
-  last: 1,
-  avg: 1,
-  best: 1,
-  worst: 1,
-  stdev: 0,
-  jitter: 0,
-  jitterAvg: 0,
-  jitterMax: 0,
-  responders: [{ address: `198.18.0.${ttl}`, count: sent }],
-});
+const hop = (ttl: number, sent: number): Hop => hopOf(ttl, `198.18.0.${ttl}`, sent);
 
 describe("ProgressThrottle", () => {
   let sent: ProgressSnapshot[];

@@ -3,28 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRepository } from "@lg/db";
 import { type FinalResultMessage, type Hop, subjects, TraceOptions } from "@lg/protocol";
+import { hopOf } from "@lg/protocol/testing";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack, waitFor } from "./harness";
 
-const hop = (ttl: number, host: string | null): Hop => ({
-  ttl,
-  host,
-  lossPct: host ? 0 : 100,
-  sent: 2,
-  recv: host ? 2 : 0,
-  drop: host ? 0 : 2,
-  last: 1,
-  avg: 1,
-  best: 1,
-  worst: 1,
-  stdev: 0,
-  jitter: 0,
-  jitterAvg: 0,
-  jitterMax: 0,
-  responders: host ? [{ address: host, count: 2 }] : [],
-});
+const hop = (ttl: number, host: string | null): Hop => hopOf(ttl, host, 2);
 
 /** Stored hops carry their origin AS: the operator's prefix table first, the public table for the rest. */
 describe("origin AS enrichment at ingest", () => {

@@ -7,28 +7,13 @@ import {
   subjects,
   TraceOptions,
 } from "@lg/protocol";
+import { hopOf } from "@lg/protocol/testing";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DbKind, type Stack, startStack, waitFor } from "./harness";
 
-const hop = (ttl: number, host: string): Hop => ({
-  ttl,
-  host,
-  lossPct: 0,
-  sent: 2,
-  recv: 2,
-  drop: 0,
-  last: 1,
-  avg: 1,
-  best: 1,
-  worst: 1,
-  stdev: 0,
-  jitter: 0,
-  jitterAvg: 0,
-  jitterMax: 0,
-  responders: [{ address: host, count: 2 }],
-});
+const hop = (ttl: number, host: string): Hop => hopOf(ttl, host, 2);
 
 const final = (
   traceId: string,

@@ -3,28 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FinalResultMessage, Hop, PresenceMessage } from "@lg/protocol";
 import { TraceOptions } from "@lg/protocol";
+import { hopOf } from "@lg/protocol/testing";
 import { testDatabaseUrl } from "@lg/services";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type DbHandle } from "./client";
 import { createRepository, type Repository } from "./repository";
 
-const hop = (ttl: number, host: string): Hop => ({
-  ttl,
-  host,
-  lossPct: 0,
-  sent: 3,
-  recv: 3,
-  drop: 0,
-  last: 1,
-  avg: 1,
-  best: 1,
-  worst: 1,
-  stdev: 0,
-  jitter: 0,
-  jitterAvg: 0,
-  jitterMax: 0,
-  responders: [{ address: host, count: 3 }],
-});
+const hop = (ttl: number, host: string): Hop => hopOf(ttl, host, 3);
 
 const presence = (id: string, kind: PresenceMessage["kind"] = "heartbeat"): PresenceMessage => ({
   v: 1,

@@ -1,24 +1,9 @@
 import type { Hop } from "@lg/protocol";
+import { hopOf } from "@lg/protocol/testing";
 import { describe, expect, it } from "vitest";
 import { alignByHop } from "./align";
 
-const hop = (ttl: number, host: string | null): Hop => ({
-  ttl,
-  host,
-  lossPct: host ? 0 : 100,
-  sent: 10,
-  recv: host ? 10 : 0,
-  drop: host ? 0 : 10,
-  last: 1,
-  avg: 1,
-  best: 1,
-  worst: 1,
-  stdev: 0,
-  jitter: 0,
-  jitterAvg: 0,
-  jitterMax: 0,
-  responders: host ? [{ address: host, count: 10 }] : [],
-});
+const hop = (ttl: number, host: string | null): Hop => hopOf(ttl, host);
 
 const hostsOf = (rows: (Hop | undefined)[][]) => rows.map((r) => r.map((h) => h?.host ?? "-"));
 

@@ -1,5 +1,6 @@
 import { createRepository } from "@lg/db";
 import { type FinalResultMessage, type Hop, subjects, TraceOptions } from "@lg/protocol";
+import { hopOf } from "@lg/protocol/testing";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,24 +9,8 @@ import { type Stack, startStack, waitFor } from "../harness";
 /** A reverse-DNS name is whatever the owner of an address range writes into its PTR records. */
 const HOSTILE = `"><script>alert(1)</script><img src=x onerror=alert(2)>'.evil`;
 
-const hop = (ttl: number, host: string, name: string): Hop => ({
-  ttl,
-  host,
-  name,
-  lossPct: 0,
-  sent: 3,
-  recv: 3,
-  drop: 0,
-  last: 1,
-  avg: 1,
-  best: 1,
-  worst: 1,
-  stdev: 0,
-  jitter: 0,
-  jitterAvg: 0,
-  jitterMax: 0,
-  responders: [{ address: host, name, count: 3 }],
-});
+const hop = (ttl: number, host: string, name: string): Hop =>
+  hopOf(ttl, host, 3, { name, responders: [{ address: host, name, count: 3 }] });
 
 describe("a hostile reverse-DNS name stored through the real ingest path", () => {
   let stack: Stack;
