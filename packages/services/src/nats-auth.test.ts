@@ -2,8 +2,9 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { decode } from "@nats-io/jwt";
 import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type NatsServer, startNatsServer } from "./nats";
 import { agentPermissions, createNatsAuth, type NatsAuth } from "./nats-auth";
 
@@ -131,6 +132,22 @@ describe("NATS operator-mode credentials", () => {
     const closed = nc.closed();
     const outcome = await Promise.race([closed.then(() => "closed"), sleep(5_000).then(() => "still open")]);
     expect(outcome).toBe("closed");
+  });
+
+  it("gives credentials exactly the lifetime asked for even when a second boundary falls while signing", async () => {
+    // Every clock read advances 1 ms from the last millisecond of a second: our read for `exp`
+    // and the library's read for `iat` fall in different seconds.
+    let now = 1_800_000_000_999;
+    const clock = vi.spyOn(Date, "now").mockImplementation(() => now++);
+    try {
+      const text = await auth.mintAgentCreds("lifetime", { expiresInSec: 3600 });
+      const jwt = /-----BEGIN NATS USER JWT-----\n(\S+)\n/.exec(text)?.[1] as string;
+      const claims = decode(jwt);
+      expect((claims.exp ?? 0) - claims.iat).toBe(3600);
+      expect(claims.iat).toBe(1_800_000_001);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it("re-creates the same accounts from saved secrets", async () => {

@@ -3,6 +3,7 @@ import {
   createAccount,
   createOperator,
   createUser,
+  decode,
   encodeAccount,
   encodeOperator,
   encodeUser,
@@ -19,6 +20,13 @@ import {
  * (agents, the coordinator, join sessions) are minted at any time, each with its own permissions
  * and expiry. The server learns the accounts from `resolver: MEMORY` + `resolver_preload`.
  */
+
+/**
+ * Signings of one user JWT before giving up on `exp - iat = lifetime`: a retry is needed only when
+ * a second boundary falls in the microseconds between two clock reads, so a third is never needed
+ * unless the clock steps twice in a row.
+ */
+const MAX_SIGN_ATTEMPTS = 3;
 
 /** The seeds everything else is derived from; keep them secret (they are what `createNatsAuth` reloads). */
 export interface NatsAuthSecrets {
@@ -146,15 +154,21 @@ export async function createNatsAuth(
 
   const mintUserCreds = async (name: string, mint: MintOptions & { permissions?: Permissions } = {}) => {
     const user = createUser();
-    const exp =
-      mint.expiresInSec !== undefined
-        ? Math.floor(Date.now() / 1000) + Math.ceil(mint.expiresInSec)
-        : undefined;
-    // Signed by the account's signing key (not the account key), so it can be rotated.
-    const jwt = await encodeUser(name, user, app.getPublicKey(), mint.permissions ?? {}, {
-      signer: signing,
-      ...(exp !== undefined ? { exp } : {}),
-    });
+    const lifetime = mint.expiresInSec !== undefined ? Math.ceil(mint.expiresInSec) : undefined;
+    let jwt = "";
+    // exp is exactly iat + lifetime. The library stamps iat from its own clock read, after ours:
+    // when a second boundary falls between the two, sign again (both reads then fall in one second).
+    for (let attempt = 1; ; attempt++) {
+      const exp = lifetime !== undefined ? Math.floor(Date.now() / 1000) + lifetime : undefined;
+      // Signed by the account's signing key (not the account key), so it can be rotated.
+      jwt = await encodeUser(name, user, app.getPublicKey(), mint.permissions ?? {}, {
+        signer: signing,
+        ...(exp !== undefined ? { exp } : {}),
+      });
+      if (exp === undefined || exp - decode(jwt).iat === lifetime) break;
+      if (attempt >= MAX_SIGN_ATTEMPTS)
+        throw new Error(`could not sign ${name}'s credentials: the clock keeps jumping`);
+    }
     return new TextDecoder().decode(fmtCreds(jwt, user));
   };
 
