@@ -334,7 +334,8 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
         cycle: snapshot.cycle,
         address: target.address,
         hops: snapshot.hops,
-        sentAt: new Date().toISOString(),
+        // The throttle's own clock reading, so consecutive sentAt are at least the interval apart.
+        sentAt: new Date(snapshot.at).toISOString(),
       };
       nc.publish(progressSubject, JSON.stringify(message));
     }, deps.progressIntervalMs ?? 500);

@@ -63,6 +63,34 @@ describe("ProgressThrottle", () => {
     expect(sent.at(-1)?.cycle).toBe(20);
   });
 
+  it("waits out the interval when its timer fires before the clock says the interval has passed", () => {
+    // Node runs timers on the event loop's cached clock: a 500 ms timer may fire when the
+    // throttle's clock has advanced only 499 ms.
+    let clock = 10_000;
+    const early = new ProgressThrottle((s) => sent.push(s), 500, () => clock);
+    early.hop(hop(1, 1));
+    early.hop(hop(1, 2));
+    expect(sent).toHaveLength(1);
+    clock += 499;
+    vi.advanceTimersByTime(500);
+    expect(sent).toHaveLength(1);
+    clock += 1;
+    vi.advanceTimersByTime(1);
+    expect(sent).toHaveLength(2);
+    expect((sent[1]?.at as number) - (sent[0]?.at as number)).toBe(500);
+    expect(sent[1]?.hops[0]?.sent).toBe(2);
+  });
+
+  it("publishes a pending snapshot when the clock steps backwards rather than waiting for it to catch up", () => {
+    let clock = 10_000;
+    const stepped = new ProgressThrottle((s) => sent.push(s), 500, () => clock);
+    stepped.hop(hop(1, 1));
+    stepped.hop(hop(1, 2));
+    clock -= 60_000;
+    vi.advanceTimersByTime(500);
+    expect(sent.map((s) => s.at)).toEqual([10_000, -50_000]);
+  });
+
   it("publishes nothing after close", () => {
     throttle.hop(hop(1, 1));
     throttle.hop(hop(1, 2));

@@ -2,6 +2,8 @@ import type { Hop } from "@lg/protocol";
 
 export interface ProgressSnapshot {
   seq: number;
+  /** The clock reading (`now()`) at which it was published; snapshots are `minIntervalMs` apart by it. */
+  at: number;
   cycle: number;
   hops: Hop[];
 }
@@ -10,6 +12,11 @@ export interface ProgressSnapshot {
  * Coalesces a trace's hop updates into snapshots published at most once per `minIntervalMs`.
  * A completed cycle is published at once when the interval allows, otherwise as soon as it
  * does; intermediate hop updates are merged into the next snapshot, never queued.
+ *
+ * The interval is measured on `now()`, not trusted to the timer: Node runs timers on its event
+ * loop's cached clock, so a timer can fire a millisecond before `now()` says the interval has
+ * passed. A pending flush checks again and waits out the rest. If `now()` goes backwards (a wall
+ * clock stepped back), it publishes rather than waiting for the clock to catch up.
  */
 export class ProgressThrottle {
   private readonly hops = new Map<number, Hop>();
@@ -56,17 +63,21 @@ export class ProgressThrottle {
 
   private markDirty(): void {
     this.dirty = true;
-    if (this.timer) return;
-    const wait = this.lastSentAt + this.minIntervalMs - this.now();
-    if (wait <= 0) this.flush();
-    else this.timer = setTimeout(() => this.flush(), wait);
+    if (!this.timer) this.flush();
   }
 
+  /** Publishes the pending snapshot if the interval has passed, otherwise waits out the rest. */
   private flush(): void {
     this.timer = undefined;
     if (!this.dirty || this.closed) return;
+    const now = this.now();
+    const elapsed = now - this.lastSentAt;
+    if (elapsed >= 0 && elapsed < this.minIntervalMs) {
+      this.timer = setTimeout(() => this.flush(), this.minIntervalMs - elapsed);
+      return;
+    }
     this.dirty = false;
-    this.lastSentAt = this.now();
-    this.publish({ seq: this.seq++, cycle: this.cycle, hops: this.table() });
+    this.lastSentAt = now;
+    this.publish({ seq: this.seq++, at: now, cycle: this.cycle, hops: this.table() });
   }
 }
