@@ -67,7 +67,11 @@ describe("ProgressThrottle", () => {
     // Node runs timers on the event loop's cached clock: a 500 ms timer may fire when the
     // throttle's clock has advanced only 499 ms.
     let clock = 10_000;
-    const early = new ProgressThrottle((s) => sent.push(s), 500, () => clock);
+    const early = new ProgressThrottle(
+      (s) => sent.push(s),
+      500,
+      () => clock,
+    );
     early.hop(hop(1, 1));
     early.hop(hop(1, 2));
     expect(sent).toHaveLength(1);
@@ -83,7 +87,11 @@ describe("ProgressThrottle", () => {
 
   it("publishes a pending snapshot when the clock steps backwards rather than waiting for it to catch up", () => {
     let clock = 10_000;
-    const stepped = new ProgressThrottle((s) => sent.push(s), 500, () => clock);
+    const stepped = new ProgressThrottle(
+      (s) => sent.push(s),
+      500,
+      () => clock,
+    );
     stepped.hop(hop(1, 1));
     stepped.hop(hop(1, 2));
     clock -= 60_000;
