@@ -1,5 +1,6 @@
 export * from "./api";
 export * from "./comparison";
+export * from "./dns";
 export * from "./messages";
 export * from "./monitors";
 export * from "./path-tests";

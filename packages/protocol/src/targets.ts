@@ -1,10 +1,13 @@
-import { lookup } from "node:dns/promises";
 import ipaddr from "ipaddr.js";
+import { createTargetResolver, type TargetResolver } from "./dns";
 
 /**
- * Target policy shared by the coordinator and the agents. Each side resolves the target itself
- * and checks the *resolved* address, so a name that later resolves elsewhere (DNS rebinding)
- * is caught where the packets are sent.
+ * Target policy shared by the coordinator and the agents. The coordinator resolves a name once
+ * (`checkTarget`) and checks that address: the special ranges here, the opt-out list and the
+ * probe budget on its side. The job carries the address; the agent probes exactly it, after
+ * checking it against its own policy and its own resolution of the name (`confirmTarget`), so a
+ * name that answers differently the second time (DNS rebinding) is refused, never traced.
+ * Addresses are normalised first: an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is IPv4.
  */
 
 export type TargetErrorCode = "invalid_target" | "target_refused" | "resolve_failed";
@@ -41,8 +44,11 @@ export function parseTarget(input: string): ParsedTarget {
   if (raw.includes("/"))
     throw new TargetError("invalid_target", "give a hostname or an IP address, not a URL or a prefix");
   if (raw.includes(":")) {
-    if (ipaddr.IPv6.isValid(raw))
-      return { kind: "ip", address: ipaddr.IPv6.parse(raw).toString(), family: 6 };
+    if (ipaddr.IPv6.isValid(raw)) {
+      // `::ffff:a.b.c.d` is the IPv4 address on the wire: one policy, one opt-out, one budget.
+      const addr = normalise(raw);
+      return { kind: "ip", address: addr.toString(), family: addr.kind() === "ipv4" ? 4 : 6 };
+    }
     throw new TargetError("invalid_target", "give a hostname or an IP address, not a URL or host:port");
   }
   if (ipaddr.IPv4.isValidFourPartDecimal(raw)) {
@@ -90,18 +96,49 @@ function hostCidr(addr: ipaddr.IPv4 | ipaddr.IPv6): [ipaddr.IPv4 | ipaddr.IPv6, 
   return [addr, addr.kind() === "ipv4" ? 32 : 128];
 }
 
+/**
+ * Parses an address. ipaddr.js reads an IPv6 literal ending in a dotted quad after `::` as
+ * IPv4-mapped (`::8.8.8.8` as `::ffff:8.8.8.8`), but RFC 4291 and every IP stack read it as
+ * `::808:808`; the dotted quad is turned into two groups first so the literal means what the
+ * kernel will send to.
+ */
+function parseAddress(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
+  const quad = /^(.*:)(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/.exec(address);
+  if (quad?.[1] && quad[2] && ipaddr.IPv4.isValidFourPartDecimal(quad[2])) {
+    const [a = 0, b = 0, c = 0, d = 0] = ipaddr.IPv4.parse(quad[2]).octets;
+    const groups = `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+    return ipaddr.IPv6.parse(`${quad[1]}${groups}`);
+  }
+  return ipaddr.parse(address);
+}
+
 /** Normalises an address: IPv4-mapped IPv6 becomes the IPv4 address it carries. */
 function normalise(address: string): ipaddr.IPv4 | ipaddr.IPv6 {
-  const addr = ipaddr.parse(address);
+  const addr = parseAddress(address);
   if (addr.kind() === "ipv6" && (addr as ipaddr.IPv6).isIPv4MappedAddress()) {
     return (addr as ipaddr.IPv6).toIPv4Address();
   }
   return addr;
 }
 
+/**
+ * ::/8 is reserved by the IETF (RFC 4291); ipaddr.js names only ::, ::1 and the mapped forms in
+ * it and calls the rest unicast, though it holds the deprecated IPv4-compatible form `::a.b.c.d`
+ * (`::7f00:1` is 127.0.0.1 to some stacks). No public host lives there.
+ */
+const RESERVED_V6 = ipaddr.parseCIDR("::/8") as [ipaddr.IPv6, number];
+
 /** The special range an address belongs to, or "unicast" for ordinary public addresses. */
 export function addressRange(address: string): string {
-  return normalise(address).range();
+  const addr = normalise(address);
+  const range = addr.range();
+  if (range === "unicast" && addr.kind() === "ipv6" && addr.match(RESERVED_V6)) return "reserved";
+  return range;
+}
+
+/** The canonical text of an address: IPv4-mapped IPv6 as IPv4, IPv6 compressed. Throws if not an address. */
+export function normaliseAddress(address: string): string {
+  return normalise(address).toString();
 }
 
 export function isAllowListed(address: string, allow: AllowList): boolean {
@@ -144,6 +181,7 @@ const NAMED_RANGES: [string, string][] = [
   ["2002::/16", "a 6to4 address (it embeds an IPv4 address)"],
   ["2001::/32", "a Teredo address (it embeds an IPv4 address)"],
   ["64:ff9b::/96", "a NAT64 address (it embeds an IPv4 address)"],
+  ["::/8", "in the reserved range ::/8 (it holds the IPv4-compatible form ::a.b.c.d)"],
 ];
 const NAMED = NAMED_RANGES.map(([cidr, words]) => [ipaddr.parseCIDR(cidr), words] as const);
 
@@ -164,20 +202,48 @@ function refusal(address: string, allow: AllowList): string | null {
 export interface ResolvedTarget {
   /** What the user asked for, normalised. */
   target: string;
-  /** The checked address to probe. */
+  /** The checked address to probe (normalised). */
   address: string;
   family: 4 | 6;
 }
 
+/** Resolves a name to its addresses (of `family` when given); throws when it cannot. */
 export type Resolver = (
   name: string,
   family: 4 | 6 | undefined,
 ) => Promise<{ address: string; family: number }[]>;
 
-const systemResolver: Resolver = (name, family) => lookup(name, { all: true, family: family ?? 0 });
+let fallback: TargetResolver | undefined;
+/** Used when the caller passes no resolver: the system's DNS servers, 2 s, 4 lookups per name. */
+const defaultResolver: Resolver = (name, family) => {
+  fallback ??= createTargetResolver();
+  return fallback.lookup(name, family);
+};
+
+/** Resolves with the given resolver; failures become TargetError("resolve_failed"). */
+async function resolveName(name: string, family: 4 | 6 | undefined, resolver: Resolver | undefined) {
+  let answers: { address: string; family: number }[];
+  try {
+    answers = await (resolver ?? defaultResolver)(name, family);
+  } catch (err) {
+    if (err instanceof TargetError) throw err;
+    throw new TargetError("resolve_failed", `${name} could not be resolved`, { cause: err });
+  }
+  // Normalised, so an IPv4-mapped AAAA answer counts as the IPv4 address it is.
+  return answers.flatMap((a) => {
+    try {
+      const addr = normalise(a.address);
+      return [{ address: addr.toString(), family: addr.kind() === "ipv4" ? (4 as const) : (6 as const) }];
+    } catch {
+      return [];
+    }
+  });
+}
 
 /**
- * Parses, resolves (once) and checks a target. The returned address is the one to probe.
+ * Parses, resolves (once) and checks a target: the coordinator's side. The returned address is
+ * the one the job carries and the agents probe; with both families and no `ipVersion`, the
+ * resolver's first answer (IPv4 first for the c-ares resolver).
  *
  * @example
  * const { address } = await checkTarget("example.net", { allow: parseAllowList("198.18.0.0/15") });
@@ -194,12 +260,7 @@ export async function checkTarget(
     checkAddress(parsed.address, opts.allow);
     return { target: parsed.address, address: parsed.address, family: parsed.family };
   }
-  let answers: { address: string; family: number }[];
-  try {
-    answers = await (opts.resolver ?? systemResolver)(parsed.name, opts.ipVersion);
-  } catch (err) {
-    throw new TargetError("resolve_failed", `${parsed.name} could not be resolved`, { cause: err });
-  }
+  const answers = await resolveName(parsed.name, opts.ipVersion, opts.resolver);
   const first = answers.find((a) => !opts.ipVersion || a.family === opts.ipVersion);
   if (!first) {
     const fam = opts.ipVersion ? `IPv${opts.ipVersion} ` : "";
@@ -208,9 +269,59 @@ export async function checkTarget(
   const reason = refusal(first.address, opts.allow);
   if (reason)
     throw new TargetError("target_refused", `${parsed.name} resolves to ${first.address}, ${reason}`);
-  return {
-    target: parsed.name,
-    address: normalise(first.address).toString(),
-    family: first.family === 6 ? 6 : 4,
-  };
+  return { target: parsed.name, address: first.address, family: first.family };
+}
+
+/**
+ * The agent's side of a job: `address` is what the coordinator resolved and checked. It must be
+ * an address of the asked family, pass this side's policy, and, for a name, be among this side's
+ * own answers for it (an IP literal must be the address itself). Returns the address to probe,
+ * which is always `address`. `here` names this side in the refusal ("fra resolved ...").
+ *
+ * Throws TargetError: `invalid_target` for a malformed job, `target_refused` for the policy or
+ * a resolution that disagrees, `resolve_failed` when the name does not resolve here.
+ */
+export async function confirmTarget(
+  target: string,
+  address: string,
+  opts: { allow: AllowList; ipVersion?: 4 | 6; resolver?: Resolver; here?: string },
+): Promise<ResolvedTarget> {
+  const parsed = parseTarget(target);
+  let checked: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    checked = normalise(address);
+  } catch (err) {
+    throw new TargetError("invalid_target", `the job's address '${address}' is not an IP address`, {
+      cause: err,
+    });
+  }
+  const probe = checked.toString();
+  const family = checked.kind() === "ipv4" ? 4 : 6;
+  if (opts.ipVersion && opts.ipVersion !== family) {
+    throw new TargetError(
+      "invalid_target",
+      `the job's address ${probe} is not an IPv${opts.ipVersion} address`,
+    );
+  }
+  if (parsed.kind === "ip") {
+    if (parsed.address !== probe) {
+      throw new TargetError(
+        "invalid_target",
+        `the job's address ${probe} is not its target ${parsed.address}`,
+      );
+    }
+    checkAddress(probe, opts.allow);
+    return { target: parsed.address, address: probe, family };
+  }
+  const reason = refusal(probe, opts.allow);
+  if (reason) throw new TargetError("target_refused", `${parsed.name} was checked as ${probe}, ${reason}`);
+  const answers = await resolveName(parsed.name, family, opts.resolver);
+  if (!answers.some((a) => a.address === probe)) {
+    const here = answers.map((a) => a.address).join(", ") || `no IPv${family} address`;
+    throw new TargetError(
+      "target_refused",
+      `${opts.here ?? "this agent"} resolved ${parsed.name} to ${here}, the coordinator checked ${probe}`,
+    );
+  }
+  return { target: parsed.name, address: probe, family };
 }

@@ -1,5 +1,7 @@
 import type { Hop } from "./trace";
 
+export { startTestDns, type TestDnsAnswer, type TestDnsQuery, type TestDnsServer } from "./testing-dns";
+
 /**
  * A hop for tests: `sent` probes all answered by `host` with 1 ms each, or all lost when `host`
  * is null. `extra` overrides any field.
