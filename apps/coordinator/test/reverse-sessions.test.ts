@@ -129,7 +129,7 @@ describe("reverse sessions API", () => {
     const s = (await res.json()) as ReverseSessionCreated;
     expect(s.command).toMatch(
       new RegExp(
-        `^curl -fsS '${url}/api/v1/reverse-sessions/${s.id}/join\\.sh\\?token=[A-Za-z0-9_-]+' \\| sh$`,
+        `^sh -c '[^']+' lg-join '${url}/api/v1/reverse-sessions/${s.id}/join\\.sh\\?token=[A-Za-z0-9_-]+'$`,
       ),
     );
     expect(s.joinUrl).toMatch(new RegExp(`^${url}/api/v1/reverse-sessions/${s.id}/join\\?token=`));
@@ -158,7 +158,7 @@ describe("reverse sessions API", () => {
 
   it("the join script says exactly what is missing before it downloads anything", async () => {
     const s = (await (await create({ server: "srv" })).json()) as ReverseSessionCreated;
-    const scriptUrl = /'([^']+)'/.exec(s.command)?.[1] as string;
+    const scriptUrl = /'(http[^']+)'$/.exec(s.command)?.[1] as string;
     const script = await (await fetch(scriptUrl)).text();
     const bin = await mkdtemp(join(tmpdir(), "lg-join-bin-"));
     try {

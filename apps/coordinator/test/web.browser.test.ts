@@ -350,14 +350,14 @@ describe("web UI in Chromium on the reference lab", () => {
     await page.click("button[type=submit]");
     const command = (await page.locator('[data-role="command"]').textContent()) ?? "";
     expect(command).toMatch(
-      /^curl -fsS '.+\/api\/v1\/reverse-sessions\/[A-Za-z0-9_-]+\/join\.sh\?token=[A-Za-z0-9_-]+' \| sh$/,
+      /^sh -c '[^']+' lg-join '.+\/api\/v1\/reverse-sessions\/[A-Za-z0-9_-]+\/join\.sh\?token=[A-Za-z0-9_-]+'$/,
     );
     expect(command).toContain(env.labUrl);
     const id = /reverse-sessions\/([A-Za-z0-9_-]+)\//.exec(command)?.[1] as string;
     await page.screenshot({ path: shot("12-reverse-waiting"), fullPage: true });
 
     // The customer: `lg join` inside the NATed customer host (what join.sh runs after its checks).
-    const joinUrl = (/'([^']+)'/.exec(command)?.[1] ?? "").replace("/join.sh?", "/join?");
+    const joinUrl = (/'(http[^']+)'$/.exec(command)?.[1] ?? "").replace("/join.sh?", "/join?");
     const customer = env.lab.spawn(
       "cust",
       [process.execPath, "--import", tsxLoader, join(repoRoot, "apps/cli/src/main.ts"), "join", joinUrl],

@@ -1,9 +1,19 @@
 /** Quotes a value for a POSIX shell (single quotes; an embedded quote is closed, escaped, reopened). */
 export const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The one command a customer runs: fetch the join script and run it with sh. */
+/**
+ * What the join command runs (with the script's URL as `$1`): it downloads the whole join script
+ * first and runs it only when the download succeeded, so a failed or cut-off download (no curl, an
+ * unreachable coordinator, a 404, a dropped connection) exits 1 with one line instead of running
+ * nothing, or half a script, and exiting 0 as `curl … | sh` does. No single quote or backslash
+ * inside, so the command reads the same in sh, bash, zsh and fish.
+ */
+const FETCH_THEN_RUN =
+  's=$(curl -fsS "$1") || { echo "lg join: could not download the join script from $1" >&2; exit 1; }; exec sh -c "$s" lg-join';
+
+/** The one command a customer runs: download the join script, then run it with sh. */
 export function joinCommand(scriptUrl: string): string {
-  return `curl -fsS ${shQuote(scriptUrl)} | sh`;
+  return `sh -c '${FETCH_THEN_RUN}' lg-join ${shQuote(scriptUrl)}`;
 }
 
 /**
