@@ -31,4 +31,13 @@ describe("coordinator configuration", () => {
     const c = loadConfig({ NATS_URL: "nats://x:1", LG_ALLOW_TARGETS: "198.18.0.0/15, 2001:2::/48" });
     expect(c.allowList).toHaveLength(2);
   });
+
+  it("LG_MAX_BODY defaults to 64 KiB, takes k/m sizes, and names itself when wrong or under 1k", () => {
+    const base = { NATS_URL: "nats://x:1" };
+    expect(loadConfig(base).security.maxBodyBytes).toBe(65_536);
+    expect(loadConfig({ ...base, LG_MAX_BODY: "1m" }).security.maxBodyBytes).toBe(1_048_576);
+    expect(loadConfig({ ...base, LG_MAX_BODY: "128KiB" }).security.maxBodyBytes).toBe(131_072);
+    expect(() => loadConfig({ ...base, LG_MAX_BODY: "lots" })).toThrow(/^LG_MAX_BODY: /);
+    expect(() => loadConfig({ ...base, LG_MAX_BODY: "100" })).toThrow(/LG_MAX_BODY: at least 1024/);
+  });
 });

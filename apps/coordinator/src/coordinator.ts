@@ -184,6 +184,7 @@ export async function startCoordinator(
       pathTests,
       reverseSessions,
       security,
+      bodyLimit: { maxBytes: config.security.maxBodyBytes },
       ...(opts.joinBundle ? { joinBundle: opts.joinBundle } : {}),
       watch: { nc, repo, hub, reconcileEveryMs: opts.reconcileEveryMs },
       health: {

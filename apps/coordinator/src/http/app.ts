@@ -16,8 +16,10 @@ import { createPathTestService, type PathTestService } from "../path-tests/servi
 import { reverseSessionRoutes } from "../reverse-sessions/routes";
 import type { ReverseSessionService } from "../reverse-sessions/service";
 import type { Security } from "../security";
+import { DEFAULT_MAX_BODY } from "../security/settings";
 import { agentView } from "../views";
 import { webRoutes } from "../web/routes";
+import { type BodyLimitRoute, requestBodyLimit } from "./body-limit";
 import { checkHealth, type HealthChecks } from "./health";
 import { openApiDocument } from "./openapi";
 
@@ -41,6 +43,11 @@ export interface AppDeps {
   monitors?: MonitorRouteDeps;
   /** Prometheus metrics, served on GET /metrics. */
   metrics?: Pick<Metrics, "middleware" | "text">;
+  /**
+   * The largest request body read (default 64 KiB, `LG_MAX_BODY`), and routes with their own
+   * limit; a larger body is refused with 413 before the rest is read.
+   */
+  bodyLimit?: { maxBytes: number; routes?: readonly BodyLimitRoute[] };
 }
 
 type Env = { Variables: { log: Logger; requestId: string } };
@@ -87,6 +94,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
       return c.body(body, 200, { "content-type": contentType });
     });
   }
+
+  app.use(requestBodyLimit(deps.bodyLimit ?? { maxBytes: DEFAULT_MAX_BODY }));
 
   if (deps.security) {
     app.use(deps.security.middleware(deps.clientAddress));

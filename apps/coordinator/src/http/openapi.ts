@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   404: ["not_found"],
   409: ["no_agents_online", "agent_offline", "no_address", "already_joined"],
   410: ["session_expired", "session_ended"],
+  413: ["body_too_large"],
   415: ["unsupported_media_type"],
   426: ["upgrade_required"],
   500: ["internal"],
@@ -78,7 +79,8 @@ export function openApiDocument(): Record<string, unknown> {
       title: "lg coordinator API",
       version: "1",
       description:
-        "A distributed looking-glass: mtr-grade traces from many PoPs. Errors are always " +
+        "A distributed looking-glass: mtr-grade traces from many PoPs. A request body over the " +
+        "coordinator's `LG_MAX_BODY` (64 KiB by default) is refused with 413 on every route. Errors are always " +
         '`{"error": {"code", "message", "field"?}}`; codes by status: ' +
         Object.entries(allErrorCodes())
           .map(([status, codes]) => `${status}: ${codes.join(", ")}`)
@@ -129,6 +131,7 @@ export function openApiDocument(): Record<string, unknown> {
             400: errorResponse("Invalid body or target, or an unknown agent"),
             403: errorResponse("The target is in an opted-out network"),
             409: errorResponse("No selected agent is online"),
+            413: errorResponse("The body is over `LG_MAX_BODY` (64 KiB by default); refused unread"),
             415: errorResponse("The body is not JSON"),
             429: errorResponse(
               "Rate limit, concurrency cap or the target's probe budget; `Retry-After` says when to retry",

@@ -41,6 +41,7 @@ export function monitorPaths(): Record<string, unknown> {
         responses: {
           201: json("Monitor", "Created; the first run is due at once"),
           400: error("Invalid body, an unknown agent or a refused target (the field is named)"),
+          413: error("The body is over `LG_MAX_BODY` (64 KiB by default)"),
           415: error("The body is not application/json"),
           ...denied,
         },

@@ -18,9 +18,30 @@ export interface SecuritySettings {
   trustedProxies: AllowList;
   /** How long audit rows are kept, in ms. */
   auditRetentionMs: number;
+  /** The largest request body read, in bytes (`LG_MAX_BODY`); larger ones are refused with 413. */
+  maxBodyBytes: number;
+  /** Internal networks monitor webhooks may still reach (`LG_WEBHOOK_ALLOW`); none by default. */
+  webhookAllow: AllowList;
 }
 
+/**
+ * 64 KiB: the largest body any route takes today (a measurement, a path test, a monitor) is a
+ * few hundred bytes of JSON, so this leaves room without letting one request hold megabytes.
+ */
+export const DEFAULT_MAX_BODY = 64 * 1024;
+/** Below 1 KiB even a valid request with a long hostname would not fit. */
+const MIN_MAX_BODY = 1024;
+
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+const BYTE_UNITS: Record<string, number> = { "": 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2 };
+
+/** Parses a size in bytes: `65536`, `64k`/`64KiB`, `1m`/`1MiB`. */
+export function parseBytes(text: string): number {
+  const m = /^(\d+)\s*(k|kib|m|mib)?$/i.exec(text.trim());
+  if (!m) throw new Error(`'${text}' is not a size such as 65536, 64k or 1m`);
+  return Number(m[1]) * (BYTE_UNITS[(m[2] ?? "").toLowerCase()] as number);
+}
 
 /** Parses `90d`, `12h`, `30m`, `45s`. */
 export function parseDuration(text: string): number {
@@ -44,6 +65,8 @@ const Env = z.object({
   LG_LIMITS_EXEMPT: z.string().default("127.0.0.0/8,::1"),
   LG_TRUSTED_PROXIES: z.string().default(""),
   LG_RETENTION_AUDIT: z.string().default("90d"),
+  LG_MAX_BODY: z.string().default(String(DEFAULT_MAX_BODY)),
+  LG_WEBHOOK_ALLOW: z.string().default(""),
 });
 
 function cidrs(name: string, text: string): AllowList {
@@ -58,6 +81,7 @@ function cidrs(name: string, text: string): AllowList {
 /**
  * Reads the security settings; throws an Error whose message is one line naming the variable.
  * `LG_LIMITS_EXEMPT=none` removes the loopback exemption (e.g. behind a proxy on this host).
+ * `LG_MAX_BODY` is a size (`64k`), `LG_WEBHOOK_ALLOW` a list of CIDRs (empty: no internal webhooks).
  */
 export function parseSecuritySettings(env: Record<string, string | undefined>): SecuritySettings {
   const parsed = Env.safeParse(env);
@@ -72,6 +96,13 @@ export function parseSecuritySettings(env: Record<string, string | undefined>): 
   } catch (err) {
     throw new Error(`LG_RETENTION_AUDIT: ${(err as Error).message}`);
   }
+  let maxBodyBytes: number;
+  try {
+    maxBodyBytes = parseBytes(e.LG_MAX_BODY);
+  } catch (err) {
+    throw new Error(`LG_MAX_BODY: ${(err as Error).message}`);
+  }
+  if (maxBodyBytes < MIN_MAX_BODY) throw new Error(`LG_MAX_BODY: at least ${MIN_MAX_BODY} bytes (1k)`);
   return {
     rateLimit: e.LG_RATE_LIMIT,
     maxConcurrent: e.LG_MAX_CONCURRENT,
@@ -81,5 +112,7 @@ export function parseSecuritySettings(env: Record<string, string | undefined>): 
     limitsExempt: cidrs("LG_LIMITS_EXEMPT", e.LG_LIMITS_EXEMPT),
     trustedProxies: cidrs("LG_TRUSTED_PROXIES", e.LG_TRUSTED_PROXIES),
     auditRetentionMs,
+    maxBodyBytes,
+    webhookAllow: cidrs("LG_WEBHOOK_ALLOW", e.LG_WEBHOOK_ALLOW),
   };
 }
