@@ -30,6 +30,7 @@ import {
 } from "@nats-io/transport-node";
 import { detectPublicAddresses, type InterfaceTable, localAddresses } from "./addresses";
 import type { AgentConfig } from "./config";
+import { roleOfUserJwt, userJwtOf } from "./credential";
 import { traceFailure } from "./failure";
 import { createLogger, type Logger } from "./logger";
 import { Outbox } from "./outbox";
@@ -146,10 +147,30 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     capabilities: agentCapabilities({ maxTraces: config.maxTraces, ipv6: hasIpv6, mda: true }),
   };
 
+  /** The user JWT the agent last authenticated with: sent with presence, so the coordinator can read the role in it. */
+  let userJwt: string | undefined;
+  let roleWarned = false;
+  const readCreds = (file: string): Uint8Array => {
+    const creds = fs.readFileSync(file);
+    userJwt = userJwtOf(creds);
+    const credentialRole = userJwt ? roleOfUserJwt(userJwt) : undefined;
+    if (credentialRole && credentialRole !== descriptor.role) {
+      if (config.roleGiven && !roleWarned) {
+        presenceLog.warn(
+          { configured: config.role, credential: credentialRole },
+          "LG_ROLE differs from the role in the NATS credentials; the credentials decide",
+        );
+        roleWarned = true;
+      }
+      descriptor.role = credentialRole;
+    }
+    return creds;
+  };
+
   let readCredsError: unknown;
   if (config.natsCreds) {
     try {
-      fs.accessSync(config.natsCreds, fs.constants.R_OK);
+      readCreds(config.natsCreds);
     } catch (err) {
       readCredsError = err;
     }
@@ -169,7 +190,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     waitOnFirstConnect: true,
     reconnectTimeWait: 1_000,
     // Read the creds file on every (re)connect so rotated credentials are picked up.
-    authenticator: credsFile ? credsAuthenticator(() => fs.readFileSync(credsFile)) : undefined,
+    authenticator: credsFile ? credsAuthenticator(() => readCreds(credsFile)) : undefined,
     ...(config.natsTls ? { tls: config.natsTls } : {}),
   });
   natsLog.info({ server: nc.getServer() }, "connected to NATS");
@@ -228,6 +249,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
       running: active.size,
       counters: { ...counters },
       sentAt: new Date().toISOString(),
+      ...(userJwt ? { userJwt } : {}),
     };
     nc.publish(subjects.presence(config.id), JSON.stringify(message));
     presenceLog.debug({ kind, running: active.size }, "presence");

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { FinalResultMessage, PresenceMessage, subjects } from "@lg/protocol";
-import { createNatsAuth, type NatsServer, startNatsServer } from "@lg/services";
+import { createNatsAuth, type NatsAuth, type NatsServer, startNatsServer } from "@lg/services";
 import { Tracer } from "@lg/tracer";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
@@ -17,9 +17,10 @@ describe("agent with per-agent NATS credentials (operator mode, real nats-server
   let dir: string;
   let coordinator: NatsConnection;
   let credsFile: string;
+  let auth: NatsAuth;
 
   beforeAll(async () => {
-    const auth = await createNatsAuth();
+    auth = await createNatsAuth();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), "lg-agent-auth-"));
     server = await startNatsServer({ dataDir: path.join(dir, "nats"), config: auth.serverConfig });
     const coordinatorCreds = new TextEncoder().encode(await auth.mintUserCreds("coordinator"));
@@ -63,6 +64,31 @@ describe("agent with per-agent NATS credentials (operator mode, real nats-server
       expect(FinalResultMessage.parse(stored.json())).toMatchObject({ status: "done", agentId: "fra" });
       // The PubAck reached the agent's own inbox: nothing is left waiting for a retry.
       await until(() => agent.unsentResults() === 0, 5_000, "the outbox to empty");
+    } finally {
+      await agent.shutdown();
+    }
+  });
+
+  it("sends its user JWT (never its seed) with its presence and announces the role its credentials name", async () => {
+    const creds = await auth.mintAgentCreds("vm", { role: "neutral" });
+    const file = path.join(dir, "vm.creds");
+    await fs.writeFile(file, creds, { mode: 0o600 });
+    const raw: string[] = [];
+    coordinator.subscribe(subjects.presence("vm"), { callback: (_e, m) => raw.push(m.string()) });
+    await coordinator.flush();
+    // LG_ROLE says pop: the credentials decide (the coordinator would record neutral anyway).
+    const agent = await runAgent(
+      parseAgentConfig({ NATS_URL: server.url, NATS_CREDS: file, LG_AGENT_ID: "vm", LG_ROLE: "pop" }),
+      { tracer: new Tracer({ resolveNames: false }), logger: createLogger("silent") },
+    );
+    try {
+      await until(() => raw.length > 0, 5_000, "announcement");
+      const message = PresenceMessage.parse(JSON.parse(raw[0] as string));
+      expect(message.agent.role).toBe("neutral");
+      expect(message.userJwt).toBe(/-----BEGIN NATS USER JWT-----\s*(\S+)/.exec(creds)?.[1]);
+      const seed = /-----BEGIN USER NKEY SEED-----\s*(\S+)/.exec(creds)?.[1] as string;
+      expect(seed).toMatch(/^SU/);
+      expect(raw[0]).not.toContain(seed);
     } finally {
       await agent.shutdown();
     }

@@ -61,6 +61,17 @@ describe("parseAgentConfig", () => {
     expect(config.allowList).toHaveLength(2);
   });
 
+  it("refuses an id from a hostname that starts with join- (the coordinator would take it for a join agent)", () => {
+    expect(() =>
+      parseAgentConfig({ NATS_URL: "nats://x:1" }, { ...host, hostname: "join-box.example" }),
+    ).toThrow(/^LG_AGENT_ID is needed: the hostname gives the id 'join-box'/);
+  });
+
+  it("notes whether LG_ROLE was set, so a different role in the credentials can be pointed out", () => {
+    expect(parseAgentConfig({ NATS_URL: "nats://x:1" }, host).roleGiven).toBe(false);
+    expect(parseAgentConfig({ NATS_URL: "nats://x:1", LG_ROLE: "neutral" }, host).roleGiven).toBe(true);
+  });
+
   it("treats empty variables as unset", () => {
     const config = parseAgentConfig({ NATS_URL: "nats://x:1", LG_REGION: "", LG_MAX_TRACES: " " }, host);
     expect(config.region).toBe("local");
@@ -72,6 +83,10 @@ describe("parseAgentConfig", () => {
     [{ NATS_URL: "http://x:80" }, /^NATS_URL: 'http:\/\/x:80' is not a NATS server URL/],
     [{ NATS_URL: "nats://x:1", LG_AGENT_ID: "a.b" }, /^LG_AGENT_ID: use letters/],
     [{ NATS_URL: "nats://x:1", LG_ROLE: "join" }, /^LG_ROLE: must be 'pop' or 'neutral'/],
+    [
+      { NATS_URL: "nats://x:1", LG_AGENT_ID: "join-abc" },
+      /^LG_AGENT_ID: ids starting with 'join-' are reserved for reverse-session join agents/,
+    ],
     [{ NATS_URL: "nats://x:1", LG_MAX_TRACES: "0" }, /^LG_MAX_TRACES: /],
     [{ NATS_URL: "nats://x:1", LG_MAX_TRACES: "many" }, /^LG_MAX_TRACES: /],
     [

@@ -1,5 +1,13 @@
 import os from "node:os";
-import { AgentId, type AgentRole, type AllowList, parseAllowList, RegionName } from "@lg/protocol";
+import {
+  AgentId,
+  type AgentRole,
+  type AllowList,
+  isJoinAgentId,
+  JOIN_AGENT_PREFIX,
+  parseAllowList,
+  RegionName,
+} from "@lg/protocol";
 import { z } from "zod";
 import { detectPublicAddresses, type InterfaceTable } from "./addresses";
 
@@ -91,8 +99,14 @@ export interface AgentConfig {
   natsTls?: { caFile?: string; certFile?: string; keyFile?: string };
   id: string;
   region: string;
-  /** `join` only for the join agent of a reverse session (not settable through LG_ROLE). */
+  /**
+   * `join` only for the join agent of a reverse session (not settable through LG_ROLE). What the
+   * agent announces; the coordinator takes it as given only without NATS auth. With a creds file
+   * whose JWT names a role, the agent announces that one instead.
+   */
   role: AgentRole;
+  /** LG_ROLE was set (so a different role in the credentials deserves a warning). */
+  roleGiven?: boolean;
   publicAddresses: string[];
   maxTraces: number;
   /** Raw allow-list text and its parsed form. */
@@ -148,13 +162,23 @@ export function parseAgentConfig(
             : {}),
         }
       : undefined;
+  const id = env.LG_AGENT_ID ?? agentIdFromHostname(host.hostname);
+  // The coordinator takes every such id for a reverse session's join agent, whatever it announces.
+  if (isJoinAgentId(id)) {
+    throw new ConfigError(
+      env.LG_AGENT_ID
+        ? `LG_AGENT_ID: ids starting with '${JOIN_AGENT_PREFIX}' are reserved for reverse-session join agents`
+        : `LG_AGENT_ID is needed: the hostname gives the id '${id}', and ids starting with '${JOIN_AGENT_PREFIX}' are reserved for reverse-session join agents`,
+    );
+  }
   return {
     natsUrl: env.NATS_URL,
     natsCreds: env.NATS_CREDS,
     ...(natsTls ? { natsTls } : {}),
-    id: env.LG_AGENT_ID ?? agentIdFromHostname(host.hostname),
+    id,
     region: env.LG_REGION,
     role: env.LG_ROLE,
+    roleGiven: unsetIfEmpty(source.LG_ROLE) !== undefined,
     publicAddresses: env.LG_PUBLIC_ADDRS
       ? env.LG_PUBLIC_ADDRS.split(",").map((s) => s.trim())
       : detectPublicAddresses(host.interfaces),

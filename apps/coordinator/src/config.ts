@@ -18,6 +18,7 @@ const EnvSchema = z.object({
     })
     .min(1),
   NATS_CREDS: z.string().min(1).optional(),
+  LG_ROLE_ISSUERS: z.string().optional(),
   DATABASE_URL: z.string().min(1).optional(),
   LG_DATA_DIR: z.string().min(1).default("./.lg"),
   LG_ALLOW_TARGETS: z.string().default(""),
@@ -34,6 +35,11 @@ export interface CoordinatorConfig {
   natsUrl: string;
   /** Path of a NATS credentials file (JWT + seed). */
   natsCreds: string | undefined;
+  /**
+   * Operator mode: more keys (account signing keys, `A…`) whose agent credentials carry a role
+   * the coordinator believes, besides the signer and account of its own NATS_CREDS (`LG_ROLE_ISSUERS`).
+   */
+  roleIssuers: string[];
   databaseUrl: string | undefined;
   dataDir: string;
   /** LG_ALLOW_TARGETS as given, and parsed. */
@@ -81,6 +87,20 @@ export function loadConfig(env: Record<string, string | undefined>): Coordinator
   } catch (err) {
     throw new ConfigError(`LG_ALLOW_TARGETS: ${(err as Error).message}`);
   }
+  const roleIssuers = (e.LG_ROLE_ISSUERS ?? "")
+    .split(",")
+    .map((k) => k.trim())
+    .filter(Boolean);
+  for (const key of roleIssuers) {
+    if (!/^A[A-Z2-7]{55}$/.test(key))
+      throw new ConfigError(
+        `LG_ROLE_ISSUERS: '${key}' is not an account or signing public key (A…, 56 characters)`,
+      );
+  }
+  if (roleIssuers.length > 0 && !e.NATS_CREDS)
+    throw new ConfigError(
+      "LG_ROLE_ISSUERS needs NATS_CREDS: without NATS auth agents' roles are taken as given",
+    );
   let security: SecuritySettings;
   let tls: TlsSettings;
   try {
@@ -100,6 +120,7 @@ export function loadConfig(env: Record<string, string | undefined>): Coordinator
     port: e.PORT,
     natsUrl: e.NATS_URL,
     natsCreds: e.NATS_CREDS,
+    roleIssuers,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.LG_DATA_DIR,
     allowTargets: e.LG_ALLOW_TARGETS,

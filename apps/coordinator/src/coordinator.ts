@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import type { Server as HttpServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -19,6 +20,7 @@ import { createMonitorStore } from "./monitors/store";
 import { connectNats } from "./nats";
 import { createPathTestService } from "./path-tests/service";
 import { startPresence } from "./presence/presence";
+import { announcedRoles, credentialRoles, type RoleSource } from "./presence/roles";
 import { diagnoseFinal } from "./results/diagnose";
 import { type Diagnose, startResultIngest } from "./results/ingest";
 import { startRetention } from "./retention/retention";
@@ -80,6 +82,25 @@ const urlOf = (host: string, port: number, scheme = "http") =>
   `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`;
 
 /**
+ * Where agents' roles come from: with NATS_CREDS (operator mode) the credentials agents send, signed
+ * within the coordinator's own account; without NATS auth, what they announce (see presence/roles.ts).
+ */
+async function roleSource(config: CoordinatorConfig, logger: Logger): Promise<RoleSource> {
+  const log = logger.child({ module: "presence" });
+  if (!config.natsCreds) {
+    log.info("no NATS auth: agents' roles are taken as announced (except join- ids)");
+    return announcedRoles();
+  }
+  const source = credentialRoles(await readFile(config.natsCreds, "utf8"), config.roleIssuers);
+  if (source.kind === "credential")
+    log.info(
+      { account: source.account, issuers: [...source.issuers.keys()] },
+      "operator mode: agents' roles come from their NATS credentials",
+    );
+  return source;
+}
+
+/**
  * Runs a coordinator: database (migrated), NATS, result ingest, presence, and the HTTP API.
  *
  * @example
@@ -125,18 +146,20 @@ export async function startCoordinator(
       replicas: config.resultsReplicas,
     });
     cleanup.push(() => ingest.stop());
+    const metrics = createMetrics({ db: db.db, nc, listAgents: () => repo.listAgents() });
     const presence = startPresence({
       nc,
       repo,
       logger,
       offlineAfterMs: opts.offlineAfterMs,
       sweepEveryMs: opts.sweepEveryMs,
+      roles: await roleSource(config, logger),
+      onRefused: (reason) => metrics.presenceRefused(reason),
     });
     cleanup.push(() => presence.stop());
 
     const hub = new LiveHub(nc);
     cleanup.push(async () => hub.close());
-    const metrics = createMetrics({ db: db.db, nc, listAgents: () => repo.listAgents() });
     const measurements = metrics.instrument(
       security.guard(
         createMeasurementService({

@@ -7,8 +7,10 @@
  *       DIR/secrets.json (the seeds: keep offline or in a secret store), and
  *       DIR/coordinator.creds and DIR/leaf.creds
  *   creds mint --secrets FILE --template agent|join|coordinator|leaf [--id AGENT_ID]
- *              [--expires SECONDS|never] [--out FILE]
- *       a user of the lg account with the permissions of <template>-user.json
+ *              [--role pop|neutral] [--expires SECONDS|never] [--out FILE]
+ *       a user of the lg account with the permissions of <template>-user.json; an agent's
+ *       role (default pop) is a tag of its JWT, the only role the coordinator believes in
+ *       operator mode (LG_ROLE is then ignored)
  *   creds revoke --secrets FILE --dir DIR (--id AGENT_ID | --creds FILE)
  *       revokes every credential minted for an agent (or the one in FILE) and rewrites
  *       DIR/accounts.conf; copy it to every server and reload each (SIGHUP, or
@@ -45,6 +47,7 @@ class UsageError extends Error {
 interface Issued {
   name: string;
   agentId?: string;
+  role?: string;
   user: string;
   issuedAt: number;
   expiresAt: number | null;
@@ -84,12 +87,20 @@ async function mintAndRecord(
   auth: NatsAuth,
   secretsDir: string,
   template: UserTemplateName,
-  opts: { agentId?: string; expiresInSeconds?: number | null } = {},
+  opts: { agentId?: string; role?: string; expiresInSeconds?: number | null } = {},
 ): Promise<string> {
-  const creds = await mintFromTemplate(auth, template, opts);
+  let creds: string;
+  try {
+    creds = await mintFromTemplate(auth, template, opts);
+  } catch (err) {
+    // A wrong id or role is the caller's mistake (exit 2); a file that cannot be read is not.
+    if ((err as NodeJS.ErrnoException).code !== undefined) throw err;
+    throw new UsageError((err as Error).message);
+  }
   const entry: Issued = {
     name: opts.agentId ? `${template}-${opts.agentId}` : template,
     ...(opts.agentId ? { agentId: opts.agentId } : {}),
+    ...(template === "agent" ? { role: opts.role ?? "pop" } : {}),
     ...credsUser(creds),
     issuedAt: Math.floor(Date.now() / 1000),
   };
@@ -144,6 +155,7 @@ async function main(argv: string[]): Promise<void> {
       secrets: { type: "string" },
       template: { type: "string" },
       id: { type: "string" },
+      role: { type: "string" },
       creds: { type: "string" },
       expires: { type: "string" },
       out: { type: "string" },
@@ -194,6 +206,7 @@ async function main(argv: string[]): Promise<void> {
     const expiresInSeconds = parseExpiry(values.expires);
     const creds = await mintAndRecord(auth, secretsDir, template, {
       ...(values.id ? { agentId: values.id } : {}),
+      ...(values.role !== undefined ? { role: values.role } : {}),
       ...(expiresInSeconds !== undefined ? { expiresInSeconds } : {}),
     });
     if (values.out) await writeNew(values.out, creds, 0o600);

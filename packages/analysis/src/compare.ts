@@ -1,30 +1,37 @@
-import type {
-  Comparison,
-  ComparisonSegment,
-  Diagnosis,
-  FaultDirection,
-  Hop,
-  SegmentHop,
-  SegmentSide,
-  SharedHop,
+import {
+  COMPARISON_VERSION,
+  type Comparison,
+  type ComparisonSegment,
+  type Diagnosis,
+  type FaultDirection,
+  type Hop,
+  type LossReading,
+  type SegmentHop,
+  type SegmentSide,
+  type SharedHop,
 } from "@lg/protocol";
-import { type AlignedPair, alignHops } from "./align";
 import { diagnose } from "./diagnose";
 import type { AsnOf, HopView } from "./hop-view";
-import { directionSentence, shapeSentence } from "./summary";
+import { type AliasObservation, type Identity, identifyRouters, type RouterPair } from "./identity";
+import { readLosses } from "./loss-reading";
+import { directionSentences, type Labels, shapeSentence } from "./summary";
 import { buildTraceView, type DiagnoseOptions, type TraceView } from "./trace-view";
 
 /** Options of {@link compare}. */
 export interface CompareOptions {
-  /** Diagnosis options of the forward trace (A -> B). */
+  /** Diagnosis options of the forward trace (A -> B); its `destination` is B's address. */
   forward?: DiagnoseOptions;
-  /** Diagnosis options of the reverse trace (B -> A). */
+  /** Diagnosis options of the reverse trace (B -> A); its `destination` is A's address. */
   reverse?: DiagnoseOptions;
   /** Diagnoses already made (e.g. stored with each trace); computed when absent. */
   forwardDiagnosis?: Diagnosis;
   reverseDiagnosis?: Diagnosis;
   /** Origin AS lookup for hops without `asn`, for both directions. */
   asnOf?: AsnOf;
+  /** Follow-up alias traces each end ran to addresses only the other end's trace showed. */
+  aliases?: AliasObservation[];
+  /** Names of the two ends in the summary (agent ids); default "A" and "B". */
+  labels?: Labels;
 }
 
 /** A hop list block in drawing order: forward indexes ascending, reverse indexes descending. */
@@ -35,16 +42,22 @@ interface Block {
 }
 
 /**
- * Reads a forward trace (A -> B) and a reverse trace (B -> A) together: aligns the forward hops with the
- * reversed reverse hops (same address, then the two ends of one point-to-point link, then the same
- * reverse-DNS name, then the same origin AS), cuts the path into shared and diverged segments with the
- * loss and latency each direction adds in each, and says which direction has a real problem.
+ * Reads a forward trace (A -> B) and a reverse trace (B -> A) together:
+ * 1. maps every hop of both to a router and finds the routers both directions cross, from evidence
+ *    (same address, same name, link-mate reasoning that respects adjacency, alias traces), leaving
+ *    what cannot be identified `unknown` ({@link identifyRouters});
+ * 2. cuts the path into shared and diverged segments, with the routers each direction crosses alone
+ *    and the loss and latency each adds in each;
+ * 3. puts each trace's loss on the direction that really loses it, since a trace's loss may be its
+ *    replies' way back over the other direction ({@link readLosses});
+ * 4. says which direction has the problem, and a summary of only what the evidence shows.
  *
  * @example
- * const c = compare(forwardTrace.hops, reverseTrace.hops, { forward: { servicePort: 443 } });
- * c.verdict;        // "asymmetric"
+ * const c = compare(forwardTrace.hops, reverseTrace.hops, {
+ *   forward: { destination: b }, reverse: { destination: a }, aliases, labels: { a: "fra", b: "sin" },
+ * });
  * c.faultDirection; // "reverse"
- * c.summary;        // "… The forward path is clean; the reverse path loses 30% from hop 4 (198.18.4.1) on; …"
+ * c.summary;        // "… fra → sin is clean: its loss from hop 4 is its replies' way back …"
  */
 export function compare(forward: Hop[], reverse: Hop[], options: CompareOptions = {}): Comparison {
   const withLookup = (o: DiagnoseOptions | undefined): DiagnoseOptions => ({
@@ -57,38 +70,80 @@ export function compare(forward: Hop[], reverse: Hop[], options: CompareOptions 
   const rView = buildTraceView(reverse, reverseOptions);
   const fDiagnosis = options.forwardDiagnosis ?? diagnose(forward, forwardOptions);
   const rDiagnosis = options.reverseDiagnosis ?? diagnose(reverse, reverseOptions);
+  const labels = options.labels ?? { a: "A", b: "B" };
 
-  const pairs = alignHops(fView.hops, rView.hops);
-  const blocks = classify(cut(pairs, fView.hops.length, rView.hops.length), fView, rView);
-  const segments = blocks.map((b) => toSegment(b, fView, rView));
-  const shared = pairs.map((p) => toShared(p, fView, rView));
+  const identity = identifyRouters({
+    forward: fView,
+    reverse: rView,
+    ...(options.reverse?.destination ? { aAddress: options.reverse.destination } : {}),
+    ...(options.forward?.destination ? { bAddress: options.forward.destination } : {}),
+    ...(options.aliases ? { aliases: options.aliases } : {}),
+  });
+  const blocks = classify(cut(identity.pairs, fView.hops.length, rView.hops.length), fView, rView);
+  const segments = blocks.map((b) => toSegment(b, fView, rView, identity));
+  const shared = identity.pairs.map((p) => toShared(p, fView, rView, identity));
+  const loss = readLosses({
+    forward: fView,
+    reverse: rView,
+    forwardDiagnosis: fDiagnosis,
+    reverseDiagnosis: rDiagnosis,
+    identity,
+    ...(options.aliases ? { aliases: options.aliases } : {}),
+    labels,
+  });
 
   const verdict = segments.some((s) => s.kind === "diverged") ? "asymmetric" : "symmetric";
-  const faultDirection = faultOf(fDiagnosis, rDiagnosis);
-  const strongShared = shared.filter((s) => s.match !== "asn").length;
-  const fSentence = directionSentence("forward", fDiagnosis, fView, segments);
-  const rSentence = directionSentence("reverse", rDiagnosis, rView, segments);
+  const faultDirection = faultOf(fDiagnosis, rDiagnosis, loss);
   const silent = fView.lastAnswered < 0 ? "forward" : rView.lastAnswered < 0 ? "reverse" : null;
   const shape = silent
     ? `The paths cannot be aligned: no hop of the ${silent} trace answered.`
-    : shapeSentence(segments, strongShared);
-  const summary = `${shape} ${capitalize(fSentence)}; ${rSentence}.`;
-  return { verdict, faultDirection, segments, shared, summary };
+    : shapeSentence(segments, identity, labels);
+  const reading = directionSentences({
+    forward: { diagnosis: fDiagnosis, view: fView },
+    reverse: { diagnosis: rDiagnosis, view: rView },
+    loss,
+    identity,
+    segments,
+    labels,
+  });
+  return {
+    v: COMPARISON_VERSION,
+    verdict,
+    faultDirection,
+    segments,
+    shared,
+    routers: identity.routers,
+    loss,
+    summary: `${shape} ${reading}`,
+  };
 }
 
-function faultOf(forward: Diagnosis, reverse: Diagnosis): FaultDirection {
-  const f = forward.verdict === "problem";
-  const r = reverse.verdict === "problem";
+/**
+ * The direction that really has a problem: real loss goes where the two traces read together put it;
+ * every other problem finding (a latency step, a loop, an interruption, a filtering destination) is
+ * its own trace's.
+ */
+function faultOf(forward: Diagnosis, reverse: Diagnosis, loss: LossReading | null): FaultDirection {
+  const other = (d: Diagnosis) => {
+    const problems = d.findings.filter((x) => x.severity === "problem");
+    return d.verdict === "problem" && (problems.length === 0 || problems.some((x) => x.code !== "real-loss"));
+  };
+  let f = other(forward);
+  let r = other(reverse);
+  if (loss) {
+    if (loss.reading === "forward" || loss.reading === "both") f = true;
+    if (loss.reading === "reverse" || loss.reading === "both") r = true;
+    if (loss.reading === "undetermined" && !f && !r) return "undetermined";
+  }
   return f && r ? "both" : f ? "forward" : r ? "reverse" : "none";
 }
 
-/** Splits the path at router-level matches: runs of matches are shared, the stretches between are gaps. */
-function cut(pairs: AlignedPair[], n: number, m: number): Block[] {
+/** Splits the path at identified routers: runs of pairs are shared, the stretches between are gaps. */
+function cut(pairs: RouterPair[], n: number, m: number): Block[] {
   const blocks: Block[] = [];
   let nextForward = 0;
   let nextReverse = m - 1;
   for (const pair of pairs) {
-    if (pair.match === "asn") continue;
     const gapForward = range(nextForward, pair.forward - 1);
     const gapReverse = range(pair.reverse + 1, nextReverse).reverse();
     if (gapForward.length > 0 || gapReverse.length > 0) {
@@ -155,20 +210,33 @@ function classify(blocks: Block[], fView: TraceView, rView: TraceView): Block[] 
   return out;
 }
 
-function toSegment(block: Block, fView: TraceView, rView: TraceView): ComparisonSegment {
-  return { kind: block.kind, forward: toSide(block.forward, fView), reverse: toSide(block.reverse, rView) };
+function toSegment(block: Block, fView: TraceView, rView: TraceView, identity: Identity): ComparisonSegment {
+  return {
+    kind: block.kind,
+    forward: toSide(block.forward, fView, identity.forwardRouter, identity.forwardIdentity),
+    reverse: toSide(block.reverse, rView, identity.reverseRouter, identity.reverseIdentity),
+  };
 }
 
-function toSide(indexes: number[], view: TraceView): SegmentSide {
-  if (indexes.length === 0) return { ttls: null, hops: [], addedLossPct: 0, addedLatencyMs: 0 };
+function toSide(
+  indexes: number[],
+  view: TraceView,
+  ids: (string | null)[],
+  identities: Identity["forwardIdentity"],
+): SegmentSide {
+  if (indexes.length === 0)
+    return { ttls: null, hops: [], routerIds: [], addedLossPct: 0, addedLatencyMs: 0 };
   const low = Math.min(...indexes);
   const high = Math.max(...indexes);
-  const hops = indexes.map((i) => toSegmentHop(view.hops[i] as HopView));
+  const hops = indexes.map((i) =>
+    toSegmentHop(view.hops[i] as HopView, ids[i] ?? null, identities[i] ?? null),
+  );
   const loss = persistent(view, (h) => h.hop.lossPct);
   const latency = persistent(view, (h) => h.hop.avg);
   return {
     ttls: { from: (view.hops[low] as HopView).ttl, to: (view.hops[high] as HopView).ttl },
     hops,
+    routerIds: indexes.map((i) => ids[i]).filter((id): id is string => !!id),
     addedLossPct: round(loss(high) - loss(low - 1)),
     addedLatencyMs: round(latency(high) - latency(low - 1)),
   };
@@ -194,10 +262,16 @@ function persistent(view: TraceView, value: (h: HopView) => number): (index: num
   };
 }
 
-function toSegmentHop(h: HopView): SegmentHop {
+function toSegmentHop(
+  h: HopView,
+  routerId: string | null,
+  identity: Identity["forwardIdentity"][number],
+): SegmentHop {
   return {
     ttl: h.ttl,
     address: h.address,
+    routerId,
+    ...(identity ? { identity } : {}),
     ...(h.hop.name ? { name: h.hop.name } : {}),
     ...(h.asn !== undefined ? { asn: h.asn } : {}),
     ...(h.owner !== undefined ? { owner: h.owner } : {}),
@@ -206,13 +280,15 @@ function toSegmentHop(h: HopView): SegmentHop {
   };
 }
 
-function toShared(pair: AlignedPair, fView: TraceView, rView: TraceView): SharedHop {
+function toShared(pair: RouterPair, fView: TraceView, rView: TraceView, identity: Identity): SharedHop {
   const f = fView.hops[pair.forward] as HopView;
   const r = rView.hops[pair.reverse] as HopView;
   const name = f.hop.name ?? r.hop.name;
   const asn = f.asn ?? r.asn;
   const owner = f.owner ?? r.owner;
+  const routerId = identity.forwardRouter[pair.forward];
   return {
+    ...(routerId ? { routerId } : {}),
     match: pair.match,
     forwardTtl: f.ttl,
     reverseTtl: r.ttl,
@@ -221,6 +297,8 @@ function toShared(pair: AlignedPair, fView: TraceView, rView: TraceView): Shared
     ...(name ? { name } : {}),
     ...(asn !== undefined ? { asn } : {}),
     ...(owner !== undefined ? { owner } : {}),
+    evidence: pair.evidence,
+    confidence: pair.confidence,
   };
 }
 
@@ -234,6 +312,19 @@ function round(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
-function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
+/**
+ * The router id of every hop of a path test's two traces, from its comparison: forward TTL -> id
+ * and reverse TTL -> id (silent hops and the endpoints have none).
+ */
+export function routerIdsByTtl(comparison: Pick<Comparison, "routers">): {
+  forward: Map<number, string>;
+  reverse: Map<number, string>;
+} {
+  const forward = new Map<number, string>();
+  const reverse = new Map<number, string>();
+  for (const router of comparison.routers ?? []) {
+    if (router.forwardTtl !== null) forward.set(router.forwardTtl, router.id);
+    if (router.reverseTtl !== null) reverse.set(router.reverseTtl, router.id);
+  }
+  return { forward, reverse };
 }

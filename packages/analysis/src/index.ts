@@ -1,7 +1,8 @@
-export { samePointToPointLink } from "./align";
-export { type CompareOptions, compare } from "./compare";
+export { type CompareOptions, compare, routerIdsByTtl } from "./compare";
 export { diagnose } from "./diagnose";
 export type { AsnInfo, AsnOf } from "./hop-view";
 export { isPrivateAddress } from "./hop-view";
+export { type AliasObservation, identifyRouters } from "./identity";
+export { samePointToPointLink } from "./links";
 export * as thresholds from "./thresholds";
 export type { DiagnoseOptions } from "./trace-view";

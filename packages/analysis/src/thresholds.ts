@@ -52,3 +52,50 @@ export const DESTINATION_HOPS = 2;
 /** Prefix lengths that make two addresses the two ends of one point-to-point link. */
 export const LINK_PREFIX_V4 = [31, 30] as const;
 export const LINK_PREFIX_V6 = [127, 126] as const;
+
+/* Router identity across the two directions of a path test (identity.ts). Each is how sure one test
+ * alone makes us that two hops are one router; independent tests combine as 1 - Π(1 - c). */
+
+/** The same address answered both directions: one router (anycast aside). */
+export const IDENTITY_ADDRESS_CONFIDENCE = 0.99;
+
+/** The same reverse-DNS name: operators name interfaces of one router alike, rarely two routers the same. */
+export const IDENTITY_NAME_CONFIDENCE = 0.9;
+
+/** Both ends' alias traces reached each other's address where their own hop is. */
+export const IDENTITY_ALIAS_MUTUAL_CONFIDENCE = 0.95;
+
+/** Only one end's alias trace agreed: two routers at the same distance behind the same router
+ * (a branch) look alike from that end, so this alone does not identify. */
+export const IDENTITY_ALIAS_ONE_SIDED_CONFIDENCE = 0.5;
+
+/** One link-mate pair: right when the router answers from its side towards the hop before it (its
+ * way in, or its way back when that is the same), wrong on asymmetric routers answering from their
+ * way back. A hint alone. */
+export const IDENTITY_LINK_CONFIDENCE = 0.5;
+
+/** A link-mate pair at an endpoint: a host answers from its own address, on the link to its
+ * gateway, so the other end is the router next to it unless the host has several uplinks. */
+export const IDENTITY_ENDPOINT_LINK_CONFIDENCE = 0.7;
+
+/** How many independent weak tests (link-mate pairs, a one-sided alias trace) must agree, with none
+ * against, to identify a router without a strong test. */
+export const IDENTITY_WEAK_TESTS_NEEDED = 2;
+
+/** How sure a router is one-sided when the other end's alias trace reached it away from its own path
+ * (routing to an interface address can enter a router from another side, so not certain). */
+export const IDENTITY_OWN_CONFIDENCE = 0.8;
+
+/* Reading the two traces' losses together (loss-reading.ts). */
+
+/** Loss a series shows on a path that loses nothing: a floor that keeps one stray lost probe from
+ * ruling a reading out (0.5%). */
+export const LOSS_NOISE_FLOOR = 0.005;
+
+/** A reading must beat the next best by this natural-log likelihood ratio (about 100 : 1) to be
+ * said; closer than that, the direction is `undetermined` and the summary says what would decide. */
+export const LOSS_READING_MARGIN = Math.log(100);
+
+/** Highest one-way loss the readings consider, as a fraction (a stretch that drops everything is an
+ * interruption, read by other rules). */
+export const LOSS_READING_MAX = 0.95;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AgentCapabilities, AgentCounters, AgentRole } from "./messages";
-import { Diagnosis, Hop, TraceFailure, TraceOptions, TraceStatus } from "./trace";
+import { Diagnosis, FollowUp, Hop, TraceFailure, TraceOptions, TraceStatus } from "./trace";
 
 /**
  * Bodies of the coordinator's HTTP API (`/api/v1`) and of its live streams. The coordinator
@@ -76,6 +76,8 @@ export const TraceView = z.object({
   failure: TraceFailure.nullable(),
   hops: z.array(Hop),
   diagnosis: Diagnosis.nullable(),
+  /** Probes sent on the system's own initiative to decide what this trace left open. */
+  followUps: z.array(FollowUp).default([]),
   stoppedBy: z.string().nullable(),
   startedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),

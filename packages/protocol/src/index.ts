@@ -4,6 +4,7 @@ export * from "./dns";
 export * from "./messages";
 export * from "./monitors";
 export * from "./path-tests";
+export * from "./roles";
 export * from "./subjects";
 export * from "./targets";
 export * from "./trace";

@@ -52,14 +52,27 @@ export const AgentCounters = z.object({
 });
 export type AgentCounters = z.infer<typeof AgentCounters>;
 
+/**
+ * Longest user JWT a presence message may carry: the agent template's JWT is about 1 KB; this
+ * leaves room for more permissions and tags, far below NATS's 1 MiB payload.
+ */
+export const MAX_USER_JWT_CHARS = 8_192;
+
 /** Published on `lg.presence.<agentId>`: on start (announce), every 5 s (heartbeat), on shutdown (leaving). */
 export const PresenceMessage = z.object({
   v: V,
   kind: z.enum(["announce", "heartbeat", "leaving"]),
+  /** The role in `agent.role` is what the agent says; the coordinator decides (see `roles.ts`). */
   agent: AgentDescriptor,
   running: z.number().int().nonnegative(),
   counters: AgentCounters,
   sentAt: z.iso.datetime(),
+  /**
+   * The agent's NATS user JWT, the public half of its creds file (never the seed), when it has
+   * one. In operator mode the coordinator takes the agent's role from this JWT's tags after
+   * checking its signature, issuer, expiry and agent id.
+   */
+  userJwt: z.string().min(1).max(MAX_USER_JWT_CHARS).optional(),
 });
 export type PresenceMessage = z.infer<typeof PresenceMessage>;
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { MeasurementRequest, TraceView } from "./api";
 import { Comparison } from "./comparison";
 import { AgentId } from "./messages";
+import { JOIN_AGENT_PREFIX } from "./roles";
 import { TraceOptions } from "./trace";
 
 /**
@@ -131,4 +132,4 @@ export const JoinGrant = z.object({
 export type JoinGrant = z.infer<typeof JoinGrant>;
 
 /** The join agent's id for a session: subject-safe and recognisable. */
-export const joinAgentId = (sessionId: string) => `join-${sessionId}`;
+export const joinAgentId = (sessionId: string) => `${JOIN_AGENT_PREFIX}${sessionId}`;

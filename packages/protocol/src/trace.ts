@@ -95,8 +95,42 @@ export const Hop = z.object({
   jitterMax: z.number().nonnegative(),
   responders: z.array(Responder).max(8),
   mpls: z.array(MplsLabel).optional(),
+  /** In a path test: the router behind the hop, the same id in both directions when identified
+   * (see `Comparison.routers`). */
+  routerId: z.string().optional(),
 });
 export type Hop = z.infer<typeof Hop>;
+
+/**
+ * A probe the system sent on its own to decide a question a trace left open:
+ * `alias-trace`: a short trace from one end of a path test to an address only the other end saw
+ * (is that router on this end's path, and do its replies back to this end lose packets?);
+ * `tcp-syn`, `udp`, `echo`: single-target probes (does a destination that ignores ICMP answer
+ * TCP, does a router answer when addressed itself).
+ */
+export const FollowUpKind = z.enum(["alias-trace", "tcp-syn", "udp", "echo"]);
+export type FollowUpKind = z.infer<typeof FollowUpKind>;
+
+export const FollowUp = z.object({
+  kind: FollowUpKind,
+  target: z.string(),
+  port: z.number().int().optional(),
+  /** alias-trace: the TTL at which the target itself answered; probes: the TTL sent. */
+  ttl: z.number().int().optional(),
+  answered: z.boolean(),
+  /** Best round-trip time of the answers, ms. */
+  rtt: z.number().optional(),
+  /** Probes sent to the target and answers received. */
+  sent: z.number().int().nonnegative().optional(),
+  recv: z.number().int().nonnegative().optional(),
+  /** alias-trace: the responder at each TTL up to the target (null: silent). */
+  path: z.array(z.string().nullable()).optional(),
+  /** Why it was sent, in words. */
+  purpose: z.string(),
+  /** What it showed, in words. */
+  result: z.string().optional(),
+});
+export type FollowUp = z.infer<typeof FollowUp>;
 
 export const FindingCode = z.enum([
   "icmp-throttling",

@@ -169,6 +169,24 @@ describe("operator-mode credentials (infra/nats/operator-mode)", { timeout: 120_
     expect(refused.stderr).toMatch(/not a valid agent id/);
   });
 
+  it("`creds mint --role` puts the agent's role and id in its JWT's tags, and refuses a role the coordinator would not believe", () => {
+    const secrets = path.join(dir, "keys/secrets.json");
+    const mint = (...args: string[]) => creds("mint", "--secrets", secrets, "--template", ...args);
+    const minted = mint("agent", "--id", "vm-1", "--role", "neutral");
+    expect(minted.status, minted.stderr).toBe(0);
+    const jwt = /-----BEGIN NATS USER JWT-----\n(\S+)\n/.exec(minted.stdout)?.[1] as string;
+    expect(decode<{ tags?: string[] }>(jwt).nats.tags).toEqual(["lg-role:neutral", "lg-agent:vm-1"]);
+    for (const [args, message] of [
+      [["agent", "--id", "vm-2", "--role", "join"], /role must be 'pop' or 'neutral'/],
+      [["agent", "--id", "join-x"], /reserved for reverse-session join agents/],
+      [["coordinator", "--role", "pop"], /--role is for the agent template only/],
+    ] as const) {
+      const refused = mint(...args);
+      expect(refused.status, args.join(" ")).toBe(2);
+      expect(refused.stderr).toMatch(message);
+    }
+  });
+
   it("the templates refuse agent ids that would widen an agent's subjects", async () => {
     for (const id of ["fra.1", "*", ">", "a b", ""]) {
       await expect(readUserTemplate("agent", id), id).rejects.toThrow(/not a valid agent id/);

@@ -57,6 +57,26 @@ describe("NATS operator-mode credentials", () => {
     expect(() => agentPermissions("a.b")).toThrow(/not a valid agent id/);
   });
 
+  it("tags an agent's credentials with its id and role (pop unless told), and refuses join- ids and other roles", async () => {
+    const tagsOf = (text: string) =>
+      decode<{ tags?: string[] }>(/-----BEGIN NATS USER JWT-----\s*(\S+)/.exec(text)?.[1] as string).nats
+        .tags;
+    expect(tagsOf(await auth.mintAgentCreds("fra"))).toEqual(["lg-role:pop", "lg-agent:fra"]);
+    expect(tagsOf(await auth.mintAgentCreds("vm", { role: "neutral" }))).toEqual([
+      "lg-role:neutral",
+      "lg-agent:vm",
+    ]);
+    await expect(auth.mintAgentCreds("join-abc")).rejects.toThrow(/reserved for reverse-session join agents/);
+    await expect(auth.mintAgentCreds("x", { role: "join" as "pop" })).rejects.toThrow(/'pop' or 'neutral'/);
+    // A tagged credential still connects (nats-server ignores the tags).
+    const nc = await connect({
+      servers: server.url,
+      authenticator: creds(await auth.mintAgentCreds("vm", { role: "neutral" })),
+      inboxPrefix: "_INBOX_vm",
+    });
+    await nc.close();
+  });
+
   it("lets an agent answer its own jobs and store its results with a JetStream ack", async () => {
     const nc = await connect({
       servers: server.url,

@@ -1,4 +1,4 @@
-import { AgentId } from "@lg/protocol";
+import { AgentId, type AgentRole, credentialTags, isJoinAgentId } from "@lg/protocol";
 import {
   createAccount,
   createOperator,
@@ -41,6 +41,20 @@ export interface MintOptions {
   expiresInSec?: number;
 }
 
+/** An agent's credentials: its role travels in them (tags `lg-role:<role>`, `lg-agent:<id>`). */
+export interface AgentMintOptions extends MintOptions {
+  /** What the coordinator will take this agent for in operator mode; default `pop`. */
+  role?: Exclude<AgentRole, "join">;
+}
+
+/** A user's claims beyond its permissions. */
+export interface UserMintOptions extends MintOptions {
+  /** No permissions means everything. */
+  permissions?: Permissions;
+  /** `nats.tags` of the user JWT (e.g. an agent's role, see `credentialTags` in `@lg/protocol`). */
+  tags?: string[];
+}
+
 export interface NatsAuth {
   operatorPublicKey: string;
   systemAccountPublicKey: string;
@@ -54,11 +68,12 @@ export interface NatsAuth {
   /**
    * A creds file (text) for agent `agentId`: publish only `lg.result.<id>.>` and
    * `lg.presence.<id>`, subscribe only `lg.agent.<id>.>` and its inbox `_INBOX_<id>.>`, and answer
-   * one reply per request it receives.
+   * one reply per request it receives. Its JWT is tagged with the agent's id and role (`pop`
+   * unless `opts.role`), which the coordinator reads in operator mode.
    */
-  mintAgentCreds(agentId: string, opts?: MintOptions): Promise<string>;
+  mintAgentCreds(agentId: string, opts?: AgentMintOptions): Promise<string>;
   /** A creds file for any user of the application account; no `permissions` means everything. */
-  mintUserCreds(name: string, opts?: MintOptions & { permissions?: Permissions }): Promise<string>;
+  mintUserCreds(name: string, opts?: UserMintOptions): Promise<string>;
   /**
    * The server configuration with these users revoked (user public key -> unix seconds: their
    * credentials issued up to then no longer work). Write it in place of `serverConfig` and send
@@ -88,6 +103,18 @@ export function agentPermissions(agentId: string): Permissions {
     // Lets the agent answer the coordinator's job requests (one reply each).
     resp: { max: 1 },
   };
+}
+
+/**
+ * The tags of a probe agent's credentials. Refuses a role other than `pop`/`neutral` and a
+ * `join-` id: those belong to reverse-session join agents, which the coordinator always takes
+ * for `join`, so such a credential would not do what its minter meant.
+ */
+export function agentCredentialTags(agentId: string, role: string): string[] {
+  if (role !== "pop" && role !== "neutral") throw new Error(`role must be 'pop' or 'neutral', not '${role}'`);
+  if (isJoinAgentId(agentId))
+    throw new Error(`'${agentId}': ids starting with 'join-' are reserved for reverse-session join agents`);
+  return credentialTags(agentId, role);
 }
 
 /** -1 means unlimited; an account with empty limits may open no connection at all. */
@@ -152,8 +179,9 @@ export async function createNatsAuth(
   const appAccountJwt = await encodeApp();
   const serverConfig = configWith(appAccountJwt);
 
-  const mintUserCreds = async (name: string, mint: MintOptions & { permissions?: Permissions } = {}) => {
+  const mintUserCreds = async (name: string, mint: UserMintOptions = {}) => {
     const user = createUser();
+    const claims = { ...(mint.permissions ?? {}), ...(mint.tags ? { tags: mint.tags } : {}) };
     const lifetime = mint.expiresInSec !== undefined ? Math.ceil(mint.expiresInSec) : undefined;
     let jwt = "";
     // exp is exactly iat + lifetime. The library stamps iat from its own clock read, after ours:
@@ -161,7 +189,7 @@ export async function createNatsAuth(
     for (let attempt = 1; ; attempt++) {
       const exp = lifetime !== undefined ? Math.floor(Date.now() / 1000) + lifetime : undefined;
       // Signed by the account's signing key (not the account key), so it can be rotated.
-      jwt = await encodeUser(name, user, app.getPublicKey(), mint.permissions ?? {}, {
+      jwt = await encodeUser(name, user, app.getPublicKey(), claims, {
         signer: signing,
         ...(exp !== undefined ? { exp } : {}),
       });
@@ -186,8 +214,12 @@ export async function createNatsAuth(
       appAccountSeed: seedText(app),
       appSigningKeySeed: seedText(signing),
     },
-    mintAgentCreds: (agentId, mint = {}) =>
-      mintUserCreds(`agent-${agentId}`, { ...mint, permissions: agentPermissions(agentId) }),
+    mintAgentCreds: async (agentId, { role = "pop", ...mint } = {}) =>
+      mintUserCreds(`agent-${agentId}`, {
+        ...mint,
+        permissions: agentPermissions(agentId),
+        tags: agentCredentialTags(agentId, role),
+      }),
     mintUserCreds,
     serverConfigRevoking: async (revocations) => configWith(await encodeApp(revocations)),
   };

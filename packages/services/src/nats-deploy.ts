@@ -7,9 +7,9 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { AgentId } from "@lg/protocol";
+import { AgentId, credentialTags } from "@lg/protocol";
 import { type Account, decode, encodeAccount, fromSeed, type Permissions } from "@nats-io/jwt";
-import type { NatsAuth } from "./nats-auth";
+import { agentCredentialTags, type NatsAuth } from "./nats-auth";
 
 export const natsInfraDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../infra/nats");
 
@@ -38,17 +38,35 @@ export async function readUserTemplate(name: UserTemplateName, agentId?: string)
   return JSON.parse(text) as UserTemplate;
 }
 
-/** Mints a `.creds` file (text) for a user of the lg account from a template. */
+/**
+ * The tags of a template's user JWT: an agent's id and role (`role`, default `pop`), a join
+ * agent's id and `join`; none for the other templates, which take no role.
+ */
+export function templateTags(name: UserTemplateName, agentId: string | undefined, role?: string): string[] {
+  if (role !== undefined && name !== "agent")
+    throw new Error(`--role is for the agent template only (the ${name} template has no role)`);
+  if (name === "agent" && agentId !== undefined) return agentCredentialTags(agentId, role ?? "pop");
+  if (name === "join" && agentId !== undefined) return credentialTags(agentId, "join");
+  return [];
+}
+
+/**
+ * Mints a `.creds` file (text) for a user of the lg account from a template. An agent's role
+ * (`pop` or `neutral`, default `pop`) goes into its JWT as a tag, which the coordinator reads in
+ * operator mode.
+ */
 export async function mintFromTemplate(
   auth: Pick<NatsAuth, "mintUserCreds">,
   name: UserTemplateName,
-  opts: { agentId?: string; expiresInSeconds?: number | null } = {},
+  opts: { agentId?: string; role?: string; expiresInSeconds?: number | null } = {},
 ): Promise<string> {
   const template = await readUserTemplate(name, opts.agentId);
+  const tags = templateTags(name, opts.agentId, opts.role);
   const expires = opts.expiresInSeconds === undefined ? template.expiresInSeconds : opts.expiresInSeconds;
   return auth.mintUserCreds(opts.agentId ? `${name}-${opts.agentId}` : name, {
     // The template's claims go into the user JWT as they are (permissions and connection types).
     permissions: template.user,
+    ...(tags.length > 0 ? { tags } : {}),
     ...(expires !== null ? { expiresInSec: expires } : {}),
   });
 }

@@ -15,7 +15,7 @@ const FLAGS: { flag: string; env: string; help: string; choices?: string[] }[] =
   {
     flag: "--role <role>",
     env: "LG_ROLE",
-    help: "pop or neutral (default: pop)",
+    help: "pop or neutral (default: pop); taken as given only without NATS auth: with --nats-creds the role in the credentials decides",
     choices: ["pop", "neutral"],
   },
   {

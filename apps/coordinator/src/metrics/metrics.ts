@@ -209,6 +209,12 @@ export function createMetrics(deps: MetricsDeps) {
     labelNames: ["kind"],
     ...reg,
   });
+  const presenceRefused = new Counter({
+    name: "lg_presence_refused_total",
+    help: "agent presence messages this replica ignored because they proved no role (operator mode), by reason",
+    labelNames: ["reason"],
+    ...reg,
+  });
 
   /** Counts requests, and keeps the number of open event streams (their bodies end or are cancelled). */
   const middleware: MiddlewareHandler = async (c, next) => {
@@ -267,6 +273,7 @@ export function createMetrics(deps: MetricsDeps) {
     monitorRun: (outcome: "ok" | "error") => monitorRuns.inc({ outcome }),
     alertEvent: (event: "fire" | "resolve") => alertEvents.inc({ event }),
     retentionDeleted: (kind: string, n: number) => retentionDeleted.inc({ kind }, n),
+    presenceRefused: (reason: string) => presenceRefused.inc({ reason }),
     async text(): Promise<{ body: string; contentType: string }> {
       return { body: await registry.metrics(), contentType: registry.contentType };
     },

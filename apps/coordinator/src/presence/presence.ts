@@ -3,6 +3,7 @@ import { OFFLINE_AFTER_MS, PresenceMessage, subjects } from "@lg/protocol";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { publishTraceChange } from "../live/publish";
 import type { Logger } from "../logger";
+import { announcedRoles, decideRole, type RoleRefusal, type RoleSource } from "./roles";
 
 export interface PresenceDeps {
   nc: NatsConnection;
@@ -10,11 +11,19 @@ export interface PresenceDeps {
   logger: Logger;
   offlineAfterMs?: number;
   sweepEveryMs?: number;
+  /** Where agents' roles come from (default: as announced, for a coordinator without NATS auth). */
+  roles?: RoleSource;
+  /** Called for each presence message dropped because it proved no role (operator mode). */
+  onRefused?(reason: RoleRefusal): void;
 }
 
 /** Queue group: each heartbeat is written by one replica. */
 const PRESENCE_QUEUE = "lg-coordinator-presence";
 const RESTART_MARGIN_MS = 2_000;
+/** A refused or overridden agent heartbeats every 5 s: warn about it once a minute, not each time. */
+const ROLE_WARNING_EVERY_MS = 60_000;
+/** Agents remembered for that (many more means an attack or a fleet-wide mistake: start over). */
+const ROLE_WARNING_KEYS_MAX = 10_000;
 
 /**
  * Keeps the agents table current from NATS presence messages, and sweeps: an agent silent for
@@ -26,6 +35,18 @@ export function startPresence(deps: PresenceDeps): { stop(): Promise<void> } {
 
   const publish = (rows: TraceRow[]) => {
     for (const row of rows) publishTraceChange(deps.nc, row);
+  };
+
+  const roles = deps.roles ?? announcedRoles();
+  const warnedAt = new Map<string, number>();
+  /** True when this (agent, what) was not warned about in the last minute. */
+  const shouldWarn = (key: string) => {
+    const now = Date.now();
+    const last = warnedAt.get(key);
+    if (last !== undefined && now - last < ROLE_WARNING_EVERY_MS) return false;
+    if (warnedAt.size >= ROLE_WARNING_KEYS_MAX) warnedAt.clear();
+    warnedAt.set(key, now);
+    return true;
   };
 
   async function onPresence(subject: string, payload: unknown): Promise<void> {
@@ -42,8 +63,29 @@ export function startPresence(deps: PresenceDeps): { stop(): Promise<void> } {
       );
       return;
     }
+    // The role is the coordinator's to decide (see roles.ts): never what the agent announces
+    // when its id or its credentials say otherwise.
+    const decision = decideRole(roles, message.agent.id, message);
+    if ("refused" in decision) {
+      deps.onRefused?.(decision.refused);
+      if (shouldWarn(`${message.agent.id} refused ${decision.refused}`))
+        log.warn(
+          { agentId: message.agent.id, reason: decision.refused, detail: decision.detail },
+          "ignoring an agent whose presence proves no role (operator mode needs a valid lg-role credential)",
+        );
+      return;
+    }
+    if (decision.role !== message.agent.role && shouldWarn(`${message.agent.id} role ${message.agent.role}`))
+      log.warn(
+        { agentId: message.agent.id, announced: message.agent.role, role: decision.role },
+        "agent announced a role it does not have; recording the role it has",
+      );
+    const recorded: PresenceMessage =
+      decision.role === message.agent.role
+        ? message
+        : { ...message, agent: { ...message.agent, role: decision.role } };
     const now = new Date();
-    await deps.repo.upsertAgent(message, now);
+    await deps.repo.upsertAgent(recorded, now);
     if (message.kind === "announce" && message.running === 0) {
       // A fresh process runs nothing: traces its predecessor accepted (before a margin for
       // replies still in flight) will never report.

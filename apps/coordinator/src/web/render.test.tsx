@@ -57,6 +57,7 @@ function trace(id: string, agentId: string, target: string, hops: Hop[]): TraceV
   return {
     id,
     measurementId: "m1",
+    followUps: [],
     agentId,
     target,
     address: target,

@@ -15,6 +15,8 @@ export const FAULT_WORDS: Record<Comparison["faultDirection"], (a: string, b: st
   reverse: (a, b) => `The problem is on the way back (${b} → ${a}); the way there is clean.`,
   both: () => "Both directions show a real problem.",
   none: () => "Neither direction shows a real problem.",
+  undetermined: () =>
+    "A direction loses packets, and the evidence cannot tell which one (see the reading below).",
 };
 
 const SEGMENT_WORDS: Record<ComparisonSegment["kind"], string> = {
