@@ -1,5 +1,6 @@
 export { type CompareOptions, compare, routerIdsByTtl } from "./compare";
 export { diagnose } from "./diagnose";
+export { type AliasTarget, aliasFollowUp, aliasObservation, aliasTargets } from "./follow-ups";
 export type { AsnInfo, AsnOf } from "./hop-view";
 export { isPrivateAddress } from "./hop-view";
 export { type AliasObservation, identifyRouters } from "./identity";

@@ -99,3 +99,13 @@ export const LOSS_READING_MARGIN = Math.log(100);
 /** Highest one-way loss the readings consider, as a fraction (a stretch that drops everything is an
  * interruption, read by other rules). */
 export const LOSS_READING_MAX = 0.95;
+
+/* Follow-ups of a path test (follow-ups.ts). */
+
+/** Alias traces per end at most: the routers of the other direction worth asking about on an
+ * Internet path (beyond that, the budget goes to probes the reading cannot use). */
+export const ALIAS_TRACES_PER_END = 8;
+
+/** Probes per hop of an alias trace: enough to see a 25% loss on the target's way back with
+ * 99.7% certainty (0.75^20 = 0.3% chance of losing none). */
+export const ALIAS_TRACE_PROBES = 20;
