@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRepository } from "@lg/db";
@@ -15,8 +15,9 @@ const hop = (ttl: number, host: string | null): Hop => hopOf(ttl, host, 2);
 describe("origin AS enrichment at ingest", () => {
   let stack: Stack;
   let agentSide: NatsConnection;
+  let dir: string | undefined;
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), "lg-asn-"));
+    dir = await mkdtemp(join(tmpdir(), "lg-asn-"));
     const prefixFile = join(dir, "prefixes.csv");
     await writeFile(
       prefixFile,
@@ -28,6 +29,7 @@ describe("origin AS enrichment at ingest", () => {
   afterAll(async () => {
     await agentSide?.close();
     await stack?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it("fills asn and owner from the longest operator prefix and from the public table, and skips silent hops", async () => {

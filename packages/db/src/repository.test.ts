@@ -202,6 +202,10 @@ async function freshDir(): Promise<string> {
   tmpDirs.push(dir);
   return dir;
 }
+// After every suite of this file (the embedded-database one makes folders too).
+afterAll(async () => {
+  await Promise.all(tmpDirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
 
 let pgStop: (() => Promise<void>) | undefined;
 repositorySuite(
@@ -219,9 +223,7 @@ repositorySuite(
 repositorySuite(
   "PGlite",
   async () => createDb({ dataDir: await freshDir() }),
-  async () => {
-    await Promise.all(tmpDirs.map((d) => rm(d, { recursive: true, force: true })));
-  },
+  async () => {},
 );
 
 describe("embedded database", () => {

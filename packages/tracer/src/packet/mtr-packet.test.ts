@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -98,16 +98,21 @@ describe("MtrPacketPort on loopback", () => {
 
   it("turns a helper that cannot open raw sockets into permission-denied", async () => {
     const dir = await mkdtemp(join(tmpdir(), "lg-tracer-"));
-    const fake = join(dir, "mtr-packet");
-    // Prints what mtr-packet prints without cap_net_raw, and exits the same way.
-    await writeFile(
-      fake,
-      '#!/bin/sh\necho "$0: Failure to open IPv4 sockets: Permission denied" >&2\nexit 1\n',
-    );
-    await chmod(fake, 0o755);
-    const tracer = new Tracer({ mtrPacketPath: fake, resolveNames: false });
-    const err = await tracer.run({ target: "127.0.0.1", options: { count: 1 } }).catch((e: unknown) => e);
-    await tracer.close();
+    let err: unknown;
+    try {
+      const fake = join(dir, "mtr-packet");
+      // Prints what mtr-packet prints without cap_net_raw, and exits the same way.
+      await writeFile(
+        fake,
+        '#!/bin/sh\necho "$0: Failure to open IPv4 sockets: Permission denied" >&2\nexit 1\n',
+      );
+      await chmod(fake, 0o755);
+      const tracer = new Tracer({ mtrPacketPath: fake, resolveNames: false });
+      err = await tracer.run({ target: "127.0.0.1", options: { count: 1 } }).catch((e: unknown) => e);
+      await tracer.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
     expect(err).toBeInstanceOf(TracerError);
     expect((err as TracerError).code).toBe("no-permission");
     expect((err as TracerError).message).toContain("setcap cap_net_raw+ep");
