@@ -74,7 +74,11 @@ describe("agent with per-agent NATS credentials (operator mode, real nats-server
     const file = path.join(dir, "vm.creds");
     await fs.writeFile(file, creds, { mode: 0o600 });
     const raw: string[] = [];
-    coordinator.subscribe(subjects.presence("vm"), { callback: (_e, m) => raw.push(m.string()) });
+    coordinator.subscribe(subjects.presence("vm"), {
+      callback: (_e, m) => {
+        raw.push(m.string());
+      },
+    });
     await coordinator.flush();
     // LG_ROLE says pop: the credentials decide (the coordinator would record neutral anyway).
     const agent = await runAgent(

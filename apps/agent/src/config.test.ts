@@ -63,7 +63,7 @@ describe("parseAgentConfig", () => {
 
   it("refuses an id from a hostname that starts with join- (the coordinator would take it for a join agent)", () => {
     expect(() =>
-      parseAgentConfig({ NATS_URL: "nats://x:1" }, { ...host, hostname: "join-box.example" }),
+      parseAgentConfig({ NATS_URL: "nats://x:1" }, { ...host, hostname: "join-box.example" } as typeof host),
     ).toThrow(/^LG_AGENT_ID is needed: the hostname gives the id 'join-box'/);
   });
 

@@ -2,6 +2,7 @@ import { type AllowList, parseAllowList } from "@lg/protocol";
 import { z } from "zod";
 import type { AsnSettings } from "./enrich";
 import { parseRetentionSettings, type RetentionSettings } from "./retention/settings";
+import { type NatsSigningKey, readSigningKeyFile } from "./reverse-sessions/join-credentials";
 import { parseSecuritySettings, type SecuritySettings } from "./security/settings";
 import { parseTlsSettings, type TlsSettings } from "./security/tls";
 
@@ -18,6 +19,7 @@ const EnvSchema = z.object({
     })
     .min(1),
   NATS_CREDS: z.string().min(1).optional(),
+  LG_NATS_SIGNING_KEY: z.string().min(1).optional(),
   LG_ROLE_ISSUERS: z.string().optional(),
   DATABASE_URL: z.string().min(1).optional(),
   LG_DATA_DIR: z.string().min(1).default("./.lg"),
@@ -35,6 +37,11 @@ export interface CoordinatorConfig {
   natsUrl: string;
   /** Path of a NATS credentials file (JWT + seed). */
   natsCreds: string | undefined;
+  /**
+   * The lg account's signing key (`LG_NATS_SIGNING_KEY`, a file with its seed): with NATS_CREDS,
+   * the join bridge mints a NATS user per reverse session with it. Never logged.
+   */
+  natsSigningKey: NatsSigningKey | undefined;
   /**
    * Operator mode: more keys (account signing keys, `A…`) whose agent credentials carry a role
    * the coordinator believes, besides the signer and account of its own NATS_CREDS (`LG_ROLE_ISSUERS`).
@@ -101,6 +108,18 @@ export function loadConfig(env: Record<string, string | undefined>): Coordinator
     throw new ConfigError(
       "LG_ROLE_ISSUERS needs NATS_CREDS: without NATS auth agents' roles are taken as given",
     );
+  let natsSigningKey: NatsSigningKey | undefined;
+  if (e.LG_NATS_SIGNING_KEY !== undefined) {
+    if (!e.NATS_CREDS)
+      throw new ConfigError(
+        "LG_NATS_SIGNING_KEY needs NATS_CREDS: without NATS auth the join bridge needs no credentials",
+      );
+    try {
+      natsSigningKey = readSigningKeyFile(e.LG_NATS_SIGNING_KEY);
+    } catch (err) {
+      throw new ConfigError(`LG_NATS_SIGNING_KEY: ${(err as Error).message}`);
+    }
+  }
   let security: SecuritySettings;
   let tls: TlsSettings;
   try {
@@ -120,6 +139,7 @@ export function loadConfig(env: Record<string, string | undefined>): Coordinator
     port: e.PORT,
     natsUrl: e.NATS_URL,
     natsCreds: e.NATS_CREDS,
+    natsSigningKey,
     roleIssuers,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.LG_DATA_DIR,

@@ -25,6 +25,7 @@ import { diagnoseFinal } from "./results/diagnose";
 import { type Diagnose, startResultIngest } from "./results/ingest";
 import { startRetention } from "./retention/retention";
 import { createJoinBridge, type JoinBridge } from "./reverse-sessions/bridge";
+import { bridgeNatsAuth } from "./reverse-sessions/join-credentials";
 import { createReverseSessionService, startSessionLoop } from "./reverse-sessions/service";
 import { startSecurity } from "./security";
 
@@ -191,6 +192,9 @@ export async function startCoordinator(
     });
     bridge = createJoinBridge({
       natsUrl: config.natsUrl,
+      natsTls: config.tls.nats,
+      // Operator mode: a NATS user per join connection, so nats-server enforces the filter's rules.
+      natsAuth: await bridgeNatsAuth(config),
       session: (id) => reverseSessions.bridgeSession(id),
       logger,
     });

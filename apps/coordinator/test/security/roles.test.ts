@@ -108,7 +108,11 @@ describe("without NATS auth: a join agent cannot pose as a PoP or a neutral agen
       reconnect: false,
       inboxPrefix: `_INBOX_${joinId}`,
     })) as unknown as NatsConnection;
-    nc.subscribe(`lg.agent.${joinId}.>`, { callback: (_err, msg) => jobs.push(msg.subject) });
+    nc.subscribe(`lg.agent.${joinId}.>`, {
+      callback: (_err, msg) => {
+        jobs.push(msg.subject);
+      },
+    });
   }, 120_000);
 
   afterAll(async () => {
