@@ -1,4 +1,4 @@
-import { type AllowList, parseAllowList } from "@lg/protocol";
+import { type AllowList, parseAllowList, parseDnsServers } from "@lg/protocol";
 import { z } from "zod";
 import type { AsnSettings } from "./enrich";
 import { parseRetentionSettings, type RetentionSettings } from "./retention/settings";
@@ -24,6 +24,7 @@ const EnvSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   LG_DATA_DIR: z.string().min(1).default("./.lg"),
   LG_ALLOW_TARGETS: z.string().default(""),
+  LG_DNS_SERVERS: z.string().default(""),
   LOG_LEVEL: LogLevel.default("info"),
   LG_ASN_PREFIXES: z.string().min(1).optional(),
   LG_ASN_DATABASE: z.enum(["on", "off"], { error: "LG_ASN_DATABASE must be 'on' or 'off'" }).default("on"),
@@ -52,6 +53,8 @@ export interface CoordinatorConfig {
   /** LG_ALLOW_TARGETS as given, and parsed. */
   allowTargets: string;
   allowList: AllowList;
+  /** DNS servers for target names (`LG_DNS_SERVERS`); empty: those of /etc/resolv.conf. */
+  dnsServers: string[];
   logLevel: z.infer<typeof LogLevel>;
   /** Rate limits, concurrency cap, probe budget, opt-out list, audit retention (`LG_*`, see README). */
   security: SecuritySettings;
@@ -93,6 +96,12 @@ export function loadConfig(env: Record<string, string | undefined>): Coordinator
     allowList = parseAllowList(e.LG_ALLOW_TARGETS);
   } catch (err) {
     throw new ConfigError(`LG_ALLOW_TARGETS: ${(err as Error).message}`);
+  }
+  let dnsServers: string[];
+  try {
+    dnsServers = parseDnsServers(e.LG_DNS_SERVERS);
+  } catch (err) {
+    throw new ConfigError(`LG_DNS_SERVERS: ${(err as Error).message}`);
   }
   const roleIssuers = (e.LG_ROLE_ISSUERS ?? "")
     .split(",")
@@ -145,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined>): Coordinator
     dataDir: e.LG_DATA_DIR,
     allowTargets: e.LG_ALLOW_TARGETS,
     allowList,
+    dnsServers,
     logLevel: e.LOG_LEVEL,
     security,
     tls,

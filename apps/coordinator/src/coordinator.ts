@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { createDb, createRepository, type DbHandle } from "@lg/db";
-import { subjects } from "@lg/protocol";
+import { createTargetResolver, subjects } from "@lg/protocol";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Context } from "hono";
 import type { CoordinatorConfig } from "./config";
@@ -28,6 +28,7 @@ import { createJoinBridge, type JoinBridge } from "./reverse-sessions/bridge";
 import { bridgeNatsAuth } from "./reverse-sessions/join-credentials";
 import { createReverseSessionService, startSessionLoop } from "./reverse-sessions/service";
 import { startSecurity } from "./security";
+import { currentPrincipal } from "./security/context";
 
 export interface StartOptions {
   logger?: Logger;
@@ -147,6 +148,13 @@ export async function startCoordinator(
       replicas: config.resultsReplicas,
     });
     cleanup.push(() => ingest.stop());
+    // Target names: c-ares with a deadline, at most a few lookups at once per client (its limit
+    // key); work without a client (monitor runs, session legs) is bounded per name instead.
+    const targetNames = createTargetResolver({ servers: config.dnsServers });
+    const resolver = targetNames.forClient(() => {
+      const who = currentPrincipal();
+      return who?.address ? who.clientKey : undefined;
+    });
     const metrics = createMetrics({ db: db.db, nc, listAgents: () => repo.listAgents() });
     const presence = startPresence({
       nc,
@@ -167,6 +175,7 @@ export async function startCoordinator(
           repo,
           nc,
           allowList: config.allowList,
+          resolver,
           logger,
           jobTimeoutMs: opts.jobTimeoutMs,
         }),
@@ -204,7 +213,7 @@ export async function startCoordinator(
     const monitorStore = createMonitorStore(db.db);
     const app = createApp({
       logger,
-      monitors: { store: monitorStore, repo, allowList: config.allowList },
+      monitors: { store: monitorStore, repo, allowList: config.allowList, resolver },
       metrics,
       repo,
       measurements,

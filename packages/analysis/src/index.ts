@@ -5,5 +5,14 @@ export type { AsnInfo, AsnOf } from "./hop-view";
 export { isPrivateAddress } from "./hop-view";
 export { type AliasObservation, identifyRouters } from "./identity";
 export { samePointToPointLink } from "./links";
+export {
+  ANSWERS_WORDS,
+  type EvidenceCount,
+  evidenceCounts,
+  type RouterPlace,
+  type RouterRow,
+  routerRows,
+  segmentRows,
+} from "./router-rows";
 export * as thresholds from "./thresholds";
 export type { DiagnoseOptions } from "./trace-view";

@@ -8,6 +8,7 @@ import {
   type MeasurementAccepted,
   type MeasurementRequest,
   type MeasurementView,
+  type Resolver,
   subjects,
   TargetError,
   type TraceFailure,
@@ -25,6 +26,8 @@ export interface MeasurementServiceDeps {
   repo: Repository;
   nc: NatsConnection;
   allowList: AllowList;
+  /** Target name resolution; default: the system's DNS servers, with @lg/protocol's deadline. */
+  resolver?: Resolver;
   logger: Logger;
   /** How long an agent has to accept or reject a job. */
   jobTimeoutMs?: number;
@@ -38,7 +41,10 @@ export interface MeasurementServiceDeps {
 /** A measurement whose target passed the policy and whose agents are chosen, not yet stored or sent. */
 export interface PreparedMeasurement {
   target: string;
-  /** The address the target resolved to here (what the agents will probe, unless DNS moves). */
+  /**
+   * The address the target resolved to here, normalised: what the opt-out list, the budget and the
+   * audit row key on, and what the job carries; agents probe exactly it (or refuse the job).
+   */
   address: string;
   options: TraceOptions;
   agents: AgentRow[];
@@ -122,7 +128,11 @@ export function createMeasurementService(deps: MeasurementServiceDeps) {
     const options = TraceOptions.parse(optionFields);
     let resolved: { target: string; address: string };
     try {
-      resolved = await checkTarget(target, { allow: deps.allowList, ipVersion: options.ipVersion });
+      resolved = await checkTarget(target, {
+        allow: deps.allowList,
+        ipVersion: options.ipVersion,
+        resolver: deps.resolver,
+      });
     } catch (err) {
       if (err instanceof TargetError)
         throw new ApiError(400, err.code, err.message, "target", { cause: err });
@@ -144,7 +154,7 @@ export function createMeasurementService(deps: MeasurementServiceDeps) {
   /** Stores a prepared measurement and sends its jobs; each agent accepts or rejects at once. */
   async function start(prepared: PreparedMeasurement, client: string | null): Promise<MeasurementAccepted> {
     const { options, agents } = prepared;
-    const resolved = { target: prepared.target };
+    const resolved = { target: prepared.target, address: prepared.address };
     const id = nanoid();
     const traces = agents.map((a) => ({ id: nanoid(), agentId: a.id, status: "queued" as const }));
     await db("create measurement", () =>
@@ -154,7 +164,15 @@ export function createMeasurementService(deps: MeasurementServiceDeps) {
     const outcomes = await Promise.all(
       traces.map((t) =>
         dispatch(
-          { v: 1, traceId: t.id, measurementId: id, target: resolved.target, options, issuedAt },
+          {
+            v: 1,
+            traceId: t.id,
+            measurementId: id,
+            target: resolved.target,
+            address: resolved.address,
+            options,
+            issuedAt,
+          },
           t.agentId,
         ),
       ),

@@ -1,6 +1,6 @@
 import { zValidator } from "@hono/zod-validator";
 import type { Repository } from "@lg/db";
-import { type AllowList, checkTarget, MonitorRequest, TargetError } from "@lg/protocol";
+import { type AllowList, checkTarget, MonitorRequest, type Resolver, TargetError } from "@lg/protocol";
 import { Hono } from "hono";
 import { nanoid } from "nanoid";
 import { z } from "zod";
@@ -61,6 +61,8 @@ export interface MonitorRouteDeps {
   store: MonitorStore;
   repo: Repository;
   allowList: AllowList;
+  /** Target name resolution (the coordinator's, with its deadline); default: the system's servers. */
+  resolver?: Resolver;
 }
 
 /**
@@ -76,23 +78,23 @@ async function checkMonitor(deps: MonitorRouteDeps, body: MonitorRequest): Promi
   if (body.kind === "path-test") {
     known(body.pathTest.a, "pathTest.a");
     if (typeof body.pathTest.b === "string") known(body.pathTest.b, "pathTest.b");
-    else await checkTargetField(body.pathTest.b.host, deps.allowList, "pathTest.b.host");
+    else await checkTargetField(body.pathTest.b.host, deps, "pathTest.b.host");
     return;
   }
   for (const selector of body.measurement.from ?? []) {
     if (!selector.startsWith("region:")) known(selector, "measurement.from");
   }
-  await checkTargetField(
-    body.measurement.target,
-    deps.allowList,
-    "measurement.target",
-    body.measurement.ipVersion,
-  );
+  await checkTargetField(body.measurement.target, deps, "measurement.target", body.measurement.ipVersion);
 }
 
-async function checkTargetField(target: string, allow: AllowList, field: string, ipVersion?: 4 | 6) {
+async function checkTargetField(
+  target: string,
+  deps: Pick<MonitorRouteDeps, "allowList" | "resolver">,
+  field: string,
+  ipVersion?: 4 | 6,
+) {
   try {
-    await checkTarget(target, { allow, ipVersion });
+    await checkTarget(target, { allow: deps.allowList, ipVersion, resolver: deps.resolver });
   } catch (err) {
     if (err instanceof TargetError) throw new ApiError(400, err.code, err.message, field, { cause: err });
     throw err;
