@@ -120,7 +120,12 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "Trace a target from several agents",
           description:
             "The target is checked (syntax, resolution, special ranges unless allow-listed) before any " +
-            "job is sent. Each selected agent accepts or rejects its job at once; an agent that rejects " +
+            "job is sent. A name is resolved once, within 2 s: one that does not exist or does not " +
+            "answer in time is a 400 `resolve_failed`. The resolved address (an IPv4-mapped " +
+            "`::ffff:a.b.c.d` counts as IPv4) is what the opt-out list, the probe budget and the audit " +
+            "log apply to, and the one address every agent probes; an agent whose own resolution of the " +
+            "name does not include it refuses the job (a failed trace, `failure.source: target`). " +
+            "Each selected agent accepts or rejects its job at once; an agent that rejects " +
             "or does not answer gets a failed trace saying who failed.",
           requestBody: {
             required: true,
@@ -128,7 +133,9 @@ export function openApiDocument(): Record<string, unknown> {
           },
           responses: {
             202: json("MeasurementAccepted", "Jobs dispatched; one trace per agent"),
-            400: errorResponse("Invalid body or target, or an unknown agent"),
+            400: errorResponse(
+              "Invalid body or target, a target name that does not resolve (within 2 s), or an unknown agent",
+            ),
             403: errorResponse("The target is in an opted-out network"),
             409: errorResponse("No selected agent is online"),
             413: errorResponse("The body is over `LG_MAX_BODY` (64 KiB by default); refused unread"),
