@@ -204,13 +204,13 @@ describe("agent on a real nats-server", () => {
     const reply = await sendJob(nats.nc, id, bad);
     expect(reply).toMatchObject({ traceId: bad.traceId, accepted: false, reason: "invalid" });
     expect(reply.accepted === false && reply.message).toMatch(/^options\.count: /);
-    const notATarget = await sendJob(nats.nc, id, job(uniqueId("nt"), "-rf /"));
+    const notATarget = await sendJob(nats.nc, id, job(uniqueId("nt"), "-rf /", {}, "127.0.0.1"));
     expect(notATarget).toMatchObject({ accepted: false, reason: "invalid" });
     // Still alive and answering.
     expect((await sendJob(nats.nc, id, job(uniqueId("ok"), "127.0.0.1", { count: 1 }))).accepted).toBe(true);
   });
 
-  it("refuses targets its own policy forbids, also when a name resolves to a forbidden address", async () => {
+  it("refuses targets its own policy forbids, and names that do not resolve here to the checked address", async () => {
     const { id } = await startAgent(
       {},
       {
@@ -224,14 +224,18 @@ describe("agent on a real nats-server", () => {
     const privateTarget = await sendJob(nats.nc, id, job(uniqueId("priv"), "10.0.0.1"));
     expect(privateTarget).toMatchObject({ accepted: false, reason: "target-refused" });
     expect(privateTarget.accepted === false && privateTarget.message).toMatch(/private/);
-    const rebound = await sendJob(nats.nc, id, job(uniqueId("dns"), "rebound.test"));
+    const rebound = await sendJob(nats.nc, id, job(uniqueId("dns"), "rebound.test", {}, "127.0.0.9"));
     expect(rebound).toMatchObject({ accepted: false, reason: "target-refused" });
-    expect(rebound.accepted === false && rebound.message).toMatch(/resolves to 10\.1\.2\.3/);
-    const unresolvable = await sendJob(nats.nc, id, job(uniqueId("nx"), "nothing.test"));
+    expect(rebound.accepted === false && rebound.message).toBe(
+      `${id} resolved rebound.test to 10.1.2.3, the coordinator checked 127.0.0.9`,
+    );
+    const unresolvable = await sendJob(nats.nc, id, job(uniqueId("nx"), "nothing.test", {}, "127.0.0.9"));
     expect(unresolvable).toMatchObject({ accepted: false, reason: "target-refused" });
-    expect(unresolvable.accepted === false && unresolvable.message).toMatch(/nothing\.test has no address/);
+    expect(unresolvable.accepted === false && unresolvable.message).toMatch(
+      /resolved nothing\.test to no IPv4 address, the coordinator checked 127\.0\.0\.9/,
+    );
     // A resolver that hangs does not hold the answer: the job is refused within the resolve timeout.
-    const slow = await sendJob(nats.nc, id, job(uniqueId("slow"), "slow.test"));
+    const slow = await sendJob(nats.nc, id, job(uniqueId("slow"), "slow.test", {}, "127.0.0.9"));
     expect(slow).toMatchObject({ accepted: false, reason: "target-refused" });
     expect(slow.accepted === false && slow.message).toMatch(/did not resolve within 0.3 s/);
   });

@@ -5,7 +5,9 @@ import {
   type AgentDescriptor,
   agentInboxPrefix,
   CancelMessage,
-  checkTarget,
+  confirmTarget,
+  createTargetResolver,
+  DEFAULT_RESOLVE_TIMEOUT_MS,
   type FinalResultMessage,
   HEARTBEAT_INTERVAL_MS,
   type JobRejectReason,
@@ -48,9 +50,12 @@ export interface AgentDeps {
   heartbeatIntervalMs?: number;
   /** Smallest gap between two progress snapshots of one trace; default 500 ms. */
   progressIntervalMs?: number;
-  /** Target name resolution (default: the system resolver). */
+  /** Target name resolution (default: c-ares, `LG_DNS_SERVERS` or /etc/resolv.conf, then /etc/hosts). */
   resolver?: Resolver;
-  /** Longest wait for resolving a job's target before refusing it; default 3 s (the answer must be quick). */
+  /**
+   * Longest wait for resolving a job's target before refusing it; default 2 s
+   * (DEFAULT_RESOLVE_TIMEOUT_MS), so the refusal reaches the coordinator within its 3 s job timeout.
+   */
   resolveTimeoutMs?: number;
   /** The host's interfaces (default: os.networkInterfaces()). */
   interfaces?: InterfaceTable;
@@ -133,7 +138,11 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
   const natsLog = log.child({ module: "nats" });
 
   const interfaces = deps.interfaces;
-  const resolveTimeoutMs = deps.resolveTimeoutMs ?? 3_000;
+  const resolveTimeoutMs = deps.resolveTimeoutMs ?? DEFAULT_RESOLVE_TIMEOUT_MS;
+  // c-ares, not dns.lookup: a name that never answers holds a socket until its deadline, not one
+  // of libuv's four threads. Lookups are bounded per name; LG_MAX_TRACES bounds them all.
+  const targetNames = createTargetResolver({ servers: config.dnsServers, timeoutMs: resolveTimeoutMs });
+  const resolver: Resolver = deps.resolver ?? ((name, family) => targetNames.lookup(name, family));
   const ownAddresses = localAddresses(interfaces);
   const hasIpv6 = [...config.publicAddresses, ...detectPublicAddresses(interfaces)].some((a) =>
     a.includes(":"),
@@ -299,12 +308,15 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     checking.add(traceId);
     let resolved: ResolvedTarget;
     try {
-      // Resolve and check here again: what the coordinator resolved may have changed (DNS rebinding).
+      // The job's address is what the coordinator checked (opt-out, budget, audit): probe exactly it,
+      // but only if it passes this agent's policy and the name resolves to it here too. A name that
+      // answers differently now (DNS rebinding) is refused, never traced elsewhere.
       const checked = await withTimeout(
-        checkTarget(job.target, {
+        confirmTarget(job.target, job.address, {
           allow: config.allowList,
           ipVersion: job.options.ipVersion,
-          resolver: deps.resolver,
+          resolver,
+          here: config.id,
         }),
         resolveTimeoutMs,
       );

@@ -6,6 +6,7 @@ import {
   isJoinAgentId,
   JOIN_AGENT_PREFIX,
   parseAllowList,
+  parseDnsServers,
   RegionName,
 } from "@lg/protocol";
 import { z } from "zod";
@@ -50,6 +51,14 @@ const allowList = z.string().superRefine((value, ctx) => {
   }
 });
 
+const dnsServerList = z.string().superRefine((value, ctx) => {
+  try {
+    parseDnsServers(value);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+  }
+});
+
 /**
  * The agent's configuration, keyed by environment variable name. Command-line flags are mapped
  * onto the same names before parsing, so there is exactly one set of rules for both.
@@ -79,6 +88,8 @@ export const AgentEnvSchema = z.object({
       .default(200),
   ),
   LG_ALLOW_TARGETS: opt(allowList.default("")),
+  /** DNS servers for target names (ip, ip:port, [ipv6]:port); default: /etc/resolv.conf's. */
+  LG_DNS_SERVERS: opt(dnsServerList.optional()),
   LG_DATA_DIR: opt(z.string().optional()),
   LG_DRAIN_TIMEOUT: opt(
     z.coerce
@@ -112,6 +123,8 @@ export interface AgentConfig {
   /** Raw allow-list text and its parsed form. */
   allowTargets: string;
   allowList: AllowList;
+  /** DNS servers for target names (`LG_DNS_SERVERS`); unset or empty: those of /etc/resolv.conf. */
+  dnsServers?: string[];
   /** Folder for the unsent-results file; without it unsent results live only in memory. */
   dataDir?: string;
   /** Seconds to wait for running traces on shutdown before cancelling them. */
@@ -185,6 +198,7 @@ export function parseAgentConfig(
     maxTraces: env.LG_MAX_TRACES,
     allowTargets: env.LG_ALLOW_TARGETS,
     allowList: parseAllowList(env.LG_ALLOW_TARGETS),
+    dnsServers: parseDnsServers(env.LG_DNS_SERVERS),
     dataDir: env.LG_DATA_DIR,
     drainTimeoutSec: env.LG_DRAIN_TIMEOUT,
     logLevel: env.LOG_LEVEL,

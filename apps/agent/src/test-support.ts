@@ -51,12 +51,19 @@ let counter = 0;
 export const uniqueId = (prefix: string) =>
   `${prefix}-${process.pid}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
 
-export function job(traceId: string, target: string, options: TraceOptionsInput = {}): JobRequest {
+/** A job; `address` is what the coordinator checked (default: the target, for IP literals). */
+export function job(
+  traceId: string,
+  target: string,
+  options: TraceOptionsInput = {},
+  address = target,
+): JobRequest {
   return JobRequest.parse({
     v: PROTOCOL_VERSION,
     traceId,
     measurementId: `m-${traceId}`,
     target,
+    address,
     options,
     issuedAt: new Date().toISOString(),
   });

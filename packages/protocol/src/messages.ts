@@ -81,8 +81,15 @@ export const JobRequest = z.object({
   v: V,
   traceId: z.string().min(1).max(64),
   measurementId: z.string().min(1).max(64),
-  /** Hostname or IP literal; the agent resolves it again and applies its own target policy. */
+  /** Hostname or IP literal, as the user asked (normalised). */
   target: z.string().min(1).max(255),
+  /**
+   * The address the coordinator resolved and checked (special ranges, opt-out list, probe budget):
+   * the agent probes exactly this address. It still resolves a name itself and refuses the job
+   * (`target-refused`) when its own answers do not include this address, and checks the address
+   * against its own policy.
+   */
+  address: z.union([z.ipv4(), z.ipv6()]),
   options: TraceOptions,
   issuedAt: z.iso.datetime(),
 });

@@ -34,6 +34,11 @@ const FLAGS: { flag: string; env: string; help: string; choices?: string[] }[] =
     help: "CIDRs of special ranges (private, loopback, lab...) this agent may trace, comma-separated",
   },
   {
+    flag: "--dns-servers <list>",
+    env: "LG_DNS_SERVERS",
+    help: "DNS servers for target names, ip[:port], comma-separated (default: /etc/resolv.conf's)",
+  },
+  {
     flag: "--data-dir <dir>",
     env: "LG_DATA_DIR",
     help: "folder for results not yet acknowledged, so they survive a restart (default: memory only)",
@@ -68,7 +73,9 @@ draining). SIGTERM or Ctrl-C: stop taking jobs, let running traces finish, publi
 exit. A second signal cancels the running traces (their partial results are still published).
 
 Targets in private, loopback, link-local and other special ranges are refused unless
---allow-targets names them; the agent resolves each target itself and checks the address.
+--allow-targets names them. A job carries the address the coordinator checked; the agent probes
+exactly it, after checking it against its own policy and its own resolution of the name (a name
+that resolves elsewhere here is refused as target-refused).
 
 Example:
   NATS_URL=nats://127.0.0.1:4222 lg agent --id fra-1 --region eu --allow-targets 198.18.0.0/15
