@@ -208,6 +208,15 @@ export function createMeasurementService(deps: MeasurementServiceDeps) {
     prepare,
     start,
 
+    /**
+     * The target policy and the agents, reserving nothing: for work that starts later (a reverse
+     * session's legs). Here the same as `prepare`; the security guard adds its own checks.
+     */
+    check: prepare,
+
+    /** Counts the current request against its client's rate limit (the security guard's; none here). */
+    async admit(): Promise<void> {},
+
     async submit(request: MeasurementRequest, client: string | null): Promise<MeasurementAccepted> {
       return start(await prepare(request), client);
     },

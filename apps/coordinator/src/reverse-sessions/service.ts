@@ -155,7 +155,13 @@ export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
   }
 
   return {
+    /**
+     * Creates a session; it counts against the client's rate limit like any request that starts
+     * probes. A server host is checked against the target policy now, but its probe budget is
+     * reserved only when the legs start (an unjoined session holds none of it).
+     */
     async create(request: ReverseSessionRequest, baseUrl: string): Promise<ReverseSessionCreated> {
+      await deps.measurements.admit();
       const options = optionsOf(request);
       const { server, via } = request;
       const agents = await db("list agents", () => deps.repo.listAgents());
@@ -187,9 +193,10 @@ export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
             `agent '${via}' is a ${agent.role} agent, not a neutral one`,
             "via",
           );
-        // The server host must pass the target policy from the neutral agent (checked now, not at join).
+        // The server host must pass the target policy from the neutral agent (checked now, not at
+        // join); its budget is reserved by the legs, when they start.
         try {
-          await deps.measurements.prepare({ ...options, target: server.host, from: [via] });
+          await deps.measurements.check({ ...options, target: server.host, from: [via] });
         } catch (err) {
           if (err instanceof ApiError && !(err instanceof DependencyError) && err.field === "target")
             throw new ApiError(err.status, err.code, err.message, "server.host", { cause: err });

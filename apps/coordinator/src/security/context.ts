@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 
 /** Who is asking, for the length of one HTTP request. */
 export interface Principal {
-  /** The client's address (after trusted proxies), null for in-process requests. */
+  /** The client's address (after trusted proxies); null when it cannot be told (then limited as "unknown"). */
   address: string | null;
   /** The address grouped for limits (IPv6 by /64). */
   clientKey: string;
@@ -13,6 +13,8 @@ export interface Principal {
   limited: boolean;
   /** Set by a limit that refused the request: seconds for `Retry-After`. */
   retryAfter?: number;
+  /** Set once the request was counted against the client's rate limit (it counts once). */
+  admitted?: boolean;
 }
 
 /**

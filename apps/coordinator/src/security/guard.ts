@@ -21,14 +21,16 @@ async function database<T>(what: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Wraps the measurement service with the protections that need the resolved target and the
- * chosen PoPs: public parameter bounds, the opt-out list, the client's concurrency cap, and the
- * per-target probe budget, whose reservation is also the audit row. Path tests and reverse
- * sessions prepare their traces through this service, so they are covered too.
+ * Wraps the measurement service with the client's rate limit and the protections that need the
+ * resolved target and the chosen PoPs: public parameter bounds, the opt-out list, the client's
+ * concurrency cap, and the per-target probe budget, whose reservation is also the audit row. Path
+ * tests and reverse sessions prepare their traces through this service, so they are covered too,
+ * whichever route or form they came from. `check` is the policy alone (rate limit, bounds, target,
+ * opt-out), reserving nothing: for work that starts later (a reverse session's legs).
  */
 export function guardMeasurements(
   inner: MeasurementService,
-  deps: SettingsAndStore & { logger: Logger },
+  deps: SettingsAndStore & { logger: Logger; admit: () => Promise<void> },
 ): MeasurementService {
   const log = deps.logger.child({ module: "guard" });
   const audits = new WeakMap<PreparedMeasurement, string>();
@@ -57,13 +59,20 @@ export function guardMeasurements(
     }
   }
 
+  async function check(request: Parameters<MeasurementService["prepare"]>[0]): Promise<PreparedMeasurement> {
+    await deps.admit();
+    const who = currentPrincipal() ?? SYSTEM;
+    if (who.limited) checkPublicBounds(request);
+    const prepared = await inner.check(request);
+    await checkOptOut(prepared);
+    return prepared;
+  }
+
   async function prepare(
     request: Parameters<MeasurementService["prepare"]>[0],
   ): Promise<PreparedMeasurement> {
+    const prepared = await check(request);
     const who = currentPrincipal() ?? SYSTEM;
-    if (who.limited) checkPublicBounds(request);
-    const prepared = await inner.prepare(request);
-    await checkOptOut(prepared);
     if (who.limited && deps.settings.maxConcurrent > 0) {
       const running = await database("count running measurements", () => deps.store.runningOf(who.clientKey));
       if (running >= deps.settings.maxConcurrent) {
@@ -127,6 +136,8 @@ export function guardMeasurements(
 
   return {
     ...inner,
+    admit: deps.admit,
+    check,
     prepare,
     start,
     async submit(request, client) {

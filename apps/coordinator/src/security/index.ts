@@ -5,6 +5,7 @@ import type { MeasurementService } from "../measurements/service";
 import { adminRoutes } from "./admin-routes";
 import { guardMeasurements } from "./guard";
 import { securityMiddleware } from "./middleware";
+import { createClientRateLimit } from "./rate-limit";
 import type { SecuritySettings } from "./settings";
 import { createSecurityStore, type SecurityStore } from "./store";
 
@@ -27,9 +28,9 @@ export { createSecurityStore, type SecurityStore } from "./store";
 export interface Security {
   store: SecurityStore;
   settings: SecuritySettings;
-  /** The measurement service with bounds, opt-out, concurrency cap, budget and audit. */
+  /** The measurement service with rate limit, bounds, opt-out, concurrency cap, budget and audit. */
   guard(inner: MeasurementService): MeasurementService;
-  /** Mount first: principal, rate limit, `Retry-After`; given how to read the socket's peer. */
+  /** Mount first: the principal, and `Retry-After` on a 429; given how to read the socket's peer. */
   middleware(socketAddress?: (c: unknown) => string | null): ReturnType<typeof securityMiddleware>;
   /** The operator routes under /api/v1/admin. */
   routes: Hono;
@@ -60,9 +61,10 @@ export function startSecurity(deps: { db: Database; settings: SecuritySettings; 
   const timer = setInterval(prune, PRUNE_EVERY_MS);
   timer.unref();
   const both = { store, settings: deps.settings };
+  const admit = createClientRateLimit(deps.settings.rateLimit);
   return {
     ...both,
-    guard: (inner) => guardMeasurements(inner, { ...both, logger: deps.logger }),
+    guard: (inner) => guardMeasurements(inner, { ...both, logger: deps.logger, admit }),
     middleware: (socketAddress) => securityMiddleware({ ...both, socketAddress }),
     routes: adminRoutes(store),
     stop: () => clearInterval(timer),

@@ -36,8 +36,9 @@ export function createPrincipalResolver(deps: SettingsAndStore) {
     address: string | null,
     authorization: string | undefined,
   ): Promise<Principal> {
+    // Fail closed: a request whose address cannot be told is limited (as "unknown"), not exempt.
     const exempt =
-      address === null || (ipaddr.isValid(address) && isAllowListed(address, deps.settings.limitsExempt));
+      address !== null && ipaddr.isValid(address) && isAllowListed(address, deps.settings.limitsExempt);
     const base = { address, clientKey: clientKeyOf(address) };
     const bearer = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] : undefined;
     // Other bearer tokens (a reverse session's join token) are not operator keys.

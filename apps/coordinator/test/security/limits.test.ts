@@ -20,6 +20,7 @@ describe("public limits, operator keys, opt-out and audit", () => {
   let nats: NatsServer;
   let coord: RunningCoordinator;
   let agent: AgentProcess;
+  let neutral: AgentProcess;
   const keys: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -39,7 +40,8 @@ describe("public limits, operator keys, opt-out and audit", () => {
     });
     coord = await startCoordinator(config, { logger: pino({ level: "silent" }) });
     agent = startAgent({ id: "sec-a", natsUrl: nats.url });
-    await waitForAgents(coord.url, ["sec-a"]);
+    neutral = startAgent({ id: "sec-n", natsUrl: nats.url, role: "neutral" });
+    await waitForAgents(coord.url, ["sec-a", "sec-n"]);
     const store = createSecurityStore(coord.db.db);
     keys.unlimited = (await createApiKey(store, ["unlimited"], "test")).key;
     keys.audit = (await createApiKey(store, ["audit"], null)).key;
@@ -48,6 +50,7 @@ describe("public limits, operator keys, opt-out and audit", () => {
 
   afterAll(async () => {
     await agent?.stop();
+    await neutral?.stop();
     await coord?.stop();
     await nats?.stop();
     await rm(dir, { recursive: true, force: true });
@@ -66,6 +69,13 @@ describe("public limits, operator keys, opt-out and audit", () => {
   const get = (path: string, key?: string) =>
     fetch(`${coord.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
   const errorOf = async (res: Response) => ((await res.json()) as ApiErrorBody).error;
+  const form = (client: string, path: string, body: string) =>
+    fetch(`${coord.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": client },
+      body,
+      redirect: "manual",
+    });
 
   it("the fourth probing request in a minute from one IPv6 /64 is 429 with Retry-After; another /64 is not", async () => {
     // Refused targets still count: the limit is on requests, before any validation.
@@ -82,17 +92,75 @@ describe("public limits, operator keys, opt-out and audit", () => {
   });
 
   it("the web form's POST shares the same limit", async () => {
-    const form = (client: string) =>
-      fetch(`${coord.url}/`, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": client },
-        body: "target=10.0.0.1",
-      });
-    for (let i = 0; i < 3; i++) expect((await form("198.51.100.20")).status).toBe(400);
-    const res = await form("198.51.100.20");
+    const target = (client: string) => form(client, "/", "target=10.0.0.1");
+    for (let i = 0; i < 3; i++) expect((await target("198.51.100.20")).status).toBe(400);
+    const res = await target("198.51.100.20");
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
   });
+
+  it("the reverse-session form /r/new is limited too: the fourth session from one client in a minute is 429", async () => {
+    // The attack: 25 posts of /r/new from one address made 25 sessions.
+    for (let i = 0; i < 3; i++) {
+      expect((await form("198.51.100.21", "/r/new", "serverAgent=sec-a&protocol=icmp")).status).toBe(201);
+    }
+    const res = await form("198.51.100.21", "/r/new", "serverAgent=sec-a&protocol=icmp");
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(await res.text()).toContain("too many requests from 198.51.100.21");
+  });
+
+  it("one count per client whichever route or form starts the probes: API, path-test form, reverse-session form", async () => {
+    const client = "198.51.100.22";
+    expect((await post(client, { target: "10.0.0.1" })).status).toBe(400);
+    expect((await form(client, "/p", "a=sec-a&b=sec-n&protocol=icmp&count=1")).status).toBe(303);
+    expect((await form(client, "/r/new", "serverAgent=sec-a&protocol=icmp")).status).toBe(201);
+    const fourth = await post(client, { server: "sec-a" }, undefined, "/api/v1/reverse-sessions");
+    expect(fourth.status).toBe(429);
+    expect((await errorOf(fourth)).code).toBe("rate_limited");
+  }, 30_000);
+
+  it("a request without a client address is limited as 'unknown', not waved through", async () => {
+    // app.request has no socket, as a request whose peer cannot be told would.
+    const inProcess = () =>
+      coord.app.request("/api/v1/measurements", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ target: "10.0.0.1" }),
+      });
+    for (let i = 0; i < 3; i++) expect((await inProcess()).status).toBe(400);
+    const res = await inProcess();
+    expect(res.status).toBe(429);
+    expect((await errorOf(res)).message).toContain("unknown");
+  });
+
+  it("unjoined reverse sessions to a host reserve none of its probe budget, and the target policy still holds at creation", async () => {
+    // 30 hops x 20 cycles = 600 probes a minute a session; the budget is 2000. The attack: each
+    // session reserved its budget when created, so a few unjoined ones locked the target out.
+    const session = { server: { host: "127.0.0.7" }, via: "sec-n", count: 20, interval: 1 };
+    for (let i = 0; i < 5; i++) {
+      const res = await post(`198.51.100.8${i}`, session, undefined, "/api/v1/reverse-sessions");
+      expect(res.status, JSON.stringify(await res.clone().json())).toBe(201);
+    }
+    const measurement = await post("198.51.100.89", { target: "127.0.0.7", count: 20, interval: 1 });
+    expect(measurement.status).toBe(202);
+    const refused = await post(
+      "198.51.100.90",
+      { ...session, server: { host: "10.0.0.1" } },
+      undefined,
+      "/api/v1/reverse-sessions",
+    );
+    expect(refused.status).toBe(400);
+    expect(await errorOf(refused)).toMatchObject({ code: "target_refused", field: "server.host" });
+    const optedOut = await post(
+      "198.51.100.91",
+      { ...session, server: { host: "127.0.0.9" } },
+      undefined,
+      "/api/v1/reverse-sessions",
+    );
+    expect(optedOut.status).toBe(403);
+    expect(await errorOf(optedOut)).toMatchObject({ code: "target_opted_out", field: "server.host" });
+  }, 30_000);
 
   it("a count above the public bound is refused naming the field; an unlimited key lifts the bound", async () => {
     const res = await post("198.51.100.30", { target: "10.0.0.1", count: 101 });
