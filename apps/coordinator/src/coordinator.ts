@@ -13,6 +13,7 @@ import { startAsnEnrichment } from "./enrich";
 import { createApp } from "./http/app";
 import { LiveHub } from "./live/hub";
 import { createLogger, type Logger } from "./logger";
+import { startLoop } from "./loop";
 import { createMeasurementService } from "./measurements/service";
 import { createMetrics } from "./metrics/metrics";
 import { startMonitorRunner } from "./monitors/runner";
@@ -209,6 +210,8 @@ export async function startCoordinator(
     });
     const sessionLoop = startSessionLoop(reverseSessions, logger, opts.sessionEveryMs);
     cleanup.push(() => sessionLoop.stop());
+    const pathTestLoop = startLoop("path test", () => pathTests.tick(), logger, opts.sessionEveryMs);
+    cleanup.push(() => pathTestLoop.stop());
 
     const monitorStore = createMonitorStore(db.db);
     const app = createApp({

@@ -15,7 +15,7 @@ export function traceView(row: TraceRow): TraceView {
     failure: row.failure ?? null,
     hops: row.hops,
     diagnosis: row.diagnosis ?? null,
-    followUps: [],
+    followUps: row.followUps ?? [],
     stoppedBy: row.stoppedBy,
     startedAt: iso(row.startedAt),
     finishedAt: iso(row.finishedAt),

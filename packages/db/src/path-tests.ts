@@ -1,7 +1,8 @@
 import type { TraceOptions } from "@lg/protocol";
-import { and, asc, eq, inArray, isNull } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNull } from "drizzle-orm";
 import type { Database } from "./client";
 import {
+  type PathTestFollowUpRow,
   type PathTestRow,
   pathTests,
   type ReverseSessionRow,
@@ -27,6 +28,8 @@ export interface PathTestWithTraces {
   pathTest: PathTestRow;
   forward: TraceRow | undefined;
   reverse: TraceRow | undefined;
+  /** The traces of its follow-ups (alias traces), by trace id. */
+  followUps: Map<string, TraceRow>;
 }
 
 export type NewReverseSession = Pick<
@@ -39,13 +42,23 @@ type SessionStatus = ReverseSessionRow["status"];
 /** Queries of path tests and reverse sessions (spread into the repository). */
 export function pathTestQueries(db: Database) {
   async function withTraces(rows: PathTestRow[]): Promise<PathTestWithTraces[]> {
-    const ids = rows.flatMap((r) => [r.forwardTraceId, r.reverseTraceId]).filter((x): x is string => !!x);
+    const followUpIds = (r: PathTestRow) =>
+      (r.followUps ?? []).map((x) => x.traceId).filter((x): x is string => !!x);
+    const ids = rows
+      .flatMap((r) => [r.forwardTraceId, r.reverseTraceId, ...followUpIds(r)])
+      .filter((x): x is string => !!x);
     const found = ids.length > 0 ? await db.select().from(traces).where(inArray(traces.id, ids)) : [];
     const byId = new Map(found.map((t) => [t.id, t]));
     return rows.map((pathTest) => ({
       pathTest,
       forward: pathTest.forwardTraceId ? byId.get(pathTest.forwardTraceId) : undefined,
       reverse: pathTest.reverseTraceId ? byId.get(pathTest.reverseTraceId) : undefined,
+      followUps: new Map(
+        followUpIds(pathTest).flatMap((id) => {
+          const t = byId.get(id);
+          return t ? [[id, t] as const] : [];
+        }),
+      ),
     }));
   }
 
@@ -85,7 +98,39 @@ export function pathTestQueries(db: Database) {
       await db
         .update(pathTests)
         .set({ status: "done", comparison })
-        .where(and(eq(pathTests.id, id), eq(pathTests.status, "running")));
+        .where(and(eq(pathTests.id, id), inArray(pathTests.status, ["running", "following-up"])));
+    },
+
+    /**
+     * Claims a path test whose two traces are done for its follow-ups: only one caller (of any
+     * replica) gets `true` and sends them.
+     */
+    async claimPathTestFollowUps(id: string, followUps: PathTestFollowUpRow[]): Promise<boolean> {
+      const rows = await db
+        .update(pathTests)
+        .set({ status: "following-up", followUps })
+        .where(and(eq(pathTests.id, id), eq(pathTests.status, "running"), isNull(pathTests.followUps)))
+        .returning({ id: pathTests.id });
+      return rows.length > 0;
+    },
+
+    /** Records the measurements the claimed follow-ups went out as. */
+    async setPathTestFollowUps(id: string, followUps: PathTestFollowUpRow[]): Promise<void> {
+      await db
+        .update(pathTests)
+        .set({ followUps })
+        .where(and(eq(pathTests.id, id), eq(pathTests.status, "following-up")));
+    },
+
+    /** Path tests created after `since` that are not done yet (the coordinator's loop moves them on). */
+    async listUnfinishedPathTests(since: Date, limit = 200): Promise<PathTestWithTraces[]> {
+      const rows = await db
+        .select()
+        .from(pathTests)
+        .where(and(inArray(pathTests.status, ["running", "following-up"]), gt(pathTests.created, since)))
+        .orderBy(asc(pathTests.created))
+        .limit(limit);
+      return withTraces(rows);
     },
 
     async createReverseSession(s: NewReverseSession): Promise<void> {

@@ -2,6 +2,7 @@ import type {
   AgentCapabilities,
   AgentCounters,
   Diagnosis,
+  FollowUp,
   Hop,
   TraceFailure,
   TraceOptions,
@@ -61,6 +62,8 @@ export const traces = pgTable(
     hops: jsonb("hops").$type<Hop[]>().notNull().default([]),
     stoppedBy: text("stopped_by"),
     diagnosis: jsonb("diagnosis").$type<Diagnosis>(),
+    /** Probes the agent sent on its own to decide what the trace left open (see `FollowUp`). */
+    followUps: jsonb("follow_ups").$type<FollowUp[]>(),
     startedAt: ts("started_at"),
     finishedAt: ts("finished_at"),
     /** When the agent's final result was stored; set once, so a redelivered result changes nothing. */
@@ -96,9 +99,26 @@ export const pathTests = pgTable(
     note: text("note"),
     /** The reverse session this path test is a leg of, if any. */
     sessionId: text("session_id"),
+    /**
+     * The alias traces the comparison waits for, once both directions are done (null: not started):
+     * which end traced to which address, and the measurement that did it.
+     */
+    followUps: jsonb("follow_ups").$type<PathTestFollowUpRow[]>(),
   },
   (t) => [index("path_tests_created_idx").on(t.created), index("path_tests_session_idx").on(t.sessionId)],
 );
+
+/** One alias trace of a path test, as stored with it. */
+export interface PathTestFollowUpRow {
+  from: "a" | "b";
+  target: string;
+  seenAt: number;
+  purpose: string;
+  measurementId: string | null;
+  traceId: string | null;
+  /** Why it was not sent (the target policy refused the address, the budget was spent…). */
+  failure: string | null;
+}
 
 /**
  * A customer behind NAT joins with a one-time join agent; the coordinator runs the legs (path

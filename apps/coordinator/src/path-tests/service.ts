@@ -1,8 +1,17 @@
-import { compare, type DiagnoseOptions, diagnose, samePointToPointLink } from "@lg/analysis";
+import {
+  aliasTargets,
+  compare,
+  type DiagnoseOptions,
+  diagnose,
+  routerIdsByTtl,
+  samePointToPointLink,
+} from "@lg/analysis";
 import type { AgentRow, PathTestWithTraces, Repository } from "@lg/db";
 import {
+  COMPARISON_VERSION,
   type Comparison,
   type Diagnosis,
+  type FollowUp,
   type Hop,
   joinAgentId,
   type PathTestAccepted,
@@ -15,6 +24,7 @@ import { ApiError, DependencyError, notFound } from "../errors";
 import type { Logger } from "../logger";
 import type { MeasurementService, PreparedMeasurement } from "../measurements/service";
 import { traceView } from "../views";
+import { followUpDeadlineSeconds, pendingFollowUps, readFollowUps, sendAliasTraces } from "./follow-ups";
 
 export interface PathTestServiceDeps {
   repo: Repository;
@@ -28,6 +38,9 @@ export interface PathTestContext {
   aAddress?: string;
   sessionId?: string;
 }
+
+/** Path tests older than this that are still unfinished are left to readers (their traces are long gone). */
+const UNFINISHED_WINDOW_MS = 60 * 60_000;
 
 const isFinal = (t: TraceView | null) => !t || t.status === "done" || t.status === "failed";
 
@@ -118,24 +131,59 @@ function withDiagnosis(t: TraceView, destination: string): TraceView {
 export function createPathTestService(deps: PathTestServiceDeps) {
   const log = deps.logger.child({ module: "path-tests" });
 
-  function view(found: PathTestWithTraces, comparison: Comparison | null): PathTestView {
+  /** The name of an end in sentences: its agent id, or "customer" for a reverse session's join agent. */
+  const labelOf = (id: string | null | undefined) => (!id ? "?" : id.startsWith("join-") ? "customer" : id);
+
+  function view(
+    found: PathTestWithTraces,
+    comparison: Comparison | null,
+    followUps: { a: FollowUp[]; b: FollowUp[] } = { a: [], b: [] },
+    waiting = 0,
+  ): PathTestView {
     const p = found.pathTest;
     if (!found.forward) throw new Error(`path test ${p.id} lost its forward trace`);
     const aAddress = p.aAddress ?? "";
     const bAddress = p.bAddress ?? "";
-    const forward = withDiagnosis(traceView(found.forward), bAddress);
-    const reverse = found.reverse ? withDiagnosis(traceView(found.reverse), aAddress) : null;
+    const ids = comparison ? routerIdsByTtl(comparison) : undefined;
+    const withRouters = (
+      t: TraceView,
+      byTtl: Map<number, string> | undefined,
+      extra: FollowUp[],
+    ): TraceView => ({
+      ...t,
+      hops: byTtl
+        ? t.hops.map((h) => {
+            const routerId = byTtl.get(h.ttl);
+            return routerId ? { ...h, routerId } : h;
+          })
+        : t.hops,
+      followUps: [...t.followUps, ...extra],
+    });
+    const forward = withRouters(withDiagnosis(traceView(found.forward), bAddress), ids?.forward, followUps.a);
+    const reverse = found.reverse
+      ? withRouters(withDiagnosis(traceView(found.reverse), aAddress), ids?.reverse, followUps.b)
+      : null;
     let note = p.note;
     const nat = behindNat(p) && reverse ? customerSideOfNat(forward.hops, aAddress) : undefined;
     if (nat) note = [note, nat.note].filter(Boolean).join("; ");
-    if (isFinal(forward) && isFinal(reverse) && !comparison && reverse) {
+    if (isFinal(forward) && isFinal(reverse) && !comparison && reverse && waiting === 0) {
       const failed = [forward, reverse].filter((t) => t.status === "failed");
-      const why = failed.map((t) => `${t.agentId}: ${t.failure?.message ?? "failed"}`).join("; ");
-      note = [note, `no comparison: a direction failed (${why})`].filter(Boolean).join("; ");
+      if (failed.length > 0) {
+        const why = failed.map((t) => `${t.agentId}: ${t.failure?.message ?? "failed"}`).join("; ");
+        note = [note, `no comparison: a direction failed (${why})`].filter(Boolean).join("; ");
+      }
     }
+    if (waiting > 0)
+      note = [
+        note,
+        `reading both directions together: ${waiting} alias trace${waiting === 1 ? "" : "s"} still probing`,
+      ]
+        .filter(Boolean)
+        .join("; ");
+    const done = isFinal(forward) && isFinal(reverse) && p.status === "done";
     return {
       id: p.id,
-      status: isFinal(forward) && isFinal(reverse) ? "done" : "running",
+      status: done ? "done" : "running",
       a: p.a ?? found.forward.agentId,
       b: p.b ?? bAddress,
       aAddress,
@@ -149,26 +197,82 @@ export function createPathTestService(deps: PathTestServiceDeps) {
     };
   }
 
-  /** The view of a stored path test; once both traces are done, the comparison is made and stored once. */
+  /** The two traces read together, with whatever follow-ups finished. */
+  function comparisonOf(found: PathTestWithTraces, forward: TraceView, reverse: TraceView): Comparison {
+    const p = found.pathTest;
+    const aAddress = p.aAddress ?? "";
+    const bAddress = p.bAddress ?? "";
+    const nat = behindNat(p) ? customerSideOfNat(forward.hops, aAddress) : undefined;
+    const { observations } = readFollowUps(p.followUps ?? [], found.followUps);
+    return compare(nat?.hops ?? forward.hops, reverse.hops, {
+      forward: diagnoseOptions(forward, bAddress),
+      reverse: diagnoseOptions(reverse, aAddress),
+      ...(forward.diagnosis ? { forwardDiagnosis: forward.diagnosis } : {}),
+      ...(reverse.diagnosis ? { reverseDiagnosis: reverse.diagnosis } : {}),
+      aliases: observations,
+      labels: { a: labelOf(p.a), b: labelOf(typeof p.b === "string" ? p.b : p.bAddress) },
+    });
+  }
+
+  /**
+   * The view of a stored path test, moving it on: once both traces are done, its alias traces go out
+   * (each end to the routers only the other end saw; claimed once across replicas), and once they are
+   * done — or overdue — the comparison is made and stored once. Comparisons stored in an older shape
+   * are made again from the stored traces.
+   */
   async function viewOf(found: PathTestWithTraces): Promise<PathTestView> {
-    const stored = (found.pathTest.comparison as Comparison | null) ?? null;
-    const first = view(found, stored);
-    if (first.status !== "done" || found.pathTest.status === "done") return first;
-    let comparison: Comparison | null = null;
-    const { forward, reverse } = first;
-    if (reverse && forward.status === "done" && reverse.status === "done") {
-      const nat = behindNat(found.pathTest) ? customerSideOfNat(forward.hops, first.aAddress) : undefined;
-      comparison = compare(nat?.hops ?? forward.hops, reverse.hops, {
-        forward: diagnoseOptions(forward, first.bAddress),
-        reverse: diagnoseOptions(reverse, first.aAddress),
-        ...(forward.diagnosis ? { forwardDiagnosis: forward.diagnosis } : {}),
-        ...(reverse.diagnosis ? { reverseDiagnosis: reverse.diagnosis } : {}),
-      });
+    const p = found.pathTest;
+    const rows = p.followUps ?? [];
+    const records = readFollowUps(rows, found.followUps).records;
+    const stored = (p.comparison as Comparison | null) ?? null;
+    if (p.status === "done") {
+      const first = view(found, stored, records);
+      if (!stored || stored.v === COMPARISON_VERSION || !first.reverse) return first;
+      return view(found, comparisonOf(found, first.forward, first.reverse), records);
     }
+    const first = view(found, null, records);
+    const { forward, reverse } = first;
+    if (!isFinal(forward) || !isFinal(reverse)) return first;
+    const comparable = reverse && forward.status === "done" && reverse.status === "done";
+    if (comparable && p.status === "running") {
+      const nat = behindNat(p) ? customerSideOfNat(forward.hops, first.aAddress) : undefined;
+      const targets = aliasTargets(nat?.hops ?? forward.hops, reverse.hops, {
+        aAddress: first.aAddress,
+        bAddress: first.bAddress,
+        labels: { a: labelOf(p.a), b: labelOf(typeof p.b === "string" ? p.b : p.bAddress) },
+      });
+      if (targets.length > 0) {
+        const claimed = targets.map((t) => ({ ...t, measurementId: null, traceId: null, failure: null }));
+        if (await db("claim follow-ups", () => deps.repo.claimPathTestFollowUps(p.id, claimed))) {
+          const sent = await sendAliasTraces(deps, p, targets);
+          await db("record follow-ups", () => deps.repo.setPathTestFollowUps(p.id, sent));
+          log.info(
+            {
+              pathTestId: p.id,
+              aliasTraces: sent.filter((x) => x.traceId).length,
+              refused: sent.filter((x) => x.failure).length,
+            },
+            "alias traces sent",
+          );
+        }
+        const again = await db("read path test", () => deps.repo.getPathTest(p.id));
+        return again ? viewOf(again) : first;
+      }
+    }
+    if (comparable && p.status === "following-up") {
+      const waiting = pendingFollowUps(rows, found.followUps);
+      const ended = Math.max(
+        ...[forward.finishedAt, reverse?.finishedAt].map((x) => (x ? Date.parse(x) : 0)),
+      );
+      const overdue = Date.now() - ended > followUpDeadlineSeconds(p.options) * 1000;
+      const unrecorded = rows.length > 0 && rows.every((r) => !r.traceId && !r.failure);
+      if ((waiting > 0 || unrecorded) && !overdue) return view(found, null, records, Math.max(waiting, 1));
+    }
+    const comparison = comparable && reverse ? comparisonOf(found, forward, reverse) : null;
     await db("store comparison", () =>
-      deps.repo.finishPathTest(found.pathTest.id, comparison as Record<string, unknown> | null),
+      deps.repo.finishPathTest(p.id, comparison as Record<string, unknown> | null),
     );
-    return { ...first, comparison };
+    return view({ ...found, pathTest: { ...p, status: "done", comparison } }, comparison, records);
   }
 
   return {
@@ -262,6 +366,21 @@ export function createPathTestService(deps: PathTestServiceDeps) {
     },
 
     viewOf,
+
+    /**
+     * One pass over the unfinished path tests of the last hour: each is moved on as a read would
+     * (follow-ups sent, the comparison made), so nothing waits for a reader.
+     */
+    async tick(): Promise<void> {
+      const since = new Date(Date.now() - UNFINISHED_WINDOW_MS);
+      const open = await deps.repo.listUnfinishedPathTests(since);
+      for (const found of open) {
+        if (!found.forward) continue;
+        await viewOf(found).catch((err) =>
+          log.warn({ err, pathTestId: found.pathTest.id }, "path test pass failed"),
+        );
+      }
+    },
   };
 }
 

@@ -9,10 +9,13 @@ export type PathTestEvent =
   | { event: "done"; data: PathTestView }
   | { event: "keepalive" };
 
+/** How often a watcher looks again while the comparison waits for its follow-ups. */
+const FOLLOW_UP_POLL_MS = 500;
+
 /**
  * The live events of a path test: a `snapshot` of the whole test, then the `hop` and `trace`
  * events of both directions as they come (each direction is one measurement's stream), and `done`
- * with the final view, comparison included, once both directions are finished.
+ * with the final view, comparison included, once both directions and their follow-ups are finished.
  */
 export async function* watchPathTest(
   deps: WatchDeps & { pathTests: PathTestService },
@@ -68,7 +71,23 @@ export async function* watchPathTest(
       if (snapshots < measurementIds.length) continue;
       yield e;
     }
-    if (!signal.aborted) yield { event: "done", data: await deps.pathTests.get(id) };
+    // Both directions are finished; the comparison may still wait for its follow-ups (alias traces).
+    let last = signal.aborted ? undefined : await deps.pathTests.get(id);
+    while (last && last.status !== "done" && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, FOLLOW_UP_POLL_MS);
+        signal.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+      if (!signal.aborted) last = await deps.pathTests.get(id);
+    }
+    if (!signal.aborted && last) yield { event: "done", data: last };
   } finally {
     signal.removeEventListener("abort", stopInner);
     inner.abort();

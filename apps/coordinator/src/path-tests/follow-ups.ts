@@ -1,0 +1,140 @@
+import {
+  type AliasObservation,
+  type AliasTarget,
+  aliasFollowUp,
+  aliasObservation,
+  thresholds,
+} from "@lg/analysis";
+import type { PathTestFollowUpRow, PathTestRow, TraceRow } from "@lg/db";
+import type { FollowUp, TraceOptions } from "@lg/protocol";
+import { ApiError } from "../errors";
+import type { Logger } from "../logger";
+import type { MeasurementService } from "../measurements/service";
+import { runAs, SYSTEM } from "../security/context";
+
+/** Extra time an alias trace gets beyond its own probing time before the comparison stops waiting. */
+const FOLLOW_UP_SLACK_SECONDS = 15;
+
+/**
+ * The options of a path test's alias traces: ICMP echo to a router's address (what "reached" means),
+ * the path test's family and pace, and enough probes to see a loss on the way back
+ * ({@link thresholds.ALIAS_TRACE_PROBES}).
+ */
+export function aliasTraceOptions(options: TraceOptions): TraceOptions {
+  return {
+    ...options,
+    protocol: "icmp",
+    port: undefined,
+    localPort: undefined,
+    pinFlow: false,
+    mda: false,
+    count: Math.max(options.count, thresholds.ALIAS_TRACE_PROBES),
+  };
+}
+
+/** Seconds after both traces end until the comparison goes ahead without the follow-ups still out. */
+export function followUpDeadlineSeconds(options: TraceOptions): number {
+  const o = aliasTraceOptions(options);
+  // The measurement API's defaults for the timeout and grace period (10 s and 5 s) bound the tail.
+  return o.count * o.interval + 15 + FOLLOW_UP_SLACK_SECONDS;
+}
+
+/**
+ * Sends a path test's alias traces as the coordinator's own work (no client: no public limits, but
+ * the target policy, the per-target budget and the audit log apply). A target the policy or the
+ * budget refuses is recorded with the reason instead of being sent.
+ */
+export async function sendAliasTraces(
+  deps: { measurements: MeasurementService; logger: Logger },
+  pathTest: PathTestRow,
+  targets: AliasTarget[],
+): Promise<PathTestFollowUpRow[]> {
+  const agentOf = (from: "a" | "b") =>
+    from === "a" ? pathTest.a : typeof pathTest.b === "string" ? pathTest.b : null;
+  const options = aliasTraceOptions(pathTest.options);
+  const { protocol, count, interval, size, ipVersion, maxTtl } = options;
+  return Promise.all(
+    targets.map(async (t): Promise<PathTestFollowUpRow> => {
+      const row: PathTestFollowUpRow = {
+        from: t.from,
+        target: t.target,
+        seenAt: t.seenAt,
+        purpose: t.purpose,
+        measurementId: null,
+        traceId: null,
+        failure: null,
+      };
+      const agent = agentOf(t.from);
+      if (!agent) return { ...row, failure: "this end has no agent" };
+      try {
+        const accepted = await runAs(SYSTEM, async () => {
+          const prepared = await deps.measurements.prepare({
+            target: t.target,
+            from: [agent],
+            protocol,
+            count,
+            interval,
+            size,
+            maxTtl,
+            pinFlow: false,
+            ...(ipVersion ? { ipVersion } : {}),
+          });
+          return deps.measurements.start(prepared, null);
+        });
+        const trace = accepted.traces[0];
+        return {
+          ...row,
+          measurementId: accepted.id,
+          traceId: trace?.id ?? null,
+          failure: trace?.failure?.message ?? null,
+        };
+      } catch (err) {
+        const why = err instanceof ApiError ? err.message : "it could not be sent";
+        if (!(err instanceof ApiError)) deps.logger.warn({ err, target: t.target }, "alias trace not sent");
+        return { ...row, failure: why };
+      }
+    }),
+  );
+}
+
+const finished = (t: TraceRow | undefined) => !!t && (t.status === "done" || t.status === "failed");
+
+/** Follow-ups still probing (sent, and their trace not finished). */
+export function pendingFollowUps(rows: PathTestFollowUpRow[], traces: Map<string, TraceRow>): number {
+  return rows.filter((r) => r.traceId && !finished(traces.get(r.traceId))).length;
+}
+
+/** The alias traces as the comparison reads them (finished ones only), and as each end's trace lists them. */
+export function readFollowUps(
+  rows: PathTestFollowUpRow[],
+  traces: Map<string, TraceRow>,
+): { observations: AliasObservation[]; records: { a: FollowUp[]; b: FollowUp[] } } {
+  const observations: AliasObservation[] = [];
+  const records: { a: FollowUp[]; b: FollowUp[] } = { a: [], b: [] };
+  for (const row of rows) {
+    const target = { from: row.from, target: row.target, seenAt: row.seenAt, purpose: row.purpose };
+    const trace = row.traceId ? traces.get(row.traceId) : undefined;
+    if (row.failure || !trace) {
+      records[row.from].push(aliasFollowUp(target, null, row.failure ?? "its trace was lost"));
+      continue;
+    }
+    if (trace.status === "failed") {
+      records[row.from].push(aliasFollowUp(target, null, trace.failure?.message ?? "its trace failed"));
+      continue;
+    }
+    if (trace.status !== "done") {
+      records[row.from].push({
+        kind: "alias-trace",
+        target: row.target,
+        answered: false,
+        purpose: row.purpose,
+        result: "probing",
+      });
+      continue;
+    }
+    const observation = aliasObservation(row.from, row.target, trace.hops);
+    observations.push(observation);
+    records[row.from].push(aliasFollowUp(target, observation));
+  }
+  return { observations, records };
+}
