@@ -32,6 +32,8 @@ export interface Recorded {
   /** Chunks with a global sequence number, in both directions. */
   c2s: { seq: number; data: Buffer }[];
   s2c: { seq: number; data: Buffer }[];
+  /** Resolves when nats-server's side of the connection has closed. */
+  closed: Promise<void>;
 }
 
 export interface SpyMessage {
@@ -79,16 +81,15 @@ export async function startBridgeLab(
   const proxied: Recorded[] = [];
   const sockets = new Set<net.Socket>();
   const proxy = net.createServer((inbound) => {
-    const rec: Recorded = { id: proxied.length, c2s: [], s2c: [] };
-    proxied.push(rec);
     const outbound = net.connect({ host: "127.0.0.1", port: nats.port });
-    sockets.add(inbound).add(outbound);
-    const closeBoth = () => {
-      inbound.destroy();
-      outbound.destroy();
-      sockets.delete(inbound);
-      sockets.delete(outbound);
+    const rec: Recorded = {
+      id: proxied.length,
+      c2s: [],
+      s2c: [],
+      closed: new Promise<void>((resolve) => outbound.once("close", () => resolve())),
     };
+    proxied.push(rec);
+    sockets.add(inbound).add(outbound);
     inbound.on("data", (d: Buffer) => {
       rec.c2s.push({ seq: seq++, data: Buffer.from(d) });
       outbound.write(d);
@@ -97,8 +98,15 @@ export async function startBridgeLab(
       rec.s2c.push({ seq: seq++, data: Buffer.from(d) });
       inbound.write(d);
     });
-    inbound.on("error", closeBoth).on("close", closeBoth);
-    outbound.on("error", closeBoth).on("close", closeBoth);
+    // The bridge hanging up: nats-server still reads everything sent before (end, not destroy).
+    inbound.on("end", () => outbound.end());
+    inbound.on("error", () => outbound.destroy());
+    inbound.on("close", () => sockets.delete(inbound));
+    outbound.on("error", () => inbound.destroy());
+    outbound.on("close", () => {
+      sockets.delete(outbound);
+      inbound.destroy();
+    });
   });
   await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
   const proxyPort = (proxy.address() as net.AddressInfo).port;
@@ -466,6 +474,18 @@ export function auditProxied(rec: Recorded, agents: readonly string[]): Audit {
     if (used.has(subject)) bad(`second reply to the same subject: ${show}`);
     used.add(subject);
   }
+}
+
+/**
+ * The proxied connection (from the `from`th on) whose CONNECT named `agent` (the bridge names each
+ * connection after its session's agent); the last one if several.
+ */
+export function proxiedFor(lab: BridgeLab, agent: string, from = 0): Recorded | undefined {
+  const marker = `"name":${JSON.stringify(agent)}`;
+  return lab.proxied
+    .slice(from)
+    .filter((r) => r.c2s[0]?.data.toString("latin1").startsWith("CONNECT ") && r.c2s[0].data.includes(marker))
+    .at(-1);
 }
 
 /** Every proxied connection (from the `from`th on), audited. */
