@@ -4,8 +4,21 @@ import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 export interface LiveItem {
   seq: number;
   kind: "progress" | "trace";
+  /** The trace id in the subject. */
   traceId: string;
+  /** Progress only: the agent id in the subject, i.e. who published it (NATS permits an agent only its own). */
+  publisher?: string;
   data: Uint8Array;
+}
+
+/**
+ * The agent and trace ids of a progress subject (`lg.result.<agentId>.progress.<traceId>`), or
+ * undefined for any other subject.
+ */
+export function progressSubject(subject: string): { agentId: string; traceId: string } | undefined {
+  const parts = subject.split(".");
+  if (parts.length !== 5 || parts[0] !== "lg" || parts[1] !== "result" || parts[3] !== "progress") return;
+  return { agentId: parts[2] as string, traceId: parts[4] as string };
 }
 
 type Listener = (item: LiveItem) => void;
@@ -31,7 +44,8 @@ export class LiveHub {
       (kind: LiveItem["kind"]) => (err: Error | null, msg: { subject: string; data: Uint8Array }) => {
         if (err) return;
         const traceId = msg.subject.slice(msg.subject.lastIndexOf(".") + 1);
-        const item: LiveItem = { seq: ++this.seq, kind, traceId, data: msg.data };
+        const publisher = kind === "progress" ? progressSubject(msg.subject)?.agentId : undefined;
+        const item: LiveItem = { seq: ++this.seq, kind, traceId, publisher, data: msg.data };
         const now = Date.now();
         this.backlog.push({ at: now, item });
         while (this.backlog.length > 0 && (this.backlog[0]?.at ?? now) < now - KEEP_MS) this.backlog.shift();

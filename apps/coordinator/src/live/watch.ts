@@ -11,7 +11,7 @@ import {
 } from "@lg/protocol";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { measurementView } from "../views";
-import type { LiveHub } from "./hub";
+import { type LiveHub, progressSubject } from "./hub";
 
 export type MeasurementEvent =
   | { event: "snapshot"; data: MeasurementView }
@@ -31,7 +31,9 @@ export interface WatchDeps {
 
 const isFinal = (s: TraceStatus) => s === "done" || s === "failed";
 
-type Incoming = { kind: "progress"; payload: unknown } | { kind: "trace"; payload: unknown };
+type Incoming =
+  | { kind: "progress"; payload: unknown; subject: { agentId?: string | undefined; traceId: string } }
+  | { kind: "trace"; payload: unknown };
 
 /**
  * The live events of one measurement: a `snapshot` of what is stored, then `hop` whenever a
@@ -74,14 +76,25 @@ export async function* watchMeasurement(
       unwatch = deps.hub.watch(
         view.traces.map((t) => t.id),
         since,
-        (item) => push({ kind: item.kind, payload: safeJson(item.data) }),
+        (item) =>
+          push(
+            item.kind === "progress"
+              ? {
+                  kind: "progress",
+                  payload: safeJson(item.data),
+                  subject: { agentId: item.publisher, traceId: item.traceId },
+                }
+              : { kind: "trace", payload: safeJson(item.data) },
+          ),
       );
     } else {
       for (const traceId of await deps.repo.traceIdsOf(measurementId)) {
         subs.push(
           deps.nc.subscribe(subjects.progressOfTrace(traceId), {
             callback: (err, msg) => {
-              if (!err) push({ kind: "progress", payload: safeJson(msg.data) });
+              if (err) return;
+              const subject = progressSubject(msg.subject) ?? { traceId: "" };
+              push({ kind: "progress", payload: safeJson(msg.data), subject });
             },
           }),
           deps.nc.subscribe(subjects.traceUpdated(traceId), {
@@ -144,7 +157,12 @@ export async function* watchMeasurement(
         if (!parsed.success) continue;
         const p = parsed.data;
         const known = status.get(p.traceId);
-        if (!known || isFinal(known) || agentOf.get(p.traceId) !== p.agentId) continue;
+        if (!known || isFinal(known)) continue;
+        // Tied to its publisher: the subject's agent (NATS lets an agent publish only under its own
+        // id) must be the payload's agent and own the trace, and the subject must name this trace.
+        const { subject } = item;
+        if (subject.agentId !== p.agentId || subject.traceId !== p.traceId) continue;
+        if (agentOf.get(p.traceId) !== p.agentId) continue;
         for (const hop of p.hops) {
           const key = `${p.traceId}/${hop.ttl}`;
           const text = JSON.stringify(hop);

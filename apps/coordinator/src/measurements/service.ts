@@ -109,6 +109,19 @@ export function createMeasurementService(deps: MeasurementServiceDeps) {
           failure: { source: "agent", message: `agent ${agentId} sent an unreadable reply` },
         };
       }
+      // A reply for another trace is not this job's answer (a forged or crossed reply): fail the trace.
+      if (parsed.data.traceId !== job.traceId) {
+        const named = JSON.stringify(parsed.data.traceId.slice(0, 64));
+        log.warn({ agentId, traceId: job.traceId, replyTraceId: named }, "a job reply names another trace");
+        return {
+          ...base,
+          accepted: false,
+          failure: {
+            source: "agent",
+            message: `agent ${agentId} answered the job for trace ${job.traceId} with a reply for trace ${named}`,
+          },
+        };
+      }
       if (parsed.data.accepted) return { ...base, accepted: true };
       return { ...base, accepted: false, failure: rejectionFailure(agentId, parsed.data) };
     } catch (err) {
