@@ -199,6 +199,18 @@ export const tsxLoader = `file://${join(repoRoot, "node_modules/tsx/dist/loader.
  * A real agent (`lg agent`) inside a lab node, dialling the stack's NATS over the lab's host link.
  * Its output is kept (last 4 kB) for failure messages.
  */
+/** A lab node's main addresses: IPv4, and IPv6 where its first link has one. */
+function labAddresses(lab: ReferenceLab, node: string): string[] {
+  const v6 = (() => {
+    try {
+      return [lab.addr(node, 6)];
+    } catch {
+      return [];
+    }
+  })();
+  return [lab.addr(node), ...v6];
+}
+
 export function startLabAgent(
   lab: ReferenceLab,
   natsUrl: string,
@@ -215,7 +227,7 @@ export function startLabAgent(
         LG_REGION: lab.nodes[node]?.region ?? node,
         LG_ROLE: role,
         LG_ALLOW_TARGETS: lab.labCidrs.join(","),
-        LG_PUBLIC_ADDRS: lab.addr(node),
+        LG_PUBLIC_ADDRS: labAddresses(lab, node).join(","),
         LOG_LEVEL: "warn",
       },
       cwd: repoRoot,

@@ -79,36 +79,66 @@ describe("lab end-to-end: path tests and diagnoses in the reference lab", () => 
     expect(v.aAddress).toBe(lab.addr("fra"));
     expect(v.bAddress).toBe(lab.addr("sin"));
 
+    expectRoutersOfLab(v, asym);
+  }, 120_000);
+
+  it("fra <-> sin over IPv6 is read router by router the same way", async () => {
+    const asym = lab.scenarios.asym;
+    const v = await pathTest({ a: "fra", b: "sin", count: 10, interval: 0.2, ipVersion: 6 });
+    expect(v.forward.status).toBe("done");
+    expect(v.reverse?.status).toBe("done");
+    expect(v.bAddress).toBe(lab.addr("sin", 6));
+    // The IPv6 routes mirror the IPv4 ones: the same routers at the same TTLs in each direction.
+    expect(v.forward.hops).toHaveLength(asym.expectedHops.length);
+    expect(v.reverse?.hops).toHaveLength(asym.reverse?.expectedHops.length ?? -1);
+    expectRoutersOfLab(v, asym);
+  }, 120_000);
+
+  /**
+   * The comparison names exactly the routers netlab's routes put on each side: those both directions
+   * cross are shared and paired with themselves; every other one is its direction's own, shown so by
+   * the other end's alias trace; the follow-ups are listed; a shared router has one id both ways.
+   */
+  function expectRoutersOfLab(v: PathTestView, asym: Scenario) {
     const c = v.comparison;
     expect(c?.verdict).toBe("asymmetric");
     expect(c?.faultDirection).toBe("none");
     const forwardNodes = nodesOf(asym);
     const reverseNodes = nodesOf(asym.reverse as Scenario);
-    const forwardOnly = (asym.forwardRouters ?? []).filter((r) => !(asym.reverseRouters ?? []).includes(r));
-    const reverseOnly = (asym.reverseRouters ?? []).filter((r) => !(asym.forwardRouters ?? []).includes(r));
-    expect(forwardOnly.length).toBeGreaterThan(0);
-    expect(reverseOnly.length).toBeGreaterThan(0);
-    const diverged = (c?.segments ?? []).filter((s) => s.kind === "diverged");
-    const divergedForward = diverged.flatMap((s) => s.forward.hops.map((h) => forwardNodes[h.ttl - 1]));
-    const divergedReverse = diverged.flatMap((s) => s.reverse.hops.map((h) => reverseNodes[h.ttl - 1]));
-    // Only routers that one direction alone crosses are reported diverged, each on its own side,
-    // and at least one of them is. (Linux routers answer from the interface facing the trace's
-    // source, so the point-to-point-link rule pairs a router with its neighbour on the other side:
-    // the diverged stretch can come out one hop short — here core1 pairs with efra's return answer.)
-    expect(divergedForward.length).toBeGreaterThan(0);
-    for (const n of divergedForward) expect(forwardOnly).toContain(n);
-    for (const n of divergedReverse) expect(reverseOnly).toContain(n);
-    // The directions meet again at the router both cross before sin: esin.
-    const regained = (c?.segments ?? []).findIndex(
-      (s, i) => i > 0 && s.kind === "shared" && c?.segments[i - 1]?.kind === "diverged",
+    const forwardRouters = asym.forwardRouters ?? [];
+    const reverseRouters = asym.reverseRouters ?? [];
+    const both = forwardRouters.filter((r) => reverseRouters.includes(r));
+    const routers = (c?.routers ?? []).map((r) => ({
+      identity: r.identity,
+      forward: r.forwardTtl !== null ? forwardNodes[r.forwardTtl - 1] : null,
+      reverse: r.reverseTtl !== null ? reverseNodes[r.reverseTtl - 1] : null,
+      evidence: r.evidence.map((e) => `${e.test}:${e.agrees}`),
+    }));
+    console.log(JSON.stringify(routers));
+    const shared = routers.filter((r) => r.identity === "shared");
+    expect(shared.map((r) => r.forward).sort()).toEqual([...both].sort());
+    for (const r of shared) expect(r.reverse).toBe(r.forward);
+    const oneSided = routers.filter((r) => r.identity !== "shared");
+    expect(oneSided.map((r) => r.identity)).toEqual(oneSided.map(() => "own"));
+    expect(oneSided.flatMap((r) => (r.forward ? [r.forward] : [])).sort()).toEqual(
+      forwardRouters.filter((r) => !both.includes(r)).sort(),
     );
-    const rejoin = c?.segments[regained]?.forward.hops[0];
-    expect(rejoin && forwardNodes[rejoin.ttl - 1]).toBe("esin");
-    // The endpoints are where both directions meet.
-    const shared = (c?.segments ?? []).filter((s) => s.kind === "shared");
-    expect(shared.length).toBeGreaterThanOrEqual(1);
-    expect(c?.summary.length).toBeGreaterThan(20);
-  }, 120_000);
+    expect(oneSided.flatMap((r) => (r.reverse ? [r.reverse] : [])).sort()).toEqual(
+      reverseRouters.filter((r) => !both.includes(r)).sort(),
+    );
+    expect(v.forward.followUps.filter((f) => f.kind === "alias-trace" && f.answered).length).toBeGreaterThan(
+      0,
+    );
+    expect(v.reverse?.followUps.filter((f) => f.kind === "alias-trace" && f.answered).length).toBeGreaterThan(
+      0,
+    );
+    const sharedRouter = c?.routers.find((r) => r.identity === "shared");
+    const fwdHop = v.forward.hops.find((h) => h.ttl === sharedRouter?.forwardTtl);
+    const revHop = v.reverse?.hops.find((h) => h.ttl === sharedRouter?.reverseTtl);
+    expect(fwdHop?.routerId).toBe(sharedRouter?.id);
+    expect(revHop?.routerId).toBe(sharedRouter?.id);
+    expect(c?.summary).toContain("not on the other path");
+  }
 
   it("fra -> a host without an agent runs the forward direction only and says so", async () => {
     const v = await pathTest({ a: "fra", b: { host: lab.scenarios.clean.target }, count: 5, interval: 0.2 });
