@@ -1,5 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
-import { compare, diagnose } from "@lg/analysis";
+import { aliasFollowUp, aliasTargets, compare, diagnose } from "@lg/analysis";
+import { trace as fixtureTrace, routeBackLab as lab, path, routeBackAliases } from "@lg/analysis/testing";
 import type {
   AgentView,
   Hop,
@@ -16,7 +17,7 @@ import { ComparePage } from "./components/compare-page";
 import { MeasurementPage } from "./components/measurement-page";
 import { MeshPage } from "./components/mesh";
 import { destinationSeries, MonitorsPage } from "./components/monitors";
-import { PathTestPage } from "./components/path-test";
+import { FAULT_WORDS, PathTestPage } from "./components/path-test";
 import { ReverseSessionPage } from "./components/reverse-session";
 import { csvExport, textExport } from "./exports";
 import { standaloneHtml } from "./standalone";
@@ -321,5 +322,252 @@ describe("pages escape what they display", () => {
     expect(html).toContain('href="/m/abc"');
     expect(html).toContain("1 firing");
     expect(html.match(/<polyline class="avg"/g)).toHaveLength(2);
+  });
+});
+
+/**
+ * The reference lab's asymmetric pair fra <-> sin (`@lg/analysis/testing`): fra -> sin crosses efra
+ * core1 core2 esin, sin -> fra crosses esin core3 efra. `returnLoss`: core3 drops 25% towards efra,
+ * so fra's trace loses from hop 4 (its replies come back that way) and sin's from hop 3.
+ */
+function labPathTest(opts: { aliases: boolean; returnLoss?: boolean; labels?: { a: string; b: string } }) {
+  const labels = opts.labels ?? { a: "fra", b: "sin" };
+  const forwardHops = path(lab.forward, opts.returnLoss ? { lost: { 4: 5, 5: 5 } } : {});
+  const reverseHops = path(lab.reverse, opts.returnLoss ? { lost: { 3: 5, 4: 5 } } : {});
+  const aliases = opts.aliases
+    ? routeBackAliases(opts.returnLoss ? { fromA: { "198.18.7.1": 5, "198.18.5.2": 5 } } : {})
+    : [];
+  const targets = opts.aliases
+    ? aliasTargets(forwardHops, reverseHops, { aAddress: lab.a, bAddress: lab.b, labels })
+    : [];
+  const followUps = (from: "a" | "b") =>
+    targets
+      .filter((t) => t.from === from)
+      .map((t) => aliasFollowUp(t, aliases.find((o) => o.from === from && o.target === t.target) ?? null));
+  const forward = { ...trace("tf", labels.a, lab.b, forwardHops), followUps: followUps("a") };
+  const reverse = { ...trace("tr", labels.b, lab.a, reverseHops), followUps: followUps("b") };
+  const view: PathTestView = {
+    ...pathTest(),
+    id: "pt2",
+    a: labels.a,
+    b: labels.b,
+    aAddress: lab.a,
+    bAddress: lab.b,
+    forward,
+    reverse,
+    comparison: compare(forwardHops, reverseHops, {
+      forward: { destination: lab.b },
+      reverse: { destination: lab.a },
+      labels,
+      ...(opts.aliases ? { aliases } : {}),
+    }),
+  };
+  return view;
+}
+
+/** The router table lines of a page, each as its cells' text (tags dropped, spaces squeezed). */
+function routerLines(html: string): string[][] {
+  const rows = html.match(/<tr class="router-row[\s\S]*?<\/tr>/g) ?? [];
+  return rows.map((row) =>
+    (row.match(/<td[^>]*>[\s\S]*?<\/td>/g) ?? []).map((cell) =>
+      cell
+        .replace(/<details>[\s\S]*<\/details>/, (d) => d.match(/<summary>([\s\S]*?)<\/summary>/)?.[1] ?? "")
+        .replace(/<[^>]+>/g, " ")
+        .replace(/\s+/g, " ")
+        .trim(),
+    ),
+  );
+}
+
+describe("a path test page shows each direction's routers with the evidence", () => {
+  it("puts a router both directions cross on one line with both addresses and TTLs, and each direction's own routers on lines marked as its own", () => {
+    const t = labPathTest({ aliases: true });
+    const html = render(<PathTestPage test={t} agents={agents} />);
+    const lines = routerLines(html);
+    const sure = (address: string) =>
+      `${Math.round((t.comparison?.routers.find((r) => r.addresses.includes(address))?.confidence ?? -1) * 100)}%`;
+    // efra: fra's hop 1 (198.18.1.2) and sin's hop 3 (198.18.2.1), one router.
+    expect(lines).toContainEqual([
+      "1. 198.18.1.2 0.0%",
+      "3. 198.18.2.1 0.0%",
+      "both directions",
+      `link-mate ×2, alias-trace ×2 · ${sure("198.18.1.2")} sure it is one router`,
+    ]);
+    // core1 and core2 only on the way there, core3 only on the way back, each shown not on the other path.
+    expect(lines).toContainEqual([
+      "2. 198.18.2.2 0.0%",
+      "— not on sin → fra",
+      "only fra → sin",
+      `alias-trace (2 against) · ${sure("198.18.2.2")} sure it is not on sin → fra`,
+    ]);
+    expect(lines).toContainEqual([
+      "— not on fra → sin",
+      "2. 198.18.5.2 0.0%",
+      "only sin → fra",
+      `alias-trace ×2 (2 against) · ${sure("198.18.5.2")} sure it is not on fra → sin`,
+    ]);
+    // fra itself, at A's end of the first segment, and sin at B's end of the last.
+    expect(lines[0]?.slice(0, 3)).toEqual([
+      "— not on fra → sin",
+      "4. 198.18.1.1 0.0%",
+      "fra itself (the way back&#39;s destination)",
+    ]);
+    expect(lines.at(-1)?.[2]).toBe("sin itself (the way there&#39;s destination)");
+    expect(lines.filter((l) => l[2] === "both directions")).toHaveLength(2);
+  });
+
+  it("opens each router's evidence line by line, with the answering convention in words, and keeps it on a hover", () => {
+    const t = labPathTest({ aliases: true });
+    const html = render(<PathTestPage test={t} agents={agents} />);
+    const efra = t.comparison?.routers.find((r) => r.addresses.includes("198.18.1.2"));
+    expect(efra?.answers).toBe("route-back");
+    const row =
+      html.match(/<tr class="router-row place-shared" data-router="r:198.18.1.2"[\s\S]*?<\/tr>/)?.[0] ?? "";
+    expect(row).toContain("<details>");
+    expect(row).toContain("answers from the interface of its route back to the prober (Linux&#39;s default)");
+    for (const e of efra?.evidence ?? []) {
+      expect(row).toContain(`<span class="ev-test">${e.test}</span>`);
+      expect(row).toContain(e.detail.replaceAll("'", "&#39;"));
+    }
+    // The hover carries the same case as plain text.
+    const title = row.match(/title="([^"]*)"/)?.[1] ?? "";
+    expect(title).toContain(`${Math.round((efra?.confidence ?? -1) * 100)}% sure it is one router`);
+    expect(title).toContain("link-mate (agrees): the source&#39;s address 198.18.1.1");
+    const core3 =
+      html.match(/<tr class="router-row place-own" data-router="r:198.18.5.2"[\s\S]*?<\/tr>/)?.[0] ?? "";
+    expect(core3).toContain(
+      '<span class="ev-verdict">against</span>: A reached reverse hop 2 (198.18.5.2) elsewhere',
+    );
+  });
+
+  it("marks routers the evidence cannot place as not identified on the other side, never as shared", () => {
+    const t = labPathTest({ aliases: false });
+    const html = render(<PathTestPage test={t} agents={agents} />);
+    const lines = routerLines(html);
+    const unplaced = lines.filter((l) => l[2]?.includes("not identified on the other side"));
+    expect(unplaced.map((l) => [l[0], l[1], l[2]])).toEqual([
+      ["2. 198.18.2.2 0.0%", "— not on sin → fra", "only seen fra → sin: not identified on the other side"],
+      ["3. 198.18.3.2 0.0%", "— not on sin → fra", "only seen fra → sin: not identified on the other side"],
+      ["— not on fra → sin", "2. 198.18.5.2 0.0%", "only seen sin → fra: not identified on the other side"],
+    ]);
+    expect(unplaced.every((l) => l[3]?.endsWith("no test could tell"))).toBe(true);
+    expect(html).toContain('class="place place-mark-unknown"');
+    // Only efra and esin are shared, from two link-mate pairs each.
+    const shared = t.comparison?.routers.filter((r) => r.identity === "shared") ?? [];
+    expect(lines.filter((l) => l[2] === "both directions").map((l) => l[3])).toEqual(
+      shared.map((r) => `link-mate ×2 · ${Math.round(r.confidence * 100)}% sure it is one router`),
+    );
+    expect(shared).toHaveLength(2);
+  });
+
+  it("puts a return-path loss on the way back, between the hops where it leaves core3, with the one-way loss and the evidence", () => {
+    const t = labPathTest({ aliases: true, returnLoss: true });
+    const c = t.comparison;
+    expect(c?.faultDirection).toBe("reverse");
+    const html = render(<PathTestPage test={t} agents={agents} />);
+    expect(html).toContain(FAULT_WORDS.reverse("fra", "sin"));
+    const card = html.match(/<section class="card loss-reading loss-reverse"[\s\S]*?<\/section>/)?.[0] ?? "";
+    expect(card).toContain("The loss is on the way back (sin → fra)");
+    expect(card).toMatch(
+      /<td>back: sin → fra<\/td><td>between hop 2 \(198\.18\.5\.2\) and hop 3 \(198\.18\.2\.1\)<\/td><td class="c-num lossy">25\.0%<\/td>/,
+    );
+    expect(card).toContain(`${c?.loss?.evidence.replaceAll('"', "&quot;").replaceAll("'", "&#39;")}`);
+    expect(card).toContain(`log-likelihood ratio ${c?.loss?.support.toFixed(1)} over the next reading`);
+    // fra's own trace shows loss from hop 4: the page says it is its replies', under its heading.
+    expect(html).toContain(
+      "The loss this trace shows is its replies&#39; way back over sin → fra, not fra → sin itself",
+    );
+    expect(html).toContain("there (fra → sin): its trace picks up +25.0% loss");
+  });
+
+  it("says plainly when the traces cannot tell which direction loses, and what would", () => {
+    const t = labPathTest({ aliases: false, returnLoss: true });
+    expect(t.comparison?.faultDirection).toBe("undetermined");
+    const html = render(<PathTestPage test={t} agents={agents} />);
+    expect(html).toContain(FAULT_WORDS.undetermined("fra", "sin"));
+    const card =
+      html.match(/<section class="card loss-reading loss-undetermined"[\s\S]*?<\/section>/)?.[0] ?? "";
+    expect(card).toContain("A direction loses packets, and the evidence cannot tell which.");
+    expect(card).toContain("alias traces from each end");
+    expect(card).not.toContain("<table");
+    expect(card).not.toContain("log-likelihood ratio 0.0 over");
+    expect(html).not.toContain("The loss this trace shows is its replies");
+  });
+
+  it("the mesh marks a pair whose loss cannot be put on either direction, and only that pair", () => {
+    const pop = (id: string): AgentView => ({
+      id,
+      region: id === "fra" ? "eu" : "ap",
+      role: "pop",
+      version: "0",
+      online: true,
+      lastSeen: "2026-11-23T07:00:00.000Z",
+      addresses: [],
+      capabilities: {
+        protocols: ["icmp"],
+        ipv4: true,
+        ipv6: false,
+        pinFlow: false,
+        mda: false,
+        maxTraces: 1,
+      },
+      running: 0,
+      counters: null,
+    });
+    const unsure = labPathTest({ aliases: false, returnLoss: true });
+    const placed = { ...labPathTest({ aliases: true, returnLoss: true }), id: "pt3", a: "sin", b: "fra" };
+    expect(placed.comparison?.faultDirection).toBe("reverse");
+    const html = render(<MeshPage pops={[pop("fra"), pop("sin")]} tests={[unsure, placed]} />);
+    const cell = (id: string) => html.match(new RegExp(`<a href="/p/${id}"[\\s\\S]*?</a>`))?.[0] ?? "";
+    expect(cell("pt2")).toContain('class="dir-mark"');
+    expect(cell("pt2")).toContain("which way?");
+    expect(cell("pt3")).not.toContain("dir-mark");
+  });
+
+  it("lists each end's follow-up probes with kind, target, result and purpose", () => {
+    const t = labPathTest({ aliases: true, returnLoss: true });
+    const html = render(<PathTestPage test={t} agents={agents} />);
+    const fromFra =
+      html.match(
+        /<section class="card follow-ups" aria-labelledby="follow-ups-tf"[\s\S]*?<\/section>/,
+      )?.[0] ?? "";
+    expect(fromFra).toContain("Follow-up probes from fra (3)");
+    expect(fromFra).toContain('<th scope="col">Kind</th>');
+    expect(fromFra).toMatch(
+      /<td>alias trace<\/td><td class="addr">198\.18\.5\.2<\/td><td>reached at hop 2 after 198\.18\.1\.2; 15 of 20 answered<\/td>/,
+    );
+    expect(fromFra).toContain("is sin → fra&#39;s hop 2 (198.18.5.2) on fra&#39;s path");
+    expect(html).toContain("Follow-up probes from sin (4)");
+    // A path test without follow-ups has no such table.
+    expect(render(<PathTestPage test={pathTest()} agents={agents} />)).not.toContain("follow-ups");
+  });
+
+  it("prints hostile names and agent labels in router lines, hovers, evidence and follow-ups as text", () => {
+    const named = (address: string): [string, { name: string }] => [address, { name: SCRIPT_NAME }];
+    const forwardHops = fixtureTrace([
+      named("198.18.10.1"),
+      ["198.18.11.1", { name: IMG_NAME }],
+      "198.18.200.2",
+    ]);
+    const reverseHops = fixtureTrace([
+      ["198.18.12.1", { name: IMG_NAME }],
+      named("198.18.13.1"),
+      "198.18.100.2",
+    ]);
+    const c = compare(forwardHops, reverseHops);
+    expect(c.shared.map((s) => s.match)).toEqual(["name", "name"]);
+    const labels = { a: IMG_NAME, b: SCRIPT_NAME };
+    const withFollowUps = labPathTest({ aliases: true, labels });
+    const t: PathTestView = {
+      ...withFollowUps,
+      forward: { ...withFollowUps.forward, hops: forwardHops },
+      reverse: withFollowUps.reverse ? { ...withFollowUps.reverse, hops: reverseHops } : null,
+      comparison: c,
+    };
+    const html = render(<PathTestPage test={t} agents={agents} />);
+    expectEscaped(html);
+    expect(html).toContain("have the same name &lt;script&gt;alert(1)&lt;/script&gt;.evil");
+    expect(html).toMatch(/title="[^"<>]*same name &lt;script&gt;alert\(1\)&lt;\/script&gt;\.evil/);
+    expect(html).toContain("Follow-up probes from &quot;&gt;&lt;img src=x onerror=alert(2)&gt; (3)");
   });
 });

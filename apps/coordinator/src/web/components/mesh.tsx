@@ -11,6 +11,8 @@ export interface MeshCell {
   avgMs: number | null;
   asymmetric: boolean;
   problem: boolean;
+  /** A direction loses packets and the two traces cannot tell which. */
+  undetermined: boolean;
 }
 
 /** The latest path test per ordered PoP pair, reduced to what the matrix shows. */
@@ -25,6 +27,7 @@ export function meshCells(tests: PathTestView[]): Map<string, MeshCell> {
       lossPct: last ? last.lossPct : null,
       avgMs: last && last.recv > 0 ? last.avg : null,
       asymmetric: test.comparison?.verdict === "asymmetric",
+      undetermined: test.comparison?.faultDirection === "undetermined",
       problem:
         (test.comparison ? test.comparison.faultDirection !== "none" : false) ||
         test.forward.diagnosis?.verdict === "problem" ||
@@ -47,8 +50,9 @@ export function MeshPage(props: { pops: AgentView[]; tests: PathTestView[] }) {
         </p>
         <p class="lede">
           Each cell is the latest path test from the row's PoP to the column's: loss and latency at the far
-          end, and <span class="asym-mark">⇄≠</span> where the way back takes other routers. Open a cell for
-          the full path test.
+          end, <span class="asym-mark">⇄≠</span> where the way back takes other routers, and{" "}
+          <span class="dir-mark">which way?</span> where a direction loses packets and the evidence cannot
+          tell which. Open a cell for the full path test.
         </p>
         <p class="hint">
           Cells come from path-test monitors between two PoPs: POST /api/v1/monitors with{" "}
@@ -89,6 +93,14 @@ export function MeshPage(props: { pops: AgentView[]; tests: PathTestView[] }) {
                           {cell.lossPct === null ? "—" : pct(cell.lossPct)}
                         </span>
                         <span class="cell-ms">{cell.avgMs === null ? "" : `${ms(cell.avgMs)} ms`}</span>
+                        {cell.undetermined ? (
+                          <span
+                            class="dir-mark"
+                            title="a direction loses packets, and the evidence cannot tell which"
+                          >
+                            which way?
+                          </span>
+                        ) : null}
                         {cell.asymmetric ? (
                           <span class="asym-mark" title="asymmetric: the way back takes other routers">
                             ⇄≠

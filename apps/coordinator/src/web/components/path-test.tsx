@@ -1,7 +1,9 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
+import { segmentRows } from "@lg/analysis";
 import type { AgentView, Comparison, ComparisonSegment, PathTestView, SegmentHop } from "@lg/protocol";
 import { ms, pct } from "../format";
 import { Layout } from "./layout";
+import { FollowUpTable, LossReadingCard, placeWords, RouterTable } from "./path-routers";
 import { TraceSection } from "./trace-section";
 
 export const endpointLabel = (e: PathTestView["b"]) => (typeof e === "string" ? e : e.host);
@@ -16,7 +18,7 @@ export const FAULT_WORDS: Record<Comparison["faultDirection"], (a: string, b: st
   both: () => "Both directions show a real problem.",
   none: () => "Neither direction shows a real problem.",
   undetermined: () =>
-    "A direction loses packets, and the evidence cannot tell which one (see the reading below).",
+    "A direction loses packets, and the evidence cannot tell which one (see “Where the loss is” below).",
 };
 
 const SEGMENT_WORDS: Record<ComparisonSegment["kind"], string> = {
@@ -41,11 +43,17 @@ function added(side: ComparisonSegment["forward"]): string {
 /**
  * The two directions as a route map, left (a) to right (b): shared segments are one green line
  * that both directions travel; where they diverge the forward path runs above and the reverse path
- * below; unresolved stretches are dashed. Each dot is a hop (its TTL in its own direction).
+ * below; unresolved stretches are dashed. Each dot is a hop (its TTL in its own direction); on a
+ * shared line a dot is one router, numbered above for the way there and below for the way back.
  */
 export function SegmentMap(props: { comparison: Comparison; a: string; b: string }) {
   const segs = props.comparison.segments;
-  const slots = segs.map((s) => Math.max(1, s.forward.hops.length, s.reverse.hops.length));
+  const rowsOf = segmentRows(props.comparison);
+  const slots = segs.map((s, i) =>
+    s.kind === "shared"
+      ? Math.max(1, rowsOf[i]?.length ?? 0)
+      : Math.max(1, s.forward.hops.length, s.reverse.hops.length),
+  );
   const total = slots.reduce((n, s) => n + s, 0);
   const w = 760;
   const h = 170;
@@ -59,10 +67,11 @@ export function SegmentMap(props: { comparison: Comparison; a: string; b: string
     const x0 = cursor;
     const x1 = cursor + (slots[i] as number) * unit;
     cursor = x1;
-    return { s, x0, x1 };
+    return { s, x0, x1, rows: rowsOf[i] ?? [] };
   });
   const dotX = (x0: number, x1: number, n: number, k: number) => x0 + ((k + 0.5) / n) * (x1 - x0);
   const title = `Route map between ${props.a} and ${props.b}: ${props.comparison.verdict}`;
+  const ends = { a: props.a, b: props.b };
   return (
     <svg class="segmap" viewBox={`0 0 ${w} ${h}`} role="img" aria-label={title}>
       <title>{title}</title>
@@ -72,23 +81,32 @@ export function SegmentMap(props: { comparison: Comparison; a: string; b: string
       <text class="lane-label" x="4" y={mid + lane + 20}>
         ← back
       </text>
-      {parts.map(({ s, x0, x1 }) => {
+      {parts.map(({ s, x0, x1, rows }) => {
         if (s.kind === "shared") {
-          const n = Math.max(1, s.forward.hops.length);
+          const n = Math.max(1, rows.length);
           return (
             <g class="seg seg-shared">
               <line class="seg-line" x1={x0} x2={x1} y1={mid} y2={mid} />
-              {s.forward.hops.map((f, k) => {
-                const r = s.reverse.hops[k];
+              {rows.map((row, k) => {
+                const f = row.forward;
+                const r = row.reverse;
                 const x = dotX(x0, x1, n, k);
+                const lossy = (f?.lossPct ?? 0) > 0 || (r?.lossPct ?? 0) > 0;
+                const words = [
+                  f ? `there: hop ${f.ttl} ${hopText(f)}, ${pct(f.lossPct)} loss` : null,
+                  r ? `back: hop ${r.ttl} ${hopText(r)}, ${pct(r.lossPct)} loss` : null,
+                  placeWords(row, ends),
+                ].filter((x): x is string => !!x);
                 return (
                   <g>
-                    <circle class={`hop-dot${f.lossPct > 0 ? " hop-lossy" : ""}`} cx={x} cy={mid} r="6">
-                      <title>{`there: hop ${f.ttl} ${hopText(f)}, ${pct(f.lossPct)} loss${r ? `; back: hop ${r.ttl} ${hopText(r)}, ${pct(r.lossPct)} loss` : ""}`}</title>
+                    <circle class={`hop-dot${lossy ? " hop-lossy" : ""}`} cx={x} cy={mid} r="6">
+                      <title>{words.join("; ")}</title>
                     </circle>
-                    <text class="dot-label" x={x} y={mid - 12} text-anchor="middle">
-                      {f.ttl}
-                    </text>
+                    {f ? (
+                      <text class="dot-label" x={x} y={mid - 12} text-anchor="middle">
+                        {f.ttl}
+                      </text>
+                    ) : null}
                     {r ? (
                       <text class="dot-label" x={x} y={mid + 22} text-anchor="middle">
                         {r.ttl}
@@ -114,10 +132,11 @@ export function SegmentMap(props: { comparison: Comparison; a: string; b: string
                 <path class="seg-line" d={lanePath(y)} />
                 {side.hops.map((hop, k) => {
                   const x = dotX(x0 + unit * 0.5, x1 - unit * 0.5, Math.max(1, side.hops.length), k);
+                  const place = hop.identity ? `, ${IDENTITY_WORDS[hop.identity]}` : "";
                   return (
                     <g>
                       <circle class={`hop-dot${hop.lossPct > 0 ? " hop-lossy" : ""}`} cx={x} cy={y} r="6">
-                        <title>{`${dir}: hop ${hop.ttl} ${hopText(hop)}, ${pct(hop.lossPct)} loss, ${ms(hop.avg)} ms`}</title>
+                        <title>{`${dir}: hop ${hop.ttl} ${hopText(hop)}, ${pct(hop.lossPct)} loss, ${ms(hop.avg)} ms${place}`}</title>
                       </circle>
                       <text class="dot-label" x={x} y={y + labelY} text-anchor="middle">
                         {hop.ttl}
@@ -152,8 +171,27 @@ export function SegmentMap(props: { comparison: Comparison; a: string; b: string
   );
 }
 
-function AddedText(props: { side: ComparisonSegment["forward"]; dir: string }) {
+/** A hop's identity in a dot's hover. */
+const IDENTITY_WORDS: Record<NonNullable<SegmentHop["identity"]>, string> = {
+  shared: "a router both directions cross",
+  own: "a router only this direction crosses",
+  unknown: "not identified on the other side",
+};
+
+/**
+ * What a direction's trace picks up across a segment. Loss the loss reading puts on the other
+ * direction is that trace's replies' way back, so it is said so and not drawn as this direction's.
+ */
+function AddedText(props: { side: ComparisonSegment["forward"]; dir: string; repliesOnly: boolean }) {
   const lossy = props.side.addedLossPct >= 0.05;
+  if (lossy && props.repliesOnly) {
+    return (
+      <p class="seg-added-text seg-added-ms">
+        {props.dir}: its trace picks up {added(props.side)} here; the loss is its replies' way back (see
+        “Where the loss is”)
+      </p>
+    );
+  }
   return (
     <p class={lossy ? "seg-added-text" : "seg-added-text seg-added-ms"}>
       {props.dir} adds {added(props.side)}
@@ -161,54 +199,57 @@ function AddedText(props: { side: ComparisonSegment["forward"]; dir: string }) {
   );
 }
 
-function SideHops(props: { hops: SegmentHop[] }) {
-  if (props.hops.length === 0) return <p class="muted">no hop here</p>;
+/** Under a trace whose loss the two traces put on the other direction: read it with that in mind. */
+function RepliesNote(props: { label: string; other: string }) {
   return (
-    <>
-      {props.hops.map((h) => (
-        <p class="seg-hop">
-          <span class="cmp-ttl">{h.ttl}.</span>
-          {h.address ? (
-            <>
-              {h.name && h.name !== h.address ? <span class="name">{h.name}</span> : null}
-              <span class="addr">{h.address}</span>
-            </>
-          ) : (
-            <span class="silent">???</span>
-          )}{" "}
-          <span class={h.lossPct > 0 ? "lossy" : "muted"}>{pct(h.lossPct)}</span>{" "}
-          <span class="muted">{ms(h.avg)} ms</span>
-        </p>
-      ))}
-    </>
+    <p class="banner banner-replies">
+      The loss this trace shows is its replies' way back over {props.other}, not {props.label} itself: see
+      “Where the loss is” above.
+    </p>
   );
 }
 
-/** Forward and reverse side by side, segment by segment, in the order of the way there. */
+const showsLoss = (trace: PathTestView["forward"]) =>
+  trace.diagnosis?.findings.some((f) => f.code === "real-loss") ?? false;
+
+/** Whether the loss reading shows a direction's trace loss is only its replies' (the other direction loses). */
+function repliesOnly(c: Comparison, direction: "forward" | "reverse"): boolean {
+  const loss = c.loss;
+  if (!loss || loss.reading === "undetermined") return false;
+  return !loss.stretches.some((s) => s.direction === direction);
+}
+
+/**
+ * Forward and reverse side by side, segment by segment, in the order of the way there: per segment a
+ * table of its routers (a router both directions cross on one line; each direction's own routers,
+ * and those not identified on the other side, on lines of their own), with the evidence.
+ */
 export function SegmentTable(props: { comparison: Comparison; a: string; b: string }) {
+  const rows = segmentRows(props.comparison);
+  const ends = { a: props.a, b: props.b };
   return (
     <div class="segments">
-      <div class="split seg-heads">
-        <h3>
-          There: {props.a} → {props.b}
-        </h3>
-        <h3>
-          Back: {props.b} → {props.a}
-        </h3>
-      </div>
-      {props.comparison.segments.map((s) => (
+      {props.comparison.segments.map((s, i) => (
         <div class={`segment segment-${s.kind}`}>
-          <p class="segment-label">{SEGMENT_WORDS[s.kind]}</p>
-          <div class="split">
-            <div>
-              <SideHops hops={s.forward.hops} />
-              {added(s.forward) ? <AddedText side={s.forward} dir="there" /> : null}
-            </div>
-            <div>
-              <SideHops hops={s.reverse.hops} />
-              {added(s.reverse) ? <AddedText side={s.reverse} dir="back" /> : null}
-            </div>
-          </div>
+          <RouterTable
+            rows={rows[i] ?? []}
+            ends={ends}
+            caption={`Segment ${i + 1} of ${props.comparison.segments.length} · ${SEGMENT_WORDS[s.kind]}`}
+          />
+          {added(s.forward) ? (
+            <AddedText
+              side={s.forward}
+              dir={`there (${props.a} → ${props.b})`}
+              repliesOnly={repliesOnly(props.comparison, "forward")}
+            />
+          ) : null}
+          {added(s.reverse) ? (
+            <AddedText
+              side={s.reverse}
+              dir={`back (${props.b} → ${props.a})`}
+              repliesOnly={repliesOnly(props.comparison, "reverse")}
+            />
+          ) : null}
         </div>
       ))}
     </div>
@@ -271,34 +312,44 @@ export function PathTestBody(props: PathTestBodyProps) {
         <figure class="card profile-wrap">
           <SegmentMap comparison={c} a={a} b={b} />
           <figcaption>
-            Green: both directions cross the same routers. Orange: the way there (above) and the way back
-            (below) part. Dashed: silent hops. Red dots lose probes; numbers are each direction's hop count.
+            Green: both directions cross the same routers (a dot there is one router, its hop number on the
+            way there above and on the way back below). Orange: the way there (above) and the way back (below)
+            part. Dashed: silent hops. Red dots lose probes.
           </figcaption>
         </figure>
       ) : null}
       {c ? (
-        <section class="card">
+        <section class="card" aria-label={`Routers of ${a} → ${b} and ${b} → ${a}, segment by segment`}>
           <SegmentTable comparison={c} a={a} b={b} />
         </section>
       ) : null}
+      {c?.loss ? <LossReadingCard loss={c.loss} ends={{ a, b }} id={t.id} /> : null}
       <h2 class="section-title">
         The way there: {a} → {b}
       </h2>
+      {c && repliesOnly(c, "forward") && showsLoss(t.forward) ? (
+        <RepliesNote label={`${a} → ${b}`} other={`${b} → ${a}`} />
+      ) : null}
       <TraceSection
         trace={t.forward}
         region={props.agents.get(t.forward.agentId)?.region}
         label={agentLabel(t.forward.agentId, props.agents)}
       />
+      <FollowUpTable trace={t.forward} label={a} />
       {t.reverse ? (
         <>
           <h2 class="section-title">
             The way back: {b} → {a}
           </h2>
+          {c && repliesOnly(c, "reverse") && showsLoss(t.reverse) ? (
+            <RepliesNote label={`${b} → ${a}`} other={`${a} → ${b}`} />
+          ) : null}
           <TraceSection
             trace={t.reverse}
             region={props.agents.get(t.reverse.agentId)?.region}
             label={agentLabel(t.reverse.agentId, props.agents)}
           />
+          <FollowUpTable trace={t.reverse} label={b} />
         </>
       ) : null}
     </div>
