@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
+  binomialRange,
   checkBlackhole,
   checkEcmp,
   checkForwardLoss,
   checkLatencyStep,
   checkLoop,
+  checkLossRates,
   checkNoLoss,
   checkThrottle,
 } from "./checks";
@@ -88,5 +90,34 @@ describe("scenario checks", () => {
     expect(checkBlackhole(scenarios.blackhole, answered)).toEqual([
       "hop 4: expected silence, got 198.18.60.2",
     ]);
+  });
+});
+
+describe("loss-rate checks", () => {
+  it("binomialRange: exact tails, wide enough for chance, narrow enough to tell 25% from none", () => {
+    const [lo, hi] = binomialRange(100, 0.25);
+    expect(lo).toBeGreaterThan(0);
+    expect(lo).toBeLessThan(25);
+    expect(hi).toBeGreaterThan(25);
+    expect(hi).toBeLessThan(100);
+    expect(binomialRange(100, 0)).toEqual([0, 0]);
+    expect(binomialRange(40, 1)).toEqual([40, 40]);
+    // A looser tail gives a narrower range.
+    const [lo2, hi2] = binomialRange(100, 0.25, 1e-2);
+    expect(lo2).toBeGreaterThan(lo);
+    expect(hi2).toBeLessThan(hi);
+  });
+
+  it("checkLossRates passes random loss of the expected size and rejects loss on a clean hop, none on a lossy one, or too much", () => {
+    const hops = (lost: number[]) => lost.map((n, i) => ({ ttl: i + 1, sent: 100, lossPct: n }));
+    const expected = [0, 0, 0.25, 0.25];
+    expect(checkLossRates(expected, hops([0, 0, 22, 29]))).toEqual([]);
+    expect(checkLossRates(expected, hops([0, 3, 22, 29]))).toEqual([
+      "hop 2: lost 3 of 100 probes, expected 0-0 (0% loss)",
+    ]);
+    expect(checkLossRates(expected, hops([0, 3, 22, 29]), { noise: 3 })).toEqual([]);
+    expect(checkLossRates(expected, hops([0, 0, 0, 25]))[0]).toMatch(/^hop 3: lost 0 of 100/);
+    expect(checkLossRates(expected, hops([0, 0, 25, 70]))[0]).toMatch(/^hop 4: lost 70 of 100/);
+    expect(checkLossRates(expected, hops([0, 0, 25]))).toEqual(["hop 4 is missing"]);
   });
 });

@@ -215,3 +215,66 @@ export function checkAsymmetry(
   }
   return problems;
 }
+
+/**
+ * Chance that a correct lab fails one loss-rate check (two-sided binomial tail). One in a
+ * million: a suite of dozens of such checks still fails by chance about once in 10 000 runs.
+ */
+export const LOSS_CHECK_TAIL = 1e-6;
+
+/**
+ * The range of lost probes out of `n` that random loss with probability `p` stays inside except
+ * with probability `tail` (half on each side), from the exact binomial distribution.
+ */
+export function binomialRange(n: number, p: number, tail = LOSS_CHECK_TAIL): [number, number] {
+  if (p <= 0) return [0, 0];
+  if (p >= 1) return [n, n];
+  const pmf: number[] = [];
+  let x = (1 - p) ** n;
+  for (let k = 0; k <= n; k++) {
+    pmf.push(x);
+    x = (((x * (n - k)) / (k + 1)) * p) / (1 - p);
+  }
+  let lo = 0;
+  let below = 0;
+  while (lo < n && below + (pmf[lo] ?? 0) <= tail / 2) below += pmf[lo++] ?? 0;
+  let hi = n;
+  let above = 0;
+  while (hi > 0 && above + (pmf[hi] ?? 0) <= tail / 2) above += pmf[hi--] ?? 0;
+  return [lo, hi];
+}
+
+/** A hop's probe counts, as mtr (`MtrHop`) and the agents' results both carry them. */
+export interface LossSample {
+  ttl: number;
+  lossPct: number;
+  sent: number;
+}
+
+/**
+ * Each hop's loss is what random loss of `expectedLoss[ttl - 1]` can give (binomialRange); a
+ * hop expected clean loses at most `noise` probes (default none: the lab loses nothing by itself).
+ */
+export function checkLossRates(
+  expectedLoss: number[],
+  hops: LossSample[],
+  opts: { noise?: number; tail?: number } = {},
+): string[] {
+  const problems: string[] = [];
+  for (let ttl = 1; ttl <= expectedLoss.length; ttl++) {
+    const p = expectedLoss[ttl - 1] ?? 0;
+    const hop = hops.find((h) => h.ttl === ttl);
+    if (!hop) {
+      problems.push(`hop ${ttl} is missing`);
+      continue;
+    }
+    const n = Math.round((hop.lossPct * hop.sent) / 100);
+    const [lo, hi] = p > 0 ? binomialRange(hop.sent, p, opts.tail) : [0, opts.noise ?? 0];
+    if (n < lo || n > hi) {
+      problems.push(
+        `hop ${ttl}: lost ${n} of ${hop.sent} probes, expected ${lo}-${hi} (${Math.round(p * 1000) / 10}% loss)`,
+      );
+    }
+  }
+  return problems;
+}

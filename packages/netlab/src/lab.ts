@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { familyOf, hostOf } from "./address";
+import { familyOf, hostOf, networkOf } from "./address";
 import { helperPath } from "./helpers";
 import { installExitHooks, trackLab, untrackLab } from "./hooks";
-import { type LabPlan, type PlannedNode, peerInterface, planLab } from "./plan";
+import { applyLinkLoss, type DirectedLoss } from "./loss";
+import { type LabPlan, nodeOfAddress, type PlannedNode, peerInterface, planLab } from "./plan";
 import { type LabProcess, releaseProcess, spawnInNamespace, waitForOutput } from "./process";
 import {
   cleanupStaleLabsSync,
@@ -44,6 +45,24 @@ export interface LabHandle {
   plan: LabPlan;
   /** Processes named in the topology, by node then process name. */
   processes: Map<string, LabProcess>;
+  /**
+   * The node that owns a lab address (interface or loopback, either family), "host" for the root
+   * namespace's end of the host link, undefined for an address that is no one's.
+   */
+  nodeOf(address: string): string | undefined;
+  /**
+   * Makes `from` drop `probability` (0-1) of the packets it sends out towards its neighbour
+   * `toward` — forwarded ones and its own answers, IPv4 and IPv6 — replacing what was set on that
+   * stretch before; 0 clears it.
+   * @example await lab.setLinkLoss("fwdb", "enyc", 0.25);
+   */
+  setLinkLoss(from: string, toward: string, probability: number): Promise<void>;
+  /** Removes the loss set on the stretch from `from` towards `toward` (nothing if none). */
+  clearLinkLoss(from: string, toward: string): Promise<void>;
+  /** Makes exactly these stretches lose (clearing every other one set so far). */
+  setLosses(losses: DirectedLoss[]): Promise<void>;
+  /** The directed losses in force: the topology's `egressLoss` and what was set since. */
+  linkLosses(): DirectedLoss[];
 }
 
 export interface BuildOptions {
@@ -73,6 +92,9 @@ const ROUTER_SYSCTLS: Record<string, string> = {
   "net.ipv4.ip_forward": "1",
   "net.ipv6.conf.all.forwarding": "1",
 };
+
+/** IPv4 ICMP errors from the interface the probe came in on (IPv6 does so unless a route names a src). */
+const INBOUND_SYSCTLS: Record<string, string> = { "net.ipv4.icmp_errors_use_inbound_ifaddr": "1" };
 
 export function randomPrefix(): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -182,10 +204,33 @@ export async function buildLab(
     if (!planned) throw new LabError(`no node "${node}" in lab ${prefix}`);
     return planned.ns;
   };
+  const losses = new Map<string, DirectedLoss>();
+  const lossKey = (from: string, to: string) => `${from}>${to}`;
+  for (const [from, spec] of Object.entries(topology.nodes)) {
+    for (const [to, probability] of Object.entries(spec.egressLoss ?? {})) {
+      if (probability > 0) losses.set(lossKey(from, to), { from, to, probability });
+    }
+  }
+  const setLinkLoss = async (from: string, toward: string, probability: number): Promise<void> => {
+    if (closed) throw new LabError(`lab ${prefix} is down`);
+    await applyLinkLoss(plan, from, toward, probability);
+    if (probability > 0) losses.set(lossKey(from, toward), { from, to: toward, probability });
+    else losses.delete(lossKey(from, toward));
+  };
   const handle: LabHandle = {
     prefix,
     plan,
     processes,
+    nodeOf: (address) => nodeOfAddress(plan, address),
+    setLinkLoss,
+    clearLinkLoss: (from, toward) => setLinkLoss(from, toward, 0),
+    setLosses: async (wanted) => {
+      const keep = new Set(wanted.map((l) => lossKey(l.from, l.to)));
+      for (const l of [...losses.values()])
+        if (!keep.has(lossKey(l.from, l.to))) await setLinkLoss(l.from, l.to, 0);
+      for (const l of wanted) await setLinkLoss(l.from, l.to, l.probability);
+    },
+    linkLosses: () => [...losses.values()].map((l) => ({ ...l })),
     ns: nsOf,
     exec: async (node, argv, execOpts = {}) => run(["ip", "netns", "exec", nsOf(node), ...argv], execOpts),
     spawn: (node, argv, spawnOpts = {}) => {
@@ -273,6 +318,7 @@ async function applySysctls(plan: LabPlan, node: PlannedNode): Promise<void> {
   // namespace. What a router or the topology asks for must take effect.
   const required: Record<string, string | number> = {
     ...(spec.router ? ROUTER_SYSCTLS : {}),
+    ...(node.answerFrom === "inbound" ? INBOUND_SYSCTLS : {}),
     ...spec.sysctls,
   };
   const script =
@@ -292,15 +338,60 @@ async function applySysctls(plan: LabPlan, node: PlannedNode): Promise<void> {
 async function configureNode(node: PlannedNode): Promise<void> {
   const lines = ["link set lo up"];
   for (const lo of node.loopback) {
-    lines.push(`addr add ${lo}${lo.includes("/") ? "" : familyOf(lo) === 4 ? "/32" : "/128"} dev lo`);
+    const cidr = `${lo}${lo.includes("/") ? "" : familyOf(lo) === 4 ? "/32" : "/128"}`;
+    lines.push(`addr add ${cidr} dev lo${familyOf(lo) === 6 ? " nodad" : ""}`);
   }
   for (const iface of node.interfaces) {
     if (iface.v4) lines.push(`addr add ${iface.v4} dev ${iface.name}`);
     if (iface.v6) lines.push(`addr add ${iface.v6} dev ${iface.name} nodad`);
     lines.push(`link set ${iface.name} up`);
   }
-  for (const route of node.routes) lines.push(routeLine(route));
+  const routes = [...connectedSourceLines(node), ...node.routes.map(routeLine)];
+  // An IPv6 route refuses a `src` that is still tentative, and even a nodad address is for a
+  // moment (the kernel finishes it in a work queue): add the routes once none is.
+  if (!node.routes.some((r) => r.family === 6 && r.src) && !node.src.v6) {
+    await runChecked(["ip", "-n", node.ns, "-batch", "-"], {
+      input: `${[...lines, ...routes].join("\n")}\n`,
+    });
+    return;
+  }
   await runChecked(["ip", "-n", node.ns, "-batch", "-"], { input: `${lines.join("\n")}\n` });
+  await waitUntilNoTentative(node.ns, TENTATIVE_WAIT_MS);
+  await runChecked(["ip", "-n", node.ns, "-batch", "-"], { input: `${routes.join("\n")}\n` });
+}
+
+/** How long an IPv6 address may stay tentative after a nodad add (it takes microseconds to milliseconds). */
+const TENTATIVE_WAIT_MS = 5_000;
+
+async function waitUntilNoTentative(ns: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const out = await runChecked(["ip", "-n", ns, "-6", "-o", "addr", "show", "tentative"]);
+    if (out.trim() === "") return;
+    if (Date.now() >= deadline) throw new LabError(`IPv6 addresses in ${ns} stay tentative: ${out.trim()}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * A loopback-answering node's connected subnets: the kernel's own routes, replaced by the same
+ * routes with `src <loopback>`, so that its ICMP errors to a prober on a neighbouring link leave
+ * with the loopback too (the kernel takes an error's source from the route back to the prober).
+ */
+export function connectedSourceLines(node: PlannedNode): string[] {
+  const lines: string[] = [];
+  for (const iface of node.interfaces) {
+    if (iface.v4 && node.src.v4)
+      lines.push(
+        `route replace ${networkOf(iface.v4)} dev ${iface.name} proto kernel scope link src ${node.src.v4}`,
+      );
+    // IPv6 connected routes have metric 256: replace that one rather than add a second.
+    if (iface.v6 && node.src.v6)
+      lines.push(
+        `route replace ${networkOf(iface.v6)} dev ${iface.name} proto kernel metric 256 src ${node.src.v6}`,
+      );
+  }
+  return lines;
 }
 
 async function applyFirewall(plan: LabPlan, node: PlannedNode): Promise<void> {
@@ -311,6 +402,9 @@ async function applyFirewall(plan: LabPlan, node: PlannedNode): Promise<void> {
   ] as const) {
     if (!rules || rules.length === 0) continue;
     await runChecked(["ip", "netns", "exec", node.ns, cmd, "--noflush"], { input: restoreInput(rules) });
+  }
+  for (const [toward, probability] of Object.entries(spec.egressLoss ?? {})) {
+    if (probability > 0) await applyLinkLoss(plan, node.name, toward, probability);
   }
 }
 

@@ -14,13 +14,15 @@ function networkOf(node: string): { asn: number; owner: string } {
   if (node === "sin" || node === "esin") return { asn: 64502, owner: "Lab Access Singapore" };
   if (node === "cust" || node === "nat") return { asn: 64503, owner: "Lab Customer ISP" };
   if (node === "vm") return { asn: 64504, owner: "Lab Cloud" };
+  if (node === "ams" || node === "eams") return { asn: 64505, owner: "Lab Access Amsterdam" };
+  if (node === "nyc" || node === "enyc") return { asn: 64506, owner: "Lab Access New York" };
   const role = (REFERENCE_NODES as Record<string, { role: string } | undefined>)[node]?.role;
   if (role === "target") return { asn: 64520, owner: "Lab Hosting" };
   return { asn: 64510, owner: "Lab Backbone Carrier" };
 }
 
 /**
- * One entry per interface address of the reference lab, naming the pretend network that owns the
+ * One entry per interface and loopback address of the reference lab, naming the pretend network that owns the
  * node, so the coordinator's origin-AS lookup (an operator prefix table) can say which "carrier"
  * a hop belongs to. Lines for a prefix-table file: `${cidr},${asn},${owner}`.
  */
@@ -33,6 +35,8 @@ export function labOrigins(plan: LabPlan): LabOrigin[] {
       if (iface.v4) out.push({ cidr: `${iface.v4.split("/")[0]}/32`, ...net });
       if (iface.v6) out.push({ cidr: `${iface.v6.split("/")[0]}/128`, ...net });
     }
+    for (const lo of node.loopback)
+      out.push({ cidr: `${lo.split("/")[0]}/${lo.includes(":") ? 128 : 32}`, ...net });
   }
   return out;
 }

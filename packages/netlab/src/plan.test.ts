@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { modelTrace } from "./pathmodel";
-import { planLab } from "./plan";
-import { referenceTopology } from "./reference-topology";
+import { lossRestoreInput } from "./loss";
+import { modelPath, modelTrace } from "./pathmodel";
+import { nodeOfAddress, planLab } from "./plan";
+import { describeReferenceLab } from "./reference";
+import { FORWARD_LOSS, RETURN_LOSS, referenceTopology } from "./reference-topology";
+import { conventionsTopology } from "./test-topologies";
 import { type Topology, TopologyError } from "./topology";
 
 const p2p = (n: number, a: string, b: string) => ({
@@ -126,5 +129,162 @@ describe("modelTrace", () => {
       "r3",
       "r2",
     ]);
+  });
+});
+
+describe("modelTrace: which address a router answers from", () => {
+  const plan = planLab(conventionsTopology(), "lgx");
+  const hops = (from: string, to: string) => modelTrace(plan, from, to).map((h) => h.responders.join("|"));
+
+  it("IPv4: the route back's interface (route), the incoming interface (inbound), the loopback (loopback)", () => {
+    // xr routes p's LAN back over b (link 6), xi came in on link 3, xl has 198.18.99.1 on lo.
+    expect(hops("p", "198.18.5.2")).toEqual([
+      "198.18.1.2",
+      "198.18.6.1",
+      "198.18.3.2",
+      "198.18.99.1",
+      "198.18.5.2",
+    ]);
+  });
+
+  it("IPv6: Linux answers from the incoming interface unless the route back names a src", () => {
+    expect(hops("p", "2001:2:0:5::2")).toEqual([
+      "2001:2:0:1::2",
+      "2001:2:0:2::2", // xr, "route": still the incoming interface over IPv6
+      "2001:2:0:3::2",
+      "2001:2:0:99::1",
+      "2001:2:0:5::2",
+    ]);
+  });
+
+  it("a loopback router answers a prober on its own link from the loopback too (the connected route's src)", () => {
+    expect(hops("t", "198.18.1.1")[0]).toBe("198.18.99.1");
+    expect(hops("t", "2001:2:0:1::1")[0]).toBe("2001:2:0:99::1");
+    const xl = plan.nodes.get("xl");
+    expect(xl?.src).toEqual({ v4: "198.18.99.1", v6: "2001:2:0:99::1" });
+    expect(xl?.routes.every((r) => r.src === (r.family === 4 ? "198.18.99.1" : "2001:2:0:99::1"))).toBe(true);
+  });
+
+  it("refuses a loopback router without a loopback address of each family it uses", () => {
+    const t = conventionsTopology();
+    t.nodes.xl = { router: true, answerFrom: "loopback", loopback: ["198.18.99.1/32"] };
+    expect(() => planLab(t, "lgx")).toThrow(/no IPv6 loopback address/);
+  });
+
+  it("refuses egress loss towards a node that is not a neighbour, or outside 0-1", () => {
+    const t = conventionsTopology();
+    t.nodes.p = { egressLoss: { t: 0.5 } };
+    expect(() => planLab(t, "lgx")).toThrow(/not its neighbour/);
+    t.nodes.p = { egressLoss: { a: 1.5 } };
+    expect(() => planLab(t, "lgx")).toThrow(/from 0 to 1/);
+  });
+});
+
+describe("the reference lab's two-way block", () => {
+  const lab = describeReferenceLab("lgtest", 0);
+  const path = (from: string, to: string, family: 4 | 6 = 4) =>
+    modelPath(lab.plan, from, lab.addr(to, family));
+
+  it("ams -> nyc crosses eams, fwda, fwdb, enyc and nyc -> ams returns over enyc, reta, eams, in both families", () => {
+    for (const family of [4, 6] as const) {
+      expect(path("ams", "nyc", family)).toEqual(["ams", "eams", "fwda", "fwdb", "enyc", "nyc"]);
+      expect(path("nyc", "ams", family)).toEqual(["nyc", "enyc", "reta", "eams", "ams"]);
+    }
+  });
+
+  it("each router's answers go back the intended way: only enyc's and nyc's to ams cross reta -> eams", () => {
+    expect(path("fwda", "ams")).toEqual(["fwda", "eams", "ams"]);
+    expect(path("fwdb", "ams")).toEqual(["fwdb", "fwda", "eams", "ams"]);
+    expect(path("enyc", "ams")).toEqual(["enyc", "reta", "eams", "ams"]);
+    expect(path("reta", "nyc")).toEqual(["reta", "enyc", "nyc"]);
+    expect(path("eams", "nyc")).toEqual(["eams", "fwda", "fwdb", "enyc", "nyc"]);
+  });
+
+  it("the agents in ams and nyc reach the host link and back without crossing a lossy stretch", () => {
+    const lossy = [RETURN_LOSS, FORWARD_LOSS];
+    const crosses = (p: string[]) => lossy.filter((l) => p.some((n, i) => n === l.from && p[i + 1] === l.to));
+    for (const family of [4, 6] as const) {
+      const host = family === 4 ? lab.hostAddress.v4 : (lab.hostAddress.v6 ?? "");
+      expect(modelPath(lab.plan, "ams", host)).toEqual(["ams", "eams", "core1"]);
+      expect(modelPath(lab.plan, "nyc", host)).toEqual(["nyc", "enyc", "core2", "core1"]);
+      for (const node of ["ams", "nyc"]) {
+        expect(crosses(modelPath(lab.plan, node, host))).toEqual([]);
+        expect(crosses(path("core1", node, family))).toEqual([]);
+      }
+    }
+  });
+
+  it("the block adds no shortcut between the older nodes: fra <-> sin and the impairment paths keep their routers", () => {
+    expect(lab.scenarios.asym.forwardRouters).toEqual(["efra", "core1", "core2", "esin"]);
+    expect(lab.scenarios.asym.reverseRouters).toEqual(["esin", "core3", "efra"]);
+    expect(lab.scenarios.clean.expectedNodes).toEqual(["efra", "core1", "core2", "tclean"]);
+    expect(path("vm", "fra")).toEqual(["vm", "core2", "core1", "efra", "fra"]);
+  });
+
+  it("pair scenarios carry routers per side and the fault direction the directed losses imply", () => {
+    const p = lab.pairs;
+    expect(p.retloss).toMatchObject({
+      a: "ams",
+      b: "nyc",
+      shared: ["eams", "enyc"],
+      forwardOnly: ["fwda", "fwdb"],
+      reverseOnly: ["reta"],
+      faultDirection: "reverse",
+      losses: [RETURN_LOSS],
+    });
+    expect(p.retloss.forward.expectedLoss).toEqual([0, 0, 0, 0.25, 0.25]);
+    expect(p.retloss.forward.lossOnReplies).toEqual([RETURN_LOSS]);
+    expect(p.retloss.reverse.expectedLoss).toEqual([0, 0, 0.25, 0.25]);
+    expect(p.retloss.reverse.lossFromTtl).toBe(3);
+    expect(p.fwdloss).toMatchObject({ a: "nyc", b: "ams", faultDirection: "forward" });
+    expect(p.bothloss.faultDirection).toBe("both");
+    expect(p.bothloss.forward.expectedLoss).toEqual([0, 0, 0, 0.4375, 0.4375]);
+    expect(p.conventions).toMatchObject({ faultDirection: "none", losses: [], checks: ["routers"] });
+    expect(p.conventions.answerFrom).toEqual({
+      eams: "loopback",
+      fwda: "inbound",
+      fwdb: "route",
+      enyc: "inbound",
+      reta: "loopback",
+    });
+    expect(p.asym).toMatchObject({
+      shared: ["efra", "esin"],
+      forwardOnly: ["core1", "core2"],
+      reverseOnly: ["core3"],
+    });
+    // IPv6 answers from the incoming interface: esin and efra show other addresses than over IPv4.
+    expect(p.asym6.forward.expectedHops[3]).toBe("2001:2:0:4::2");
+    expect(p.asym.forward.expectedHops[3]).toBe("198.18.5.1");
+    expect(p.asym6.reverse.expectedHops[2]).toBe("2001:2:0:6::2");
+  });
+
+  it("maps lab addresses, loopbacks and the host link included, to their nodes", () => {
+    const nodeOf = (a: string) => nodeOfAddress(lab.plan, a);
+    expect(nodeOf("198.18.110.1")).toBe("eams");
+    expect(nodeOf("2001:2:0:110::2")).toBe("reta");
+    expect(nodeOf("2001:2:0:103:0:0:0:2")).toBe("enyc");
+    expect(nodeOf("198.18.1.1")).toBe("fra");
+    expect(nodeOf(lab.hostAddress.v4)).toBe("host");
+    expect(nodeOf("198.18.200.1")).toBeUndefined();
+    expect(nodeOf("not an address")).toBeUndefined();
+  });
+});
+
+describe("lossRestoreInput", () => {
+  it("drops a random share of what leaves towards the neighbour, from FORWARD and OUTPUT, sparing IPv6 neighbour discovery", () => {
+    expect(lossRestoreInput(4, "lgx-eams", "eams", 0.25)).toBe(
+      [
+        "*filter",
+        ":lg-loss-eams - [0:0]",
+        "-A lg-loss-eams -o lgx-eams -m statistic --mode random --probability 0.25 -j DROP",
+        "-I FORWARD 1 -j lg-loss-eams",
+        "-I OUTPUT 1 -j lg-loss-eams",
+        "COMMIT",
+        "",
+      ].join("\n"),
+    );
+    const v6 = lossRestoreInput(6, "lgx-eams", "eams", 0.25);
+    expect(v6).toContain("-A lg-loss-eams -p ipv6-icmp --icmpv6-type neighbour-solicitation -j RETURN");
+    expect(v6.indexOf("neighbour-advertisement")).toBeLessThan(v6.indexOf("-j DROP"));
   });
 });

@@ -1,5 +1,6 @@
 import { type Family, familyOf, hostOf, networkOf, normalize } from "./address";
 import {
+  type AnswerFrom,
   HOST_NODE,
   type LinkSpec,
   type RouteSpec,
@@ -31,6 +32,14 @@ export interface PlannedNode {
   interfaces: PlannedInterface[];
   loopback: string[];
   routes: PlannedRoute[];
+  /** Which address it answers ICMP errors from (see AnswerFrom). */
+  answerFrom: AnswerFrom;
+  /**
+   * `loopback` nodes: the address every route of a family carries as `src`, the connected
+   * subnets' routes included (the build replaces the kernel's connected routes with ones that
+   * carry it).
+   */
+  src: { v4?: string; v6?: string };
 }
 
 /** A topology with names, interfaces and routes resolved; the build and the path model read it. */
@@ -72,6 +81,8 @@ export function planLab(topology: Topology, prefix: string): LabPlan {
       interfaces: [],
       loopback: (spec.loopback ?? []).map((c) => c),
       routes: [],
+      answerFrom: spec.answerFrom ?? "route",
+      src: {},
     });
     taken.set(name, new Set());
   }
@@ -116,7 +127,20 @@ export function planLab(topology: Topology, prefix: string): LabPlan {
     }
   }
   if (topology.autoRoutes) addAutoRoutes(plan);
+  for (const node of nodes.values()) if (node.answerFrom === "loopback") addLoopbackSources(node);
   return plan;
+}
+
+/** `src <loopback>` on every forwarding route of a loopback-answering node (explicit ones keep theirs). */
+function addLoopbackSources(node: PlannedNode): void {
+  for (const lo of node.loopback) {
+    const key = familyOf(lo) === 4 ? "v4" : "v6";
+    node.src[key] ??= hostOf(lo);
+  }
+  for (const route of node.routes) {
+    const src = route.family === 4 ? node.src.v4 : node.src.v6;
+    if (src && !route.src && (route.type ?? "unicast") === "unicast") route.src = src;
+  }
 }
 
 function canonicalPrefix(cidr: string): string {
@@ -243,4 +267,20 @@ export function ownerOf(plan: LabPlan, address: string): PlannedNode | undefined
   const family = familyOf(want);
   for (const node of plan.nodes.values()) if (nodeAddresses(node, family).includes(want)) return node;
   return undefined;
+}
+
+/**
+ * The node that owns a lab address (interface or loopback, either family), "host" for the root
+ * namespace's end of the host link, undefined for anything else (including text that is no address).
+ */
+export function nodeOfAddress(plan: LabPlan, address: string): string | undefined {
+  try {
+    const owner = ownerOf(plan, address);
+    if (owner) return owner.name;
+    const want = normalize(address);
+    const host = [plan.hostInterface?.v4, plan.hostInterface?.v6].some((c) => c && hostOf(c) === want);
+    return host ? HOST_NODE : undefined;
+  } catch {
+    return undefined;
+  }
 }

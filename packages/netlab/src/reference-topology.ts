@@ -1,4 +1,5 @@
-import type { LinkSpec, NodeSpec, Topology } from "./topology";
+import type { DirectedLoss } from "./loss";
+import type { AnswerFrom, LinkSpec, NodeSpec, Topology } from "./topology";
 
 /**
  * "The lab internet": the fixed topology every lab test and `lg lab up` builds.
@@ -51,6 +52,26 @@ export const REFERENCE_NODES: Record<string, ReferenceNode> = {
   dla: { role: "router", description: "near end of the delay wire" },
   dlb: { role: "router", description: "far end of the delay wire" },
   tdelay: { role: "target", description: "target behind the delay wire" },
+  // The two-way block: ams -> nyc crosses eams, fwda, fwdb, enyc; nyc -> ams returns over enyc, reta, eams.
+  ams: { role: "pop", region: "eu", description: "PoP Amsterdam (two-way block)" },
+  nyc: { role: "pop", region: "us", description: "PoP New York (two-way block)" },
+  eams: {
+    role: "router",
+    description: "edge router of ams; sends nyc's traffic via fwda; answers from its loopback",
+  },
+  enyc: {
+    role: "router",
+    description: "edge router of nyc; returns ams's traffic via reta; answers from the incoming interface",
+  },
+  fwda: { role: "router", description: "on ams -> nyc only; answers from the incoming interface" },
+  fwdb: {
+    role: "router",
+    description: "on ams -> nyc only; answers the Linux way; switchable 25% loss towards enyc",
+  },
+  reta: {
+    role: "router",
+    description: "on nyc -> ams only; answers from its loopback; drops 25% of what it sends towards eams",
+  },
 };
 
 /** TCP port the filtered target serves. */
@@ -66,12 +87,39 @@ export const THROTTLE_EVERY = 2;
 export const LOSS_EVERY = 4;
 export const LAB_CIDRS = ["198.18.0.0/15", "2001:2::/48"];
 
+/**
+ * The two-way block's loopbacks: node k of LOOPBACKS has 198.18.110.k/32 and 2001:2:0:110::k/128
+ * ("link" 110 is the loopback block, so these addresses too name where they live).
+ */
+export const LOOPBACK_LINK = 110;
+export const LOOPBACKS = ["eams", "reta"] as const;
+/** How the routers of the two-way block answer ICMP errors (see AnswerFrom and the README drawing). */
+export const ANSWER_FROM: Record<string, AnswerFrom> = {
+  eams: "loopback",
+  fwda: "inbound",
+  fwdb: "route",
+  reta: "loopback",
+  enyc: "inbound",
+};
+/** Fraction reta drops of what it sends towards eams: on from the start (the return-path-only loss of ams -> nyc). */
+export const RETURN_LOSS: DirectedLoss = { from: "reta", to: "eams", probability: 0.25 };
+/** Fraction fwdb drops towards enyc when switched on (the forward half of "both directions lose"). */
+export const FORWARD_LOSS: DirectedLoss = { from: "fwdb", to: "enyc", probability: 0.25 };
+/** The directed losses a freshly built reference lab has. */
+export const DEFAULT_LOSSES: DirectedLoss[] = [RETURN_LOSS];
+
 export function v4(link: number, end: 1 | 2): string {
   return `198.18.${link}.${end}`;
 }
 
 export function v6(link: number, end: 1 | 2): string {
   return `2001:2:0:${link}::${end}`;
+}
+
+/** Loopback addresses of a node of the two-way block. */
+export function loopbackOf(node: (typeof LOOPBACKS)[number]): { v4: string; v6: string } {
+  const k = LOOPBACKS.indexOf(node) + 1;
+  return { v4: `198.18.${LOOPBACK_LINK}.${k}`, v6: `2001:2:0:${LOOPBACK_LINK}::${k}` };
 }
 
 function link(
@@ -167,6 +215,32 @@ export function referenceTopology(hostSlot?: number): Topology {
     dla: router(),
     dlb: router(),
     tdelay: {},
+    ams: {},
+    nyc: {},
+    // The way there: eams sends nyc's LAN over fwda (the core, eams-core1-core2-enyc, is as long).
+    eams: router({
+      answerFrom: ANSWER_FROM.eams,
+      loopback: [`${loopbackOf("eams").v4}/32`, `${loopbackOf("eams").v6}/128`],
+      routes: [
+        { to: "198.18.104.0/24", via: v4(101, 2) },
+        { to: "2001:2:0:104::/64", via: v6(101, 2) },
+      ],
+    }),
+    fwda: router({ answerFrom: ANSWER_FROM.fwda }),
+    fwdb: router({ answerFrom: ANSWER_FROM.fwdb }),
+    // The way back: enyc returns ams's LAN over reta (also the shortest path; explicit all the same).
+    enyc: router({
+      answerFrom: ANSWER_FROM.enyc,
+      routes: [
+        { to: "198.18.100.0/24", via: v4(106, 1) },
+        { to: "2001:2:0:100::/64", via: v6(106, 1) },
+      ],
+    }),
+    reta: router({
+      answerFrom: ANSWER_FROM.reta,
+      loopback: [`${loopbackOf("reta").v4}/32`, `${loopbackOf("reta").v6}/128`],
+      egressLoss: { [RETURN_LOSS.to]: RETURN_LOSS.probability },
+    }),
   };
   const links: LinkSpec[] = [
     link(1, "fra", "efra", { v6: true }),
@@ -204,6 +278,16 @@ export function referenceTopology(hostSlot?: number): Topology {
     link(80, "core1", "dla"),
     link(81, "dla", "dlb", { extra: { kind: "wire", delayMs: WIRE_ONE_WAY_MS } }),
     link(82, "dlb", "tdelay"),
+    // The two-way block; links to core1 and core2 carry the agents' way to the host link.
+    link(100, "ams", "eams", { v6: true }),
+    link(101, "eams", "fwda", { v6: true }),
+    link(102, "fwda", "fwdb", { v6: true }),
+    link(103, "fwdb", "enyc", { v6: true }),
+    link(104, "enyc", "nyc", { v6: true }),
+    link(105, "eams", "reta", { v6: true }),
+    link(106, "reta", "enyc", { v6: true }),
+    link(107, "core1", "eams", { v6: true }),
+    link(108, "core2", "enyc", { v6: true }),
   ];
   const topology: Topology = { nodes, links, autoRoutes: true };
   if (hostSlot !== undefined) {

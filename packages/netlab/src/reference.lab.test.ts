@@ -7,13 +7,31 @@ import {
   checkForwardLoss,
   checkLatencyStep,
   checkLoop,
+  checkLossRates,
   checkNoLoss,
   checkResponders,
   checkThrottle,
 } from "./checks";
+import { modelTrace } from "./pathmodel";
 import { ownerOf } from "./plan";
-import { type ReferenceLab, startReferenceLab } from "./reference";
+import {
+  describeReferenceLab,
+  type PairName,
+  type PairScenario,
+  type ReferenceLab,
+  startReferenceLab,
+} from "./reference";
+import { DEFAULT_LOSSES, FORWARD_LOSS } from "./reference-topology";
 import { runMtr } from "./run-mtr";
+
+const PAIRS = Object.keys(describeReferenceLab("lgtest").pairs) as PairName[];
+/** Probes per direction for loss rates: enough that 25% loss and none are far apart (binomialRange). */
+const LOSS_PROBES = 100;
+/**
+ * Probes per direction when reading a pair's responders: a hop that loses 44% of them (both
+ * stretches lossy) still answers at least once except with probability 0.4375^20 < 1e-7.
+ */
+const RESPONDER_PROBES = 20;
 
 // Builds the reference lab (packages/netlab/README.md) once and reads every scenario with the
 // real mtr. mtr runs one after another: the throttle and loss counters must not be shared.
@@ -154,6 +172,95 @@ describe("the reference lab, read with the real mtr", { timeout: 60_000 }, () =>
     ).toEqual([]);
   });
 
+  it("comes up with reta dropping 25% towards eams and no other directed loss", async () => {
+    expect(lab.linkLosses()).toEqual(DEFAULT_LOSSES);
+    expect((await lab.exec("reta", ["iptables", "-S"])).stdout).toContain("-j lg-loss-eams");
+    expect((await lab.exec("reta", ["ip6tables", "-S"])).stdout).toContain("-j lg-loss-eams");
+    expect((await lab.exec("fwdb", ["iptables", "-S"])).stdout).not.toContain("lg-loss");
+  });
+
+  for (const name of PAIRS) {
+    it(`pair ${name}: both directions answer hop by hop as the path model says`, async () => {
+      const s = lab.pairs[name];
+      await lab.setLosses(s.losses);
+      try {
+        const [forward, reverse] = await Promise.all(
+          [s.forward, s.reverse].map((d) =>
+            runMtr(lab, d.from, {
+              target: d.target,
+              family: s.family,
+              format: "report",
+              count: RESPONDER_PROBES,
+            }),
+          ),
+        );
+        expect(checkResponders(s.forward.expectedHops, forward ?? { source: "", hops: [] })).toEqual([]);
+        expect(checkResponders(s.reverse.expectedHops, reverse ?? { source: "", hops: [] })).toEqual([]);
+        const nodes = (run: typeof forward) => run?.hops.map((h) => (h.host ? nodeOf(h.host) : null));
+        expect(nodes(forward)).toEqual(s.forward.expectedNodes);
+        expect(nodes(reverse)).toEqual(s.reverse.expectedNodes);
+      } finally {
+        await lab.setLosses(DEFAULT_LOSSES);
+      }
+    });
+  }
+
+  it("ams <-> nyc over IPv6: loopbacks, incoming interfaces and the Linux way, as modelled", async () => {
+    for (const [from, to] of [
+      ["ams", "nyc"],
+      ["nyc", "ams"],
+    ] as const) {
+      const target = lab.addr(to, 6);
+      const want = modelTrace(lab.plan, from, target).map((h) => h.responders.join("|"));
+      expect(want[0]).toBe(from === "ams" ? "2001:2:0:110::1" : "2001:2:0:104::1");
+      const run = await runMtr(lab, from, { target, family: 6, format: "report", count: 5 });
+      expect(checkResponders(want, run)).toEqual([]);
+    }
+  });
+
+  /** Both directions of a pair at once, LOSS_PROBES each, against the scenario's expected loss per hop. */
+  async function lossRates(s: PairScenario): Promise<string[]> {
+    const runs = await Promise.all(
+      [s.forward, s.reverse].map((d) =>
+        runMtr(lab, d.from, { target: d.target, family: s.family, format: "json", count: LOSS_PROBES }),
+      ),
+    );
+    return [
+      ...checkLossRates(s.forward.expectedLoss, runs[0]?.hops ?? []).map((p) => `${s.a} -> ${s.b} ${p}`),
+      ...checkLossRates(s.reverse.expectedLoss, runs[1]?.hops ?? []).map((p) => `${s.b} -> ${s.a} ${p}`),
+    ];
+  }
+
+  it("retloss: ams -> nyc loses only from the hop whose answers cross reta -> eams; nyc -> ams loses from eams on", async () => {
+    const s = lab.pairs.retloss;
+    expect(s.losses).toEqual(DEFAULT_LOSSES);
+    await lab.setLosses(s.losses);
+    expect(s.forward.lossFromTtl).toBe(4);
+    expect(s.reverse.lossFromTtl).toBe(3);
+    expect(await lossRates(s)).toEqual([]);
+  }, 60_000);
+
+  it("bothloss: with fwdb -> enyc switched on, each direction loses where its own probes and its answers cross", async () => {
+    const s = lab.pairs.bothloss;
+    expect(s.losses).toContainEqual(FORWARD_LOSS);
+    await lab.setLosses(s.losses);
+    try {
+      expect(lab.linkLosses()).toHaveLength(2);
+      expect(await lossRates(s)).toEqual([]);
+    } finally {
+      await lab.setLosses(DEFAULT_LOSSES);
+    }
+    expect(lab.linkLosses()).toEqual(DEFAULT_LOSSES);
+  }, 60_000);
+
+  it("nodeOf names the node behind any lab address, loopbacks included", () => {
+    expect(lab.nodeOf("198.18.110.1")).toBe("eams");
+    expect(lab.nodeOf("2001:2:0:110::2")).toBe("reta");
+    expect(lab.nodeOf(lab.addr("nyc"))).toBe("nyc");
+    expect(lab.nodeOf(lab.hostAddress.v4)).toBe("host");
+    expect(lab.nodeOf("198.18.250.1")).toBeUndefined();
+  });
+
   it("the customer behind nat reaches the vm with the NAT's outside address as its source", async () => {
     const port = "7000";
     const server = lab.spawn("vm", [
@@ -183,9 +290,12 @@ describe("the reference lab, read with the real mtr", { timeout: 60_000 }, () =>
   });
 
   it("every lab node reaches the host address, and the root namespace reaches the lab from it", async () => {
-    for (const node of ["fra", "sin", "vm", "cust", "tclean"])
+    for (const node of ["fra", "sin", "vm", "cust", "tclean", "ams", "nyc"])
       await lab.waitFor(node, lab.hostAddress.v4, { timeoutMs: 3000 });
-    if (lab.hostAddress.v6) await lab.waitFor("fra", lab.hostAddress.v6, { timeoutMs: 3000 });
+    if (lab.hostAddress.v6) {
+      for (const node of ["fra", "ams", "nyc"])
+        await lab.waitFor(node, lab.hostAddress.v6, { timeoutMs: 3000 });
+    }
     // From the root namespace, bound to the host address: its rule picks this lab's routing
     // table even when another lab holds the main table's routes to the lab ranges.
     const server = lab.spawn("fra", [

@@ -1,21 +1,26 @@
 import { type Family, hostOf } from "./address";
 import { buildLab, type LabHandle, randomPrefix } from "./lab";
-import { modelTrace } from "./pathmodel";
+import type { DirectedLoss } from "./loss";
+import { modelPath, modelTrace, sourceAddress } from "./pathmodel";
 import { type LabPlan, planLab } from "./plan";
 import {
+  DEFAULT_LOSSES,
   FILTERED_TCP_PORT,
+  FORWARD_LOSS,
   hostLinkAddresses,
   LAB_CIDRS,
   LOOP_TARGET,
   LOSS_EVERY,
   MAX_HOST_SLOTS,
   REFERENCE_NODES,
+  RETURN_LOSS,
   type ReferenceNode,
   referenceTopology,
   THROTTLE_EVERY,
   WIRE_ONE_WAY_MS,
 } from "./reference-topology";
 import { claimSlot, releaseSlot } from "./registry";
+import type { AnswerFrom } from "./topology";
 
 export type ScenarioName =
   | "clean"
@@ -85,8 +90,72 @@ export interface ReferenceLab extends LabHandle {
   /** ["198.18.0.0/15", "2001:2::/48"]: the lab's address ranges, e.g. for LG_ALLOW_TARGETS. */
   labCidrs: string[];
   scenarios: Record<ScenarioName, Scenario>;
+  /** Two-way scenarios (path tests between two agents) with their ground truth. */
+  pairs: Record<PairName, PairScenario>;
   /** Role, region and purpose of every node. */
   nodes: Record<string, ReferenceNode>;
+}
+
+export type PairName = "asym" | "asym6" | "retloss" | "fwdloss" | "bothloss" | "conventions";
+
+export type FaultDirection = "none" | "forward" | "reverse" | "both";
+
+/** One direction of a pair scenario, as the path model predicts it. */
+export interface PairDirection {
+  /** The node the trace runs from, and the node it traces to. */
+  from: string;
+  to: string;
+  /** The address traced: `to`'s main address in the pair's family (what a path test traces). */
+  target: string;
+  /** Responder per TTL (index 0 = TTL 1); the last one is `target`. */
+  expectedHops: string[];
+  /** Node per TTL behind expectedHops; the last one is `to`. */
+  expectedNodes: string[];
+  /** The routers crossed, in order (expectedNodes without the destination). */
+  routers: string[];
+  /** Per TTL: the nodes the hop's answer crosses on its way back to `from`, the answering node first, `from` last. */
+  replyPaths: string[][];
+  /**
+   * Per TTL: the fraction of probes expected lost at that hop while the scenario's `losses` are in
+   * force — the probe's way out and the answer's way back together (1 - product of survivals).
+   */
+  expectedLoss: number[];
+  /** First TTL whose expectedLoss is above 0, or null. */
+  lossFromTtl: number | null;
+  /** Lossy stretches this direction's probes cross: its own fault (empty: the direction is clean). */
+  lossOnPath: DirectedLoss[];
+  /** Lossy stretches that only this direction's answers cross: loss it shows that is not its own. */
+  lossOnReplies: DirectedLoss[];
+}
+
+/**
+ * A path test between two agents (a -> b forward, b -> a reverse) with the ground truth a
+ * scoreboard grades against. Run it with exactly `losses` in force: `await lab.setLosses(s.losses)`.
+ */
+export interface PairScenario {
+  name: PairName;
+  a: string;
+  b: string;
+  family: Family;
+  description: string;
+  /** a -> b. */
+  forward: PairDirection;
+  /** b -> a. */
+  reverse: PairDirection;
+  /** Routers only a -> b crosses, in its order. */
+  forwardOnly: string[];
+  /** Routers only b -> a crosses, in its order. */
+  reverseOnly: string[];
+  /** Routers both directions cross, in a -> b's order. */
+  shared: string[];
+  /** How each router of the pair answers ICMP errors (IPv6 answers `route` like `inbound`; see AnswerFrom). */
+  answerFrom: Record<string, AnswerFrom>;
+  /** The direction(s) whose own probes cross a lossy stretch. */
+  faultDirection: FaultDirection;
+  /** The directed losses in force for this scenario — exactly these (every other one cleared). */
+  losses: DirectedLoss[];
+  /** What the scenario grades: the routers on each side, and the fault direction. */
+  checks: ("routers" | "faultDirection")[];
 }
 
 /** The fixed prefix of "the" lab that `lg lab up|down|exec` manage. */
@@ -231,18 +300,151 @@ export function referenceScenarios(plan: LabPlan): Record<ScenarioName, Scenario
   return { clean, clean6, throttle, loss, filtered, loop, blackhole, delay, ecmp, asym };
 }
 
+const same = (x: DirectedLoss, y: DirectedLoss) => x.from === y.from && x.to === y.to;
+
+/** One direction of a pair, with per-hop answer paths and the loss the given stretches cause. */
+function pairDirection(
+  plan: LabPlan,
+  from: string,
+  to: string,
+  family: Family,
+  losses: DirectedLoss[],
+): PairDirection {
+  const target = nodeAddress(plan, to, family);
+  const hops = modelTrace(plan, from, target);
+  const single = (values: string[], ttl: number, what: string): string => {
+    if (values.length !== 1)
+      throw new Error(`pair ${from} -> ${to}: hop ${ttl} has ${values.length} ${what}`);
+    return values[0] as string;
+  };
+  const expectedHops = hops.map((h) => single(h.responders, h.ttl, "responders"));
+  const expectedNodes = hops.map((h) => single(h.nodes, h.ttl, "nodes"));
+  if (expectedNodes.at(-1) !== to) throw new Error(`pair ${from} -> ${to}: the model never reaches ${to}`);
+  const start = plan.nodes.get(from);
+  const prober = start ? sourceAddress(start, target) : undefined;
+  if (!prober) throw new Error(`pair ${from} -> ${to}: ${from} has no route to ${target}`);
+  const replyPaths = expectedNodes.map((node) => modelPath(plan, node, prober));
+  const edges = (path: string[]) => path.slice(1).map((n, i) => ({ from: path[i] as string, to: n }));
+  const lossOf = (edge: { from: string; to: string }) =>
+    losses.find((l) => same(l, { ...edge, probability: 0 }))?.probability ?? 0;
+  const way = [from, ...expectedNodes];
+  const expectedLoss = expectedNodes.map((_, i) => {
+    const crossed = [...edges(way.slice(0, i + 2)), ...edges(replyPaths[i] ?? [])];
+    return 1 - crossed.reduce((survive, e) => survive * (1 - lossOf(e)), 1);
+  });
+  const onPath = losses.filter((l) => edges(way).some((e) => e.from === l.from && e.to === l.to));
+  const onReplies = losses.filter(
+    (l) =>
+      !onPath.includes(l) && replyPaths.some((p) => edges(p).some((e) => e.from === l.from && e.to === l.to)),
+  );
+  const first = expectedLoss.findIndex((x) => x > 0);
+  return {
+    from,
+    to,
+    target,
+    expectedHops,
+    expectedNodes,
+    routers: expectedNodes.slice(0, -1),
+    replyPaths,
+    expectedLoss,
+    lossFromTtl: first < 0 ? null : first + 1,
+    lossOnPath: onPath,
+    lossOnReplies: onReplies,
+  };
+}
+
+function pct(p: number): string {
+  return `${Math.round(p * 100)}%`;
+}
+
+function describeDirection(d: PairDirection): string {
+  const head = `${d.from} -> ${d.to} (${d.routers.join(", ")})`;
+  if (d.lossOnPath.length > 0) {
+    const at = d.lossFromTtl ?? 0;
+    const where = d.lossOnPath
+      .map((l) => `${l.from} drops ${pct(l.probability)} towards ${l.to}`)
+      .join(" and ");
+    const also =
+      d.lossOnReplies.length > 0
+        ? `, and its answers come back through ${d.lossOnReplies.map((l) => `${l.from} -> ${l.to}`).join(", ")}`
+        : "";
+    return `${head} loses ${pct(d.expectedLoss[at - 1] ?? 0)} from hop ${at} (${d.expectedNodes[at - 1]}): ${where}${also}`;
+  }
+  if (d.lossOnReplies.length > 0) {
+    const at = d.lossFromTtl ?? 0;
+    const via = d.lossOnReplies.map((l) => `${l.from} -> ${l.to}`).join(", ");
+    return `${head} is clean; its loss from hop ${at} (${d.expectedNodes[at - 1]}) is the answers' way back through ${via}`;
+  }
+  return `${head} is clean`;
+}
+
+/** Path tests between two agents, with ground truth from the path model and the directed losses. */
+export function pairScenarios(plan: LabPlan): Record<PairName, PairScenario> {
+  const pair = (
+    name: PairName,
+    a: string,
+    b: string,
+    family: Family,
+    losses: DirectedLoss[],
+    checks: PairScenario["checks"] = ["routers", "faultDirection"],
+  ): PairScenario => {
+    const forward = pairDirection(plan, a, b, family, losses);
+    const reverse = pairDirection(plan, b, a, family, losses);
+    const fwd = new Set(forward.routers);
+    const rev = new Set(reverse.routers);
+    const faultDirection: FaultDirection =
+      forward.lossOnPath.length > 0
+        ? reverse.lossOnPath.length > 0
+          ? "both"
+          : "forward"
+        : reverse.lossOnPath.length > 0
+          ? "reverse"
+          : "none";
+    const routers = [...new Set([...forward.routers, ...reverse.routers])];
+    const answerFrom = Object.fromEntries(routers.map((r) => [r, plan.nodes.get(r)?.answerFrom ?? "route"]));
+    const scenario: PairScenario = {
+      name,
+      a,
+      b,
+      family,
+      description: "",
+      forward,
+      reverse,
+      forwardOnly: forward.routers.filter((r) => !rev.has(r)),
+      reverseOnly: reverse.routers.filter((r) => !fwd.has(r)),
+      shared: forward.routers.filter((r) => rev.has(r)),
+      answerFrom,
+      faultDirection,
+      losses: losses.map((l) => ({ ...l })),
+      checks,
+    };
+    scenario.description = `${describeDirection(forward)}; ${describeDirection(reverse)} (IPv${family}; fault: ${faultDirection})`;
+    return scenario;
+  };
+  return {
+    asym: pair("asym", "fra", "sin", 4, []),
+    asym6: pair("asym6", "fra", "sin", 6, []),
+    retloss: pair("retloss", "ams", "nyc", 4, [RETURN_LOSS]),
+    fwdloss: pair("fwdloss", "nyc", "ams", 4, [RETURN_LOSS]),
+    bothloss: pair("bothloss", "ams", "nyc", 4, [RETURN_LOSS, FORWARD_LOSS]),
+    conventions: pair("conventions", "ams", "nyc", 4, [], ["routers"]),
+  };
+}
+
 /** What a reference lab with this prefix and host slot looks like, without building it. */
 export function describeReferenceLab(
   prefix: string,
   hostSlot?: number,
-): Omit<ReferenceLab, keyof LabHandle | "labCidrs"> & { plan: LabPlan } {
+): Omit<ReferenceLab, keyof LabHandle | "labCidrs"> & { plan: LabPlan; defaultLosses: DirectedLoss[] } {
   const plan = planLab(referenceTopology(hostSlot), prefix);
   return {
     plan,
     hostAddress: hostSlot !== undefined ? hostLinkAddresses(hostSlot).host : { v4: "" },
     scenarios: referenceScenarios(plan),
+    pairs: pairScenarios(plan),
     nodes: REFERENCE_NODES,
     addr: (node: string, family: Family = 4) => nodeAddress(plan, node, family),
+    defaultLosses: DEFAULT_LOSSES.map((l) => ({ ...l })),
   };
 }
 
@@ -281,6 +483,7 @@ export async function startReferenceLab(
     addr: (node: string, family: 4 | 6 = 4) => nodeAddress(lab.plan, node, family),
     labCidrs: [...LAB_CIDRS],
     scenarios,
+    pairs: pairScenarios(lab.plan),
     nodes: REFERENCE_NODES,
   });
 }

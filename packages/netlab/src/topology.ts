@@ -28,9 +28,29 @@ export interface ProcessSpec {
   env?: Record<string, string>;
 }
 
+/**
+ * Which of its addresses a router answers ICMP errors (time exceeded, unreachable) from:
+ * - `route` (the Linux default): over IPv4 the address of the interface of its route back to
+ *   the prober; over IPv6 Linux answers from the interface the probe came **in** on (unless the
+ *   route back names a `src`) — the build changes nothing;
+ * - `inbound`: from the interface the probe came in on (`net.ipv4.icmp_errors_use_inbound_ifaddr=1`;
+ *   IPv6 already does so);
+ * - `loopback`: from its loopback address, in both families (`src <loopback>` on every route,
+ *   the connected subnets included). Needs a loopback address of each family it has addresses in.
+ */
+export type AnswerFrom = "route" | "inbound" | "loopback";
+
 export interface NodeSpec {
   /** Forwards packets (sets net.ipv4.ip_forward and IPv6 forwarding). */
   router?: boolean;
+  /** Which address the node answers ICMP errors from (default `route`, the Linux default). */
+  answerFrom?: AnswerFrom;
+  /**
+   * Directed loss at build time: neighbour name -> fraction (0-1] of the packets this node sends
+   * out towards that neighbour that it drops (forwarded packets and its own, IPv4 and IPv6).
+   * A running lab changes it with `lab.setLinkLoss` / `lab.clearLinkLoss`.
+   */
+  egressLoss?: Record<string, number>;
   /** Extra sysctls (key: value), applied after the lab's defaults. */
   sysctls?: Record<string, string | number>;
   /** Rules in iptables command syntax without the command, e.g. "-t raw -A PREROUTING -j DROP". */
@@ -121,7 +141,45 @@ export function validateTopology(topology: Topology): void {
       throw new TopologyError(`wire ${link.a}-${link.b} needs delayMs >= 0`);
     }
   }
+  for (const [name, spec] of Object.entries(topology.nodes)) {
+    for (const [peer, probability] of Object.entries(spec.egressLoss ?? {})) {
+      const linked = topology.links.some(
+        (l) => (l.a === name && l.b === peer) || (l.b === name && l.a === peer),
+      );
+      if (!linked)
+        throw new TopologyError(`node ${name}: egress loss towards "${peer}", which is not its neighbour`);
+      validateLossProbability(probability, `node ${name}: egress loss towards ${peer}`);
+    }
+    if (spec.answerFrom === "loopback") {
+      const ends = topology.links.flatMap((l) => [
+        ...(l.a === name && l.aAddr ? [l.aAddr] : []),
+        ...(l.b === name && l.bAddr ? [l.bAddr] : []),
+      ]);
+      const lo = spec.loopback ?? [];
+      for (const [key, family] of [
+        ["v4", 4],
+        ["v6", 6],
+      ] as const) {
+        const needs = ends.some((e) => e[key] !== undefined);
+        const has = lo.some((c) => c.includes(":") === (family === 6));
+        if (needs && !has) {
+          throw new TopologyError(
+            `node ${name} answers from its loopback but has no IPv${family} loopback address`,
+          );
+        }
+      }
+    }
+  }
   if (topology.host && !(topology.host.node in topology.nodes)) {
     throw new TopologyError(`host link: unknown node "${topology.host.node}"`);
+  }
+}
+
+/** A loss probability is a number in [0, 1] (0: no loss). */
+export function validateLossProbability(probability: number, what: string): void {
+  if (
+    !(typeof probability === "number" && Number.isFinite(probability) && probability >= 0 && probability <= 1)
+  ) {
+    throw new TopologyError(`${what}: probability must be a number from 0 to 1, got ${probability}`);
   }
 }

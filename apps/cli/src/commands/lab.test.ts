@@ -29,9 +29,11 @@ describe("lg lab", { timeout: 60_000 }, () => {
     const up = await lgRun("lab", "up", "--prefix", prefix);
     expect(up.stderr).toBe("");
     expect(up.code).toBe(0);
-    expect(up.stdout).toMatch(new RegExp(`lab "${prefix}" is up \\(28 namespaces`));
+    expect(up.stdout).toMatch(new RegExp(`lab "${prefix}" is up \\(35 namespaces`));
     expect(up.stdout).toMatch(/^ {2}fra +pop +198\.18\.1\.1 +2001:2:0:1::1 /m);
     expect(up.stdout).toMatch(/^ {2}throttle +fra -> 198\.18\.21\.2: /m);
+    expect(up.stdout).toMatch(/^ {2}retloss +ams -> nyc \(IPv4\): /m);
+    expect(up.stdout).toContain("directed loss in force at start: reta -> eams 25%");
     const again = await lgRun("lab", "up", "--prefix", prefix);
     expect(again.code).toBe(1);
     expect(again.stderr).toBe(
@@ -58,6 +60,27 @@ describe("lg lab", { timeout: 60_000 }, () => {
     );
     const rttMicros = Number(/^1 reply ip-4 198\.18\.82\.2 round-trip-time (\d+)/.exec(probe.stdout)?.[1]);
     expect(rttMicros).toBeGreaterThanOrEqual(50_000);
+  });
+
+  it("loss switches a directed loss on and off in the running lab", async () => {
+    const rules = async () =>
+      (await lgRun("lab", "exec", "--prefix", prefix, "fwdb", "--", "iptables", "-S")).stdout;
+    expect(await rules()).not.toContain("lg-loss-enyc");
+    const on = await lgRun("lab", "loss", "--prefix", prefix, "fwdb", "enyc", "0.25");
+    expect(on).toMatchObject({ code: 0, stdout: "fwdb now drops 25% of what it sends towards enyc\n" });
+    expect(await rules()).toMatch(
+      /-A lg-loss-enyc -o \S+-enyc -m statistic --mode random --probability 0\.25/,
+    );
+    const off = await lgRun("lab", "loss", "--prefix", prefix, "fwdb", "enyc", "0");
+    expect(off.code).toBe(0);
+    expect(await rules()).not.toContain("lg-loss-enyc");
+    const bad = await lgRun("lab", "loss", "--prefix", prefix, "fwdb", "enyc", "25%");
+    expect(bad).toMatchObject({
+      code: 2,
+      stderr: 'lg: probability must be a number from 0 to 1, got "25%"\n',
+    });
+    const stranger = await lgRun("lab", "loss", "--prefix", prefix, "fwdb", "sin", "0.5");
+    expect(stranger).toMatchObject({ code: 1, stderr: 'lg: node fwdb has no link to "sin"\n' });
   });
 
   it("exec names the nodes when given an unknown one", async () => {

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import {
+  applyLinkLoss,
   cleanupStaleLabs,
   describeReferenceLab,
   type ExpectedHop,
@@ -54,7 +55,17 @@ export function describeLab(prefix: string, slot: number | undefined): string {
     );
     lines.push(`            ${s.description}`);
   }
-  lines.push("", `run a command in a node: lg lab exec fra -- mtr -n -r -c 10 ${info.scenarios.loss.target}`);
+  lines.push("", "pairs (path tests between two agents: a -> b, both directions):");
+  for (const [name, p] of Object.entries(info.pairs)) {
+    lines.push(`  ${name.padEnd(11)} ${p.a} -> ${p.b} (IPv${p.family}): ${p.description}`);
+  }
+  const losses = info.defaultLosses.map((l) => `${l.from} -> ${l.to} ${l.probability * 100}%`).join(", ");
+  lines.push(
+    "",
+    `directed loss in force at start: ${losses}`,
+    "switch a stretch on or off: lg lab loss fwdb enyc 0.25   (0 clears; bothloss needs it on)",
+    `run a command in a node: lg lab exec fra -- mtr -n -r -c 10 ${info.scenarios.loss.target}`,
+  );
   return lines.join("\n");
 }
 
@@ -67,13 +78,16 @@ export function register(program: Command): void {
       "after",
       `
 The reference lab is a small internet in network namespaces in 198.18.0.0/15 and 2001:2::/48:
-PoPs fra and sin, a neutral VM host vm, a customer host cust behind the NAT router nat, core
+PoPs fra and sin (and ams, nyc in the two-way block), a neutral VM host vm, a customer host cust behind the NAT router nat, core
 routers, and one target per impairment (throttling, loss, filtered ICMP, routing loop, black
-hole, latency step, ECMP, asymmetric return path). packages/netlab/README.md has the drawing.
+hole, latency step, ECMP, asymmetric return path), and routers that answer from the incoming
+interface or a loopback with a switchable directed loss between ams and nyc.
+packages/netlab/README.md has the drawing.
 
 Examples:
   lg lab up                                   build it and leave it up
   lg lab exec fra -- mtr -n -r -c 10 198.18.32.2
+  lg lab loss fwdb enyc 0.25                  fwdb drops 25% of what it sends towards enyc (0: stop)
   lg lab status                               what is up, and leftovers of crashed runs
   lg lab down                                 remove it`,
     );
@@ -150,6 +164,38 @@ Examples:
       }
       const theLab = labs.find((l) => l.prefix === THE_LAB_PREFIX);
       if (theLab) process.stdout.write(`\n${describeLab(theLab.prefix, theLab.slot)}\n`);
+    });
+
+  lab
+    .command("loss")
+    .description("make a node drop a fraction of what it sends towards a neighbour (0 stops it)")
+    .argument("<node>", "the node that drops (e.g. fwdb)")
+    .argument("<toward>", "the neighbour the dropped packets were going to (e.g. enyc)")
+    .argument("<probability>", "fraction dropped, 0-1 (0 clears)")
+    .option("--prefix <prefix>", PREFIX_HELP, THE_LAB_PREFIX)
+    .addHelpText(
+      "after",
+      "\nExamples:\n  lg lab loss fwdb enyc 0.25    both directions of ams <-> nyc lose (pair bothloss)\n  lg lab loss reta eams 0       no loss between ams and nyc at all",
+    )
+    .action(async (node: string, toward: string, probability: string, opts: { prefix: string }) => {
+      requireRoot("loss");
+      const p = Number(probability);
+      if (probability.trim() === "" || !Number.isFinite(p) || p < 0 || p > 1) {
+        throw new CliError(`probability must be a number from 0 to 1, got "${probability}"`, 2);
+      }
+      const found = findLab(opts.prefix);
+      if (!found) throw new CliError(`no lab "${opts.prefix}" is up (start it with lg lab up)`);
+      const { plan } = describeReferenceLab(opts.prefix, found.slot);
+      try {
+        await applyLinkLoss(plan, node, toward, p);
+      } catch (err) {
+        throw new CliError((err as Error).message.split("\n")[0] ?? "cannot set the loss");
+      }
+      process.stdout.write(
+        p > 0
+          ? `${node} now drops ${p * 100}% of what it sends towards ${toward}\n`
+          : `${node} no longer drops what it sends towards ${toward}\n`,
+      );
     });
 
   lab
