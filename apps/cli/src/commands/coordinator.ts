@@ -41,7 +41,7 @@ export function register(program: Command): void {
   program
     .command("coordinator")
     .description(
-      "run the coordinator API (env: HOST, PORT, NATS_URL (required), NATS_CREDS, DATABASE_URL, LG_DATA_DIR, LG_ALLOW_TARGETS, LOG_LEVEL)",
+      "run the coordinator API (env: HOST, PORT, NATS_URL (required), NATS_CREDS, LG_NATS_SIGNING_KEY, DATABASE_URL, LG_DATA_DIR, LG_ALLOW_TARGETS, LOG_LEVEL)",
     )
     .action(async () => {
       let config: ReturnType<typeof loadConfig>;

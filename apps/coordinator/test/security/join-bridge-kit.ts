@@ -66,7 +66,16 @@ export interface BridgeLab {
 let sessionCounter = 0;
 
 export async function startBridgeLab(
-  opts: { bridge?: Partial<BridgeDeps>; natsConfig?: string } = {},
+  opts: {
+    /** Bridge settings over the lab's (e.g. `natsUrl` straight to the server, `natsTls`). */
+    bridge?: Partial<BridgeDeps>;
+    /** More nats-server configuration (e.g. a `tls` block). */
+    natsConfig?: string;
+    /** TLS for the trusted client, when the server requires it. */
+    trustedTls?: { caFile: string };
+    /** The bridge's `NATS_URL` given nats-server's port; default: the recording proxy. */
+    natsUrl?: (natsPort: number) => string;
+  } = {},
 ): Promise<BridgeLab> {
   const dir = await mkdtemp(join(tmpdir(), "lg-bridge-"));
   const monitorPort = await findFreePort();
@@ -113,7 +122,7 @@ export async function startBridgeLab(
 
   const sessions = new Map<string, { agentId: string; expiresAt: Date; token: string }>();
   const bridge = createJoinBridge({
-    natsUrl: `nats://127.0.0.1:${proxyPort}`,
+    natsUrl: opts.natsUrl ? opts.natsUrl(nats.port) : `nats://127.0.0.1:${proxyPort}`,
     session: async (id) => {
       const s = sessions.get(id);
       return s && { agentId: s.agentId, expiresAt: s.expiresAt, tokenOk: (t) => t === s.token };
@@ -129,7 +138,11 @@ export async function startBridgeLab(
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const httpPort = (server.address() as net.AddressInfo).port;
 
-  const trusted = await connect({ servers: nats.url, name: "trusted" });
+  const trusted = await connect({
+    servers: nats.url,
+    name: "trusted",
+    ...(opts.trustedTls ? { tls: opts.trustedTls } : {}),
+  });
   const spy: SpyMessage[] = [];
   trusted.subscribe(">", {
     callback: (_err, m) => {

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -81,6 +81,8 @@ describe("join bridge in operator mode: a NATS user per session", () => {
     keys = join(dir, "keys");
     const init = await creds("init", "--dir", keys);
     expect(init.stderr).toBe("");
+    // The signing key is a secret: written for its owner only.
+    expect((await stat(join(keys, "lg-signing-key.nk"))).mode & 0o077).toBe(0);
     const minted = await creds(
       "mint",
       "--secrets",
