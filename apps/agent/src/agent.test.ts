@@ -117,7 +117,9 @@ describe("agent on a real nats-server", () => {
     expect(final.hops).toHaveLength(1);
     expect(final.hops[0]).toMatchObject({ ttl: 1, host: "127.0.0.1", sent: 8, recv: 8, lossPct: 0 });
 
-    // Progress: several snapshots, in order, never closer than 500 ms apart, the last with all cycles.
+    // Progress: several snapshots, in order, never closer than 500 ms apart, each the table at its
+    // time (so counts only grow, and never past the final's). How many cycles the last one shows
+    // depends on scheduling: the final result supersedes a snapshot still waiting for its 500 ms.
     expect(progress.length).toBeGreaterThanOrEqual(2);
     const seqs = progress.map((p) => p.msg.seq);
     expect(seqs).toEqual(seqs.map((_, i) => i));
@@ -126,7 +128,10 @@ describe("agent on a real nats-server", () => {
       expect((sentAt[i] as number) - (sentAt[i - 1] as number)).toBeGreaterThanOrEqual(500);
     }
     expect(progress.every((p) => p.msg.address === "127.0.0.1" && p.msg.agentId === id)).toBe(true);
-    expect(progress.at(-1)?.msg.hops[0]?.sent).toBeGreaterThanOrEqual(6);
+    const sent = progress.map((p) => p.msg.hops[0]?.sent ?? 0);
+    expect(sent).toEqual([...sent].sort((x, y) => x - y));
+    expect(sent.at(-1)).toBeGreaterThan(sent[0] as number);
+    expect(sent.at(-1)).toBeLessThanOrEqual(8);
     expect(agent.counters()).toMatchObject({
       jobsAccepted: 1,
       tracesDone: 1,
