@@ -79,6 +79,9 @@ interface PendingPayload {
  */
 export class ClientProtocolParser {
   private buffer: Buffer = Buffer.alloc(0);
+  /** Chunks of a payload still incomplete, kept apart so a payload in tiny pieces costs linear time. */
+  private waiting: Buffer[] = [];
+  private waitingLength = 0;
   private pending: PendingPayload | undefined;
   private failed = false;
 
@@ -88,7 +91,17 @@ export class ClientProtocolParser {
   push(chunk: Buffer): ParseResult {
     const out: ParseResult = { ops: [] };
     if (this.failed) return out;
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    if (this.pending && this.buffer.length + this.waitingLength + chunk.length < this.pending.size + 2) {
+      this.waiting.push(chunk);
+      this.waitingLength += chunk.length;
+      return out;
+    }
+    this.buffer =
+      this.buffer.length === 0 && this.waiting.length === 0
+        ? chunk
+        : Buffer.concat([this.buffer, ...this.waiting, chunk]);
+    this.waiting = [];
+    this.waitingLength = 0;
     const fail = (error: string) => {
       this.failed = true;
       this.buffer = Buffer.alloc(0);
