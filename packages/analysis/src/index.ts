@@ -9,6 +9,7 @@ export {
   ANSWERS_WORDS,
   type EvidenceCount,
   evidenceCounts,
+  evidenceTally,
   type RouterPlace,
   type RouterRow,
   routerRows,

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { compare } from "./compare";
 import { trace } from "./fixtures/paths";
 import { routeBackLab as lab, path, routeBackAliases } from "./fixtures/two-way";
-import { evidenceCounts, segmentRows } from "./router-rows";
+import { evidenceCounts, evidenceTally, segmentRows } from "./router-rows";
 
 const options = (extra: Parameters<typeof compare>[2] = {}) => ({
   forward: { destination: lab.b },
@@ -53,5 +53,7 @@ describe("a segment's lines for a side-by-side table", () => {
       { test: "link-mate", agree: 2, against: 0 },
       { test: "alias-trace", agree: 2, against: 0 },
     ]);
+    expect(evidenceTally(efra?.evidence ?? [])).toBe("link-mate ×2, alias-trace ×2");
+    expect(evidenceTally(core1?.evidence ?? [])).toBe("alias-trace (2 against)");
   });
 });

@@ -107,6 +107,20 @@ export function evidenceCounts(evidence: IdentityEvidence[]): EvidenceCount[] {
   return out;
 }
 
+/**
+ * The tests behind a router, counted: "link-mate ×2, alias-trace ×2", with the ones that spoke
+ * against ("alias-trace (2 against)"); "" when no test said anything.
+ */
+export function evidenceTally(evidence: IdentityEvidence[]): string {
+  return evidenceCounts(evidence)
+    .map((c) => {
+      const agree = `${c.test}${c.agree > 1 ? ` ×${c.agree}` : ""}`;
+      if (c.against === 0) return agree;
+      return c.agree > 0 ? `${agree} (${c.against} against)` : `${c.test} (${c.against} against)`;
+    })
+    .join(", ");
+}
+
 /** Which address a router answers from, in words for people. */
 export const ANSWERS_WORDS: Record<AnsweringConvention, string> = {
   "one-address": "answers both ends from one address (a loopback, or a single interface)",

@@ -1,9 +1,12 @@
+import { evidenceTally, type RouterRow, segmentRows } from "@lg/analysis";
 import {
+  type Comparison,
   type ComparisonSegment,
+  type LossReading,
   PathTestAccepted,
   type PathTestRequestInput,
   PathTestView,
-  type SegmentSide,
+  type SegmentHop,
 } from "@lg/protocol";
 import type { Command } from "commander";
 import { createParser } from "eventsource-parser";
@@ -27,33 +30,122 @@ export function sideBySide(left: string, right: string, gap = " │ "): string {
   return `${out.join("\n")}\n`;
 }
 
-const hopList = (side: SegmentSide) =>
-  side.hops.length === 0 ? "—" : side.hops.map((h) => `${h.ttl}:${h.address ?? "???"}`).join(" ");
+/** Columns of lines, each padded to its widest cell (the last column is not padded). */
+function columns(rows: string[][], indent = "  "): string {
+  const w = (rows[0] ?? []).map((_, k) => Math.max(...rows.map((r) => width(r[k] ?? ""))));
+  return `${rows
+    .map((r) =>
+      `${indent}${r.map((cell, k) => (k === r.length - 1 ? cell : cell + " ".repeat((w[k] ?? 0) - width(cell)))).join("  ")}`.trimEnd(),
+    )
+    .join("\n")}\n`;
+}
 
-const added = (side: SegmentSide) => {
-  const parts: string[] = [];
-  if (side.addedLossPct > 0) parts.push(`+${side.addedLossPct.toFixed(1)}% loss`);
-  if (side.addedLatencyMs >= 1) parts.push(`+${side.addedLatencyMs.toFixed(1)} ms`);
-  return parts.length > 0 ? ` (${parts.join(", ")})` : "";
-};
+const hopCell = (h: SegmentHop | null) => (h ? `${h.ttl}:${h.address ?? "???"}` : "—");
 
-/** The comparison's segments as a small table: each direction's hops (TTL:address) per segment. */
-export function segmentTable(segments: ComparisonSegment[], a: string, b: string): string {
-  const rows = segments.map((s) => [
-    s.kind,
-    `${hopList(s.forward)}${added(s.forward)}`,
-    `${hopList(s.reverse)}${added(s.reverse)}`,
-  ]);
-  const head = ["segment", `forward ${a} → ${b}`, `reverse ${b} → ${a} (read from ${a}'s end)`];
-  const all = [head, ...rows];
-  const w0 = Math.max(...all.map((r) => width(r[0] as string)));
-  const w1 = Math.max(...all.map((r) => width(r[1] as string)));
-  return `${all.map((r) => `  ${(r[0] as string).padEnd(w0)}  ${(r[1] as string).padEnd(w1)}  ${r[2]}`.trimEnd()).join("\n")}\n`;
+/** A line's router in a few words: shared, one direction's own, not identified, an end, silent. */
+function identityCell(row: RouterRow, a: string, b: string): string {
+  const side = row.forward ? `${a} → ${b}` : `${b} → ${a}`;
+  switch (row.place) {
+    case "shared":
+      return "shared";
+    case "own":
+      return `only ${side}`;
+    case "unknown":
+      return `unknown: only seen ${side}`;
+    case "endpoint":
+      return `${row.forward ? b : a} itself`;
+    case "silent":
+      return "silent";
+  }
+}
+
+function evidenceCell(row: RouterRow): string {
+  const r = row.router;
+  if (!r) return "";
+  const tally = evidenceTally(r.evidence) || "no test";
+  return r.confidence > 0 ? `${tally} · ${Math.round(r.confidence * 100)}%` : tally;
 }
 
 /**
+ * The routers of each segment as a table: the forward and reverse hop (TTL:address in each
+ * direction's own numbering) on one line when they are one router, what the router is, how it
+ * answers (for shared routers), and the tests behind it with the confidence.
+ */
+export function routerTable(c: Pick<Comparison, "segments" | "routers">, a: string, b: string): string {
+  const head = ["segment", `${a} → ${b}`, `${b} → ${a}`, "router", "answers", "evidence"];
+  const rows = segmentRows(c).flatMap((lines, i) =>
+    lines.map((row) => [
+      (c.segments[i] as ComparisonSegment).kind,
+      hopCell(row.forward),
+      hopCell(row.reverse),
+      identityCell(row, a, b),
+      row.place === "shared" && row.router ? row.router.answers : "",
+      evidenceCell(row),
+    ]),
+  );
+  return columns([head, ...rows]);
+}
+
+const arrow = (direction: "forward" | "reverse", a: string, b: string) =>
+  direction === "forward" ? `${a} → ${b}` : `${b} → ${a}`;
+
+const stretchEnd = (ttl: number | null, address: string | null, source: string) =>
+  ttl === null ? `its source (${source})` : `hop ${ttl} (${address ?? "???"})`;
+
+/** Which direction loses, between which hops and how much one way, and the evidence; or why it cannot be told. */
+export function lossLines(
+  loss: LossReading | null | undefined,
+  a: string,
+  b: string,
+  /** Which traces show real loss of their own (a trace the reading clears is then said to be clean). */
+  shows: { forward: boolean; reverse: boolean } = { forward: true, reverse: true },
+): string[] {
+  if (!loss) return ["loss: neither trace shows real loss"];
+  if (loss.reading === "undetermined") {
+    return [
+      "loss: undetermined: a direction loses packets, and the evidence cannot tell which (each trace's loss may be its own or its replies' way back)",
+      `  evidence: ${loss.evidence}`,
+    ];
+  }
+  const lines = loss.stretches.map(
+    (s) =>
+      `loss: ${arrow(s.direction, a, b)} loses ${s.lossPct.toFixed(1)}% one way between ${stretchEnd(s.fromTtl, s.fromAddress, s.direction === "forward" ? a : b)} and ${stretchEnd(s.toTtl, s.toAddress, s.direction === "forward" ? a : b)}`,
+  );
+  for (const direction of ["forward", "reverse"] as const) {
+    if (shows[direction] && !loss.stretches.some((s) => s.direction === direction))
+      lines.push(
+        `loss: ${arrow(direction, a, b)} loses nothing of its own; the loss its trace shows is its replies' way back`,
+      );
+  }
+  lines.push(`  evidence (log-likelihood ratio ${loss.support.toFixed(1)}): ${loss.evidence}`);
+  return lines;
+}
+
+/** "follow-ups: 7 (fra 3, sin 4; alias-trace ×7)". */
+export function followUpLine(v: PathTestView, b: string): string {
+  const forward = v.forward.followUps ?? [];
+  const reverse = v.reverse?.followUps ?? [];
+  const all = [...forward, ...reverse];
+  if (all.length === 0) return "follow-ups: none";
+  const kinds = new Map<string, number>();
+  for (const f of all) kinds.set(f.kind, (kinds.get(f.kind) ?? 0) + 1);
+  const byKind = [...kinds].map(([k, n]) => `${k}${n > 1 ? ` ×${n}` : ""}`).join(", ");
+  const ends = [`${v.a} ${forward.length}`, ...(v.reverse ? [`${b} ${reverse.length}`] : [])].join(", ");
+  return `follow-ups: ${all.length} (${ends}; ${byKind})`;
+}
+
+const FAULT_WORDS: Record<Comparison["faultDirection"], string> = {
+  none: "neither direction",
+  both: "both directions",
+  forward: "the forward direction",
+  reverse: "the reverse direction",
+  undetermined: "undetermined (a direction loses packets; the evidence cannot tell which)",
+};
+
+/**
  * What `lg path` prints for a finished path test: the two directions side by side (each in mtr's
- * report format with its diagnosis), then the comparison and the verdict.
+ * report format with its diagnosis), then the comparison: the routers of each segment with their
+ * evidence, where the loss is, the follow-up probes, the summary and the verdict.
  */
 export function formatPathTest(v: PathTestView, opts: { stacked?: boolean } = {}): string {
   const b = typeof v.b === "string" ? v.b : v.b.host;
@@ -70,10 +162,13 @@ export function formatPathTest(v: PathTestView, opts: { stacked?: boolean } = {}
   }
   if (v.comparison) {
     const c = v.comparison;
-    out.push(
-      `comparison: ${c.verdict} · problem in: ${c.faultDirection === "none" ? "neither direction" : c.faultDirection === "both" ? "both directions" : `the ${c.faultDirection} direction`}`,
-    );
-    out.push(segmentTable(c.segments, v.a, b));
+    out.push(`comparison: ${c.verdict} · problem in: ${FAULT_WORDS[c.faultDirection]}`);
+    out.push("routers per segment (TTL:address in each direction's own numbering):");
+    out.push(routerTable(c, v.a, b));
+    const showsLoss = (t: PathTestView["forward"] | null) =>
+      t?.diagnosis?.findings.some((f) => f.code === "real-loss") ?? false;
+    out.push(...lossLines(c.loss, v.a, b, { forward: showsLoss(v.forward), reverse: showsLoss(v.reverse) }));
+    out.push(followUpLine(v, b));
     out.push(`summary: ${c.summary}`);
     out.push(
       `verdict: ${c.verdict}, ${c.faultDirection === "none" ? "both directions clean" : `fault: ${c.faultDirection}`}`,

@@ -1,5 +1,5 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
-import { ANSWERS_WORDS, evidenceCounts, type RouterRow } from "@lg/analysis";
+import { ANSWERS_WORDS, evidenceTally, type RouterRow } from "@lg/analysis";
 import type {
   FollowUp,
   IdentityEvidence,
@@ -21,18 +21,6 @@ const back = (e: Ends) => `${e.b} → ${e.a}`;
 
 /** "99%": a 0-1 confidence for people. */
 export const sure = (confidence: number) => `${Math.round(confidence * 100)}%`;
-
-/** "link-mate ×2, alias-trace ×2 (1 against)": the tests behind a router, counted. */
-export function evidenceTally(evidence: IdentityEvidence[]): string {
-  return evidenceCounts(evidence)
-    .map((c) => {
-      const agree = c.agree > 0 ? `${c.test}${c.agree > 1 ? ` ×${c.agree}` : ""}` : c.test;
-      if (c.against === 0) return agree;
-      const against = `${c.against} against`;
-      return c.agree > 0 ? `${agree} (${against})` : `${c.test} (${against})`;
-    })
-    .join(", ");
-}
 
 /** What a line's router is, in words: shared, one direction's own, not identified, an end, silent. */
 export function placeWords(row: RouterRow, ends: Ends): string {
