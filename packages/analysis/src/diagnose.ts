@@ -27,7 +27,8 @@ const RULES: ((view: TraceView) => Finding[])[] = [
  * faults, then loss, then latency, then throttling), and within a rule by hop.
  *
  * The verdict is `problem` when a finding has severity `problem`; `inconclusive` when nothing
- * answered, or when fewer than MIN_PROBES_FOR_VERDICT probes per hop were sent (a routing loop is
+ * answered, when a finding could not be decided with the probes sent (`status: "inconclusive"`), or
+ * when fewer than MIN_PROBES_FOR_VERDICT probes per hop were sent (a routing loop is
  * still a problem then: it shows in one probe); `clean` otherwise — throttling, a confined spike or one
  * jittery router leave a path clean.
  *
@@ -50,6 +51,17 @@ export function diagnose(hops: Hop[], options: DiagnoseOptions = {}): Diagnosis 
       verdict: "inconclusive",
       findings,
       reason: `Only ${view.maxSent} probe(s) per hop were sent; at least ${MIN_PROBES_FOR_VERDICT} are needed to tell ICMP throttling from real loss.`,
+    };
+  }
+  const undecided = findings.filter((f) => f.status === "inconclusive");
+  if (!problem && undecided.length > 0) {
+    const f = undecided[0] as Finding;
+    return {
+      verdict: "inconclusive",
+      findings,
+      reason: `The probes sent cannot tell whether the loss from hop ${f.hops[0]} persists${
+        f.probesNeeded !== undefined ? `; about ${f.probesNeeded} more probes per hop would decide` : ""
+      }.`,
     };
   }
   return { verdict: problem ? "problem" : "clean", findings };

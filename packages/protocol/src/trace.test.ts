@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Hop, TraceOptions } from "./trace";
+import { Hop, lossInterval, TraceOptions } from "./trace";
 
 describe("TraceOptions", () => {
   it("fills in mtr 0.95's defaults", () => {
@@ -42,5 +42,19 @@ describe("Hop", () => {
     };
     expect(Hop.safeParse(hop).success).toBe(false);
     expect(Hop.safeParse({ ...hop, responders: responders.slice(0, 8) }).success).toBe(true);
+  });
+});
+
+describe("the loss interval (Wilson, 95%)", () => {
+  it("matches the published Wilson interval for 3 lost of 10", () => {
+    expect(lossInterval(10, 7)).toEqual([10.8, 60.3]);
+  });
+  it("with no loss still allows up to 27.8% after 10 probes and 16.1% after 20", () => {
+    expect(lossInterval(10, 10)).toEqual([0, 27.8]);
+    expect(lossInterval(20, 20)).toEqual([0, 16.1]);
+  });
+  it("stays inside 0-100 when everything is lost, and is [0, 100] when nothing was sent", () => {
+    expect(lossInterval(10, 0)).toEqual([72.2, 100]);
+    expect(lossInterval(0, 0)).toEqual([0, 100]);
   });
 });

@@ -81,6 +81,8 @@ export const Hop = z.object({
   recv: z.number().int().nonnegative(),
   /** Probes that got no reply (mtr's Drop). */
   drop: z.number().int().nonnegative(),
+  /** 95% interval of Loss% (Wilson score interval), percent: `[low, high]`. See {@link lossInterval}. */
+  lossCi: z.tuple([z.number().min(0).max(100), z.number().min(0).max(100)]).optional(),
   last: z.number().nonnegative(),
   avg: z.number().nonnegative(),
   best: z.number().nonnegative(),
@@ -165,6 +167,12 @@ export const Finding = z.object({
   evidence: z.string(),
   /** What to do and whom to contact. */
   advice: z.string(),
+  /**
+   * `inconclusive`: the probes sent cannot decide between this reading and its alternative (real loss
+   * or throttling); `probesNeeded` says about how many more probes per hop would. Absent: decided.
+   */
+  status: z.enum(["confirmed", "inconclusive"]).optional(),
+  probesNeeded: z.number().int().positive().optional(),
 });
 export type Finding = z.infer<typeof Finding>;
 
@@ -188,3 +196,26 @@ export const TraceFailure = z.object({
   message: z.string(),
 });
 export type TraceFailure = z.infer<typeof TraceFailure>;
+
+/** z for a two-sided 95% interval. */
+const Z95 = 1.959964;
+
+/**
+ * The 95% Wilson score interval of a hop's loss, in percent, rounded to 0.1: the range of loss rates
+ * the probes sent are consistent with. Unlike `lossPct ± 1.96·se`, it stays inside 0–100 and is
+ * honest with few probes or with no loss at all (0 lost of 10 is [0, 27.8]). `[0, 100]` when nothing
+ * was sent.
+ *
+ * @example
+ * lossInterval(10, 7); // [10.8, 60.3]: 3 of 10 lost
+ */
+export function lossInterval(sent: number, recv: number): [number, number] {
+  if (sent <= 0) return [0, 100];
+  const n = sent;
+  const p = Math.min(1, Math.max(0, (sent - recv) / n));
+  const z2 = Z95 * Z95;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (Z95 * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+  const round = (x: number) => Math.round(Math.min(100, Math.max(0, x * 100)) * 10) / 10;
+  return [round(centre - half), round(centre + half)];
+}
