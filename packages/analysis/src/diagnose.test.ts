@@ -357,3 +357,47 @@ describe("the verdict", () => {
     expect(diagnose(shuffled)).toEqual(diagnose(lossFromHop6ToTheEnd));
   });
 });
+
+describe("follow-up probes decide a silent end", () => {
+  const silentEnd = [labHop(1), labHop(2), labHop(3), hop(4, null)];
+  const destination = "198.18.4.1";
+
+  it("a destination silent to ICMP that answers TCP SYN to 443 filters ICMP, with the proof in the evidence", () => {
+    const d = diagnose(silentEnd, {
+      destination,
+      followUps: [
+        { kind: "tcp-syn", target: destination, port: 443, answered: true, rtt: 0.21, purpose: "p" },
+        { kind: "udp", target: destination, port: 33434, answered: false, purpose: "p" },
+      ],
+    });
+    const f = byCode(d.findings, "destination-filters-icmp")[0];
+    expect(f?.hops).toEqual([4]);
+    expect(f?.evidence).toContain(
+      "Proof that it is there: TCP SYN to 443 answered in 0.2 ms; UDP to 33434: no answer; ICMP echo: no answer.",
+    );
+    expect(byCode(d.findings, "node-interruption")).toEqual([]);
+  });
+
+  it("a destination that answers no follow-up either is a node interruption, and the evidence says what was tried", () => {
+    const d = diagnose(silentEnd, {
+      destination,
+      followUps: [
+        { kind: "tcp-syn", target: destination, port: 443, answered: false, purpose: "p" },
+        { kind: "tcp-syn", target: destination, port: 80, answered: false, purpose: "p" },
+      ],
+    });
+    const f = byCode(d.findings, "node-interruption")[0];
+    expect(f?.evidence).toContain(
+      "Follow-up probes to the destination: TCP SYN to 443: no answer; TCP SYN to 80: no answer.",
+    );
+    expect(f?.advice).not.toContain("a TCP trace to its service port tells them apart");
+  });
+
+  it("an echo answer from a router addressed directly does not prove the destination is there", () => {
+    const d = diagnose(silentEnd, {
+      destination,
+      followUps: [{ kind: "echo", target: "198.18.3.1", answered: true, purpose: "p" }],
+    });
+    expect(byCode(d.findings, "node-interruption")).toHaveLength(1);
+  });
+});

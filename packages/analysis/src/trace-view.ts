@@ -1,4 +1,4 @@
-import type { Hop } from "@lg/protocol";
+import type { FollowUp, Hop } from "@lg/protocol";
 import { type AsnOf, type HopView, isPrivateAddress, lostProbes } from "./hop-view";
 import { assignRegions } from "./regions";
 import { findRoutingLoop, type RoutingLoop } from "./rules/routing-loop";
@@ -24,6 +24,33 @@ export interface DiagnoseOptions {
   destinationAsn?: number;
   /** Service port to suggest when the destination filters ICMP (e.g. 443). */
   servicePort?: number;
+  /**
+   * Probes the agent sent after the trace to decide what it left open (the trace's `followUps`): an
+   * answer from the destination to a TCP SYN or UDP probe proves it is there (reachedDestination),
+   * and their words become the finding's proof.
+   */
+  followUps?: FollowUp[];
+}
+
+/** Follow-up probes to the destination itself (TCP SYN, UDP, echo), answered or not. */
+export function destinationProbes(options: DiagnoseOptions): FollowUp[] {
+  const destination = options.destination;
+  return (options.followUps ?? []).filter(
+    (f) => f.kind !== "alias-trace" && (destination === undefined || f.target === destination),
+  );
+}
+
+/** "TCP SYN to 443 answered in 0.2 ms; UDP to 33434: no answer". */
+export function followUpWords(probes: FollowUp[]): string {
+  const kind = (f: FollowUp) =>
+    f.kind === "tcp-syn" ? `TCP SYN to ${f.port}` : f.kind === "udp" ? `UDP to ${f.port}` : "ICMP echo";
+  return probes
+    .map((f) =>
+      f.answered
+        ? `${kind(f)} answered${f.rtt !== undefined ? ` in ${Number(f.rtt.toFixed(1))} ms` : ""}`
+        : `${kind(f)}: no answer`,
+    )
+    .join("; ");
 }
 
 /** A trace prepared for the rules: hops sorted by TTL with regions, ends and scope decided once. */
@@ -102,6 +129,10 @@ function findDestination(
   const trailingSilent = hops.length - trailingSilentFrom;
   const destinationAt = trailingSilent > 0 ? trailingSilentFrom : lastAnswered;
   if (options.reachedDestination !== undefined) return options.reachedDestination ? destinationAt : null;
+  // A TCP or UDP follow-up the destination answered proves it is there, whatever ICMP showed.
+  if (trailingSilent > 0 && destinationProbes(options).some((f) => f.answered && f.kind !== "echo")) {
+    return destinationAt;
+  }
   if (lastAnswered < 0) return null;
   if (trailingSilent === 0) {
     const last = hops[lastAnswered] as HopView;

@@ -1,7 +1,7 @@
 import type { Finding } from "@lg/protocol";
 import { regionContact } from "../advice";
 import { type HopView, hopLabel } from "../hop-view";
-import type { TraceView } from "../trace-view";
+import { destinationProbes, followUpWords, type TraceView } from "../trace-view";
 
 /**
  * node-interruption — seed: "Packets stop receiving responses after passing through a hop. The Loss%,
@@ -19,15 +19,17 @@ export function nodeInterruption(view: TraceView): Finding[] {
   const evidence = firstSilent
     ? `${hopLabel(last)} is the last hop that answers; hops ${firstSilent.ttl}–${(silent[silent.length - 1] as HopView).ttl} answer none of their probes and the destination is never reached.`
     : `The trace ends at ${hopLabel(last)} without reaching the destination; nothing answers after it.`;
+  const probes = destinationProbes(view.options);
+  const tried = probes.length > 0 ? ` Follow-up probes to the destination: ${followUpWords(probes)}.` : "";
   return [
     {
       code: "node-interruption",
       severity: "problem",
       hops: firstSilent ? [last.ttl, firstSilent.ttl] : [last.ttl],
       region: last.region,
-      evidence,
+      evidence: `${evidence}${tried}`,
       advice:
-        `The node after ${hopLabel(last)} is likely down (or the destination filters ICMP: a TCP trace to its service port tells them apart). ` +
+        `The node after ${hopLabel(last)} is likely down${probes.length > 0 ? "" : " (or the destination filters ICMP: a TCP trace to its service port tells them apart)"}. ` +
         `Run a reverse path test to confirm, then ${regionContact(last, "contact")}.`,
     },
   ];
