@@ -31,7 +31,14 @@ export const DEFAULT_LOOKUPS_PER_CLIENT = 4;
 /** The hosts file is read again at most this often, so an edit is seen without a restart. */
 const HOSTS_CACHE_MS = 5_000;
 
-/** Shortest wait for one server's answer, when the time is shared among several servers. */
+/**
+ * Queries per server: one retransmission, so a single lost UDP packet does not fail the name.
+ * c-ares doubles the wait on the second round, so each server's first try gets a third of its share.
+ */
+const TRIES = 2;
+const TRY_SHARE = 3;
+
+/** Shortest wait for one server's first answer, however many servers share the deadline. */
 const MIN_TRY_MS = 250;
 
 type Answer = { address: string; family: number };
@@ -140,9 +147,9 @@ export function createTargetResolver(opts: TargetResolverOptions = {}): TargetRe
   const channel = (): DnsResolver => {
     if (dns) return dns;
     const servers = opts.servers?.length ? opts.servers : new DnsResolver().getServers();
-    // c-ares asks each server in turn; share the time so the last one still gets its try.
-    const tryMs = Math.max(MIN_TRY_MS, Math.floor(timeoutMs / Math.max(1, servers.length)));
-    dns = new DnsResolver({ timeout: tryMs, tries: 1 });
+    // c-ares asks each server in turn; share the time so the last one still gets its tries.
+    const tryMs = Math.max(MIN_TRY_MS, Math.floor(timeoutMs / (TRY_SHARE * Math.max(1, servers.length))));
+    dns = new DnsResolver({ timeout: tryMs, tries: TRIES });
     if (opts.servers?.length) dns.setServers([...opts.servers]);
     return dns;
   };
