@@ -216,7 +216,13 @@ export async function startCoordinator(
     const monitorStore = createMonitorStore(db.db);
     const app = createApp({
       logger,
-      monitors: { store: monitorStore, repo, allowList: config.allowList, resolver },
+      monitors: {
+        store: monitorStore,
+        repo,
+        allowList: config.allowList,
+        resolver,
+        webhookAllow: config.security.webhookAllow,
+      },
       metrics,
       repo,
       measurements,
@@ -271,6 +277,7 @@ export async function startCoordinator(
       urlOf(h, port, config.tls.http ? "https" : "http"),
     );
     const monitorRunner = startMonitorRunner({
+      webhookAllow: config.security.webhookAllow,
       store: monitorStore,
       repo,
       measurements,

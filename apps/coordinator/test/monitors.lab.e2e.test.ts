@@ -35,7 +35,8 @@ describe("lab end-to-end: a loss monitor fires and resolves as the impairment is
   const lossOn = () => iptables(["iptables-restore", "--noflush"], lossRules);
 
   beforeAll(async () => {
-    labStack = await startLabStack();
+    // The webhook receiver listens on this host's loopback, an internal address: allow-listed.
+    labStack = await startLabStack({ env: { LG_WEBHOOK_ALLOW: "127.0.0.1/32" } });
     lab = labStack.lab;
     scenario = lab.scenarios.loss;
     key = (await createApiKey(createSecurityStore(labStack.stack.coordinator.db.db), ["monitors"], "lab"))

@@ -1,7 +1,11 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { createRepository } from "@lg/db";
 import type { AlertView, MonitorSample, MonitorView } from "@lg/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiError } from "../src/errors";
+import { monitorRoutes } from "../src/monitors/routes";
+import { createMonitorStore } from "../src/monitors/store";
 import { createApiKey, createSecurityStore } from "../src/security";
 import {
   type AgentProcess,
@@ -32,7 +36,8 @@ describe("monitors API, scheduler and PoP-offline alerts (real NATS, PGlite, a r
     });
 
   beforeAll(async () => {
-    stack = await startStack("pglite", { monitorTickMs: 200 });
+    // The webhook receiver listens on this host's loopback, an internal address: allow-listed.
+    stack = await startStack("pglite", { monitorTickMs: 200, env: { LG_WEBHOOK_ALLOW: "127.0.0.1/32" } });
     const store = createSecurityStore(stack.coordinator.db.db);
     key = (await createApiKey(store, ["monitors"], "test")).key;
     weakKey = (await createApiKey(store, ["audit"], "test")).key;
@@ -53,6 +58,48 @@ describe("monitors API, scheduler and PoP-offline alerts (real NATS, PGlite, a r
     const weak = await api("/api/v1/alerts", {}, weakKey);
     expect(weak.status).toBe(403);
     expect(((await weak.json()) as { error: { code: string } }).error.code).toBe("forbidden");
+  });
+
+  it("refuses a webhook to an internal address (a port-scan oracle) with a 400 naming the field", async () => {
+    for (const webhook of [
+      "http://10.0.0.5:22/",
+      "http://169.254.169.254/latest/meta-data/",
+      "http://[::1]:6379/",
+      "http://127.0.0.2:5432/",
+    ]) {
+      const res = await api("/api/v1/monitors", {
+        method: "POST",
+        body: JSON.stringify({ kind: "trace", every: 30, measurement: { target: "127.0.0.1" }, webhook }),
+      });
+      const err = ((await res.json()) as { error: { code: string; field?: string } }).error;
+      expect({ status: res.status, code: err.code, field: err.field }, webhook).toEqual({
+        status: 400,
+        code: "webhook_refused",
+        field: "webhook",
+      });
+    }
+    expect(
+      ((await (await api("/api/v1/monitors")).json()) as MonitorView[]).map((m) => m.webhook),
+    ).not.toContain("http://10.0.0.5:22/");
+  });
+
+  it("the monitor routes refuse a request that carries no principal (mounted without the security layer)", async () => {
+    const bare = monitorRoutes({
+      store: createMonitorStore(stack.coordinator.db.db),
+      repo: createRepository(stack.coordinator.db.db),
+      allowList: [],
+    });
+    // The coordinator's onError, in short: an ApiError answers with its own status.
+    bare.onError((err, c) =>
+      err instanceof ApiError ? c.json({ error: { code: err.code } }, err.status) : c.json({}, 500),
+    );
+    for (const path of ["/api/v1/monitors", "/api/v1/alerts"]) {
+      const res = await bare.request(path);
+      expect({ status: res.status, body: await res.json() }, path).toEqual({
+        status: 401,
+        body: { error: { code: "unauthorized" } },
+      });
+    }
   });
 
   it("rejects a bad monitor with a 400 that names the field", async () => {

@@ -40,6 +40,7 @@ export const ERROR_CODES = {
     "resolve_failed",
     "unknown_agent",
     "no_client_address",
+    "webhook_refused",
   ],
   401: ["invalid_token"],
   404: ["not_found"],

@@ -40,7 +40,9 @@ export function monitorPaths(): Record<string, unknown> {
         requestBody: { required: true, content: { "application/json": { schema: ref("MonitorRequest") } } },
         responses: {
           201: json("Monitor", "Created; the first run is due at once"),
-          400: error("Invalid body, an unknown agent or a refused target (the field is named)"),
+          400: error(
+            "Invalid body, an unknown agent, a refused target, or a webhook whose host is internal (`webhook_refused`) or does not resolve (the field is named)",
+          ),
           413: error("The body is over `LG_MAX_BODY` (64 KiB by default)"),
           415: error("The body is not application/json"),
           ...denied,

@@ -9,15 +9,15 @@ import { currentPrincipal } from "../security/context";
 import { hasScope } from "../security/keys";
 import type { MonitorStore } from "./store";
 import { alertView, monitorView, sampleView } from "./views";
+import { checkWebhookUrl, type HostLookup, WebhookRefused } from "./webhook";
 
 /**
- * Monitors are the operator's: with the security layer mounted every route needs a key with
- * the `monitors` scope. (Without it, as in tests of the bare app, there is no one to ask.)
+ * Monitors are the operator's: every route needs a key with the `monitors` scope. A request that
+ * did not pass through the security layer (no principal) is refused too: fail closed.
  */
 function requireMonitorsScope(): void {
   const who = currentPrincipal();
-  if (!who) return;
-  if (!who.keyId) {
+  if (!who?.keyId) {
     throw new ApiError(401, "unauthorized", "send an operator key as 'Authorization: Bearer lgk_...'");
   }
   if (!hasScope(who.scopes, "monitors")) {
@@ -63,13 +63,27 @@ export interface MonitorRouteDeps {
   allowList: AllowList;
   /** Target name resolution (the coordinator's, with its deadline); default: the system's servers. */
   resolver?: Resolver;
+  /** Internal networks webhooks may reach (`LG_WEBHOOK_ALLOW`); default none. */
+  webhookAllow?: AllowList;
+  /** How webhook hosts are resolved (default: the system's resolver, /etc/hosts included). */
+  webhookLookup?: HostLookup;
 }
 
 /**
- * Checks what can be checked when a monitor is created: the target against the policy, and that
- * the named agents exist. Whether they are online is each run's business.
+ * Checks what can be checked when a monitor is created: the target against the policy, the
+ * webhook's host (public, or allow-listed), and that the named agents exist. Whether they are
+ * online is each run's business; the webhook's host is checked again at every delivery.
  */
 async function checkMonitor(deps: MonitorRouteDeps, body: MonitorRequest): Promise<void> {
+  if (body.webhook) {
+    try {
+      await checkWebhookUrl(body.webhook, deps.webhookAllow ?? [], deps.webhookLookup);
+    } catch (err) {
+      if (err instanceof WebhookRefused)
+        throw new ApiError(400, err.code, err.message, "webhook", { cause: err });
+      throw err;
+    }
+  }
   const agents = await database("list agents", () => deps.repo.listAgents());
   const known = (id: string, field: string) => {
     if (!agents.some((a) => a.id === id))

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AgentRow, AlertRow, MonitorRow, MonitorSampleRow, Repository } from "@lg/db";
-import type { MeasurementRequest, MonitorRules, PathTestRequest, TraceView } from "@lg/protocol";
+import type { AllowList, MeasurementRequest, MonitorRules, PathTestRequest, TraceView } from "@lg/protocol";
 import { nanoid } from "nanoid";
 import type { Logger } from "../logger";
 import type { MeasurementService } from "../measurements/service";
@@ -8,7 +8,7 @@ import type { PathTestService } from "../path-tests/service";
 import { evaluateRun, type Observation, type RulesState, type Transition } from "./rules";
 import type { MonitorStore } from "./store";
 import { alertView } from "./views";
-import { deliverWebhook } from "./webhook";
+import { deliverWebhook, type HostLookup } from "./webhook";
 
 export interface MonitorRunnerDeps {
   store: MonitorStore;
@@ -18,6 +18,10 @@ export interface MonitorRunnerDeps {
   logger: Logger;
   /** Base of the permalinks in alerts (`LG_PUBLIC_URL`). */
   publicUrl: string;
+  /** Internal networks webhooks may reach (`LG_WEBHOOK_ALLOW`); default none. */
+  webhookAllow?: AllowList;
+  /** How webhook hosts are resolved (default: the system's resolver). */
+  webhookLookup?: HostLookup;
   /** How often due monitors are looked for; default 1 s. */
   tickMs?: number;
   /** Longest a run may take before its lease lapses and another replica may take the monitor. */
@@ -122,12 +126,16 @@ export function startMonitorRunner(deps: MonitorRunnerDeps) {
     deps.onAlert?.(event);
     log.warn({ monitorId: m.id, rule: t.rule, subject: t.subject, event }, summary(m, t));
     if (!m.webhook) return;
-    const delivery = await deliverWebhook(m.webhook, {
-      event: event === "fire" ? "alert.fired" : "alert.resolved",
-      alert: alertView(alert),
-      monitor: { id: m.id, name: m.name, kind: m.kind },
-      summary: summary(m, t),
-    });
+    const delivery = await deliverWebhook(
+      m.webhook,
+      {
+        event: event === "fire" ? "alert.fired" : "alert.resolved",
+        alert: alertView(alert),
+        monitor: { id: m.id, name: m.name, kind: m.kind },
+        summary: summary(m, t),
+      },
+      { allow: deps.webhookAllow ?? [], lookup: deps.webhookLookup },
+    );
     await deps.store.setDelivery(alert.id, delivery);
     if (!delivery.startsWith("ok")) log.warn({ monitorId: m.id, delivery }, "webhook not delivered");
   }

@@ -293,12 +293,12 @@ export function webRoutes(deps: WebDeps): Hono {
 
   const monitors = deps.monitors;
   if (monitors) {
-    // Monitors are the operator's, as on the API: with the security layer on, the request must
-    // carry an operator key with the `monitors` scope (e.g. added by the operator's proxy).
+    // Monitors are the operator's, as on the API: the request must carry an operator key with the
+    // `monitors` scope (e.g. added by the operator's proxy); without the security layer, no one can.
     /** The refusal page for a visitor without an operator key with the `monitors` scope, or undefined. */
     const operatorOnly = (c: Context, title: string): Response | Promise<Response> | undefined => {
       const who = currentPrincipal();
-      if (!who || (who.keyId && hasScope(who.scopes, "monitors"))) return undefined;
+      if (who?.keyId && hasScope(who.scopes, "monitors")) return undefined;
       return html(
         c,
         <MessagePage title={title}>
@@ -307,7 +307,7 @@ export function webRoutes(deps: WebDeps): Hono {
             (for example by the proxy in front of the looking glass). The same data is at /api/v1/monitors.
           </p>
         </MessagePage>,
-        who.keyId ? 403 : 401,
+        who?.keyId ? 403 : 401,
       );
     };
 
