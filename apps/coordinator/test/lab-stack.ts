@@ -9,6 +9,17 @@ export const LAB_AGENTS = [
   { node: "vm", role: "neutral" },
 ] as const;
 
+/**
+ * The PoPs of the lab's two-way block (ams, region eu; nyc, region us): path tests between them
+ * cross routers that answer from loopbacks and incoming interfaces, and a directed loss
+ * (packages/netlab README, "Pairs"). Started with `startLabStack({ twoWay: true })`; off by default
+ * because suites that list every PoP (web.browser.test.ts: regions, tab order) expect fra and sin.
+ */
+export const TWO_WAY_AGENTS = [
+  { node: "ams", role: "pop" },
+  { node: "nyc", role: "pop" },
+] as const;
+
 export interface LabStack {
   lab: ReferenceLab;
   stack: Stack;
@@ -26,9 +37,13 @@ export interface LabStack {
 /**
  * The reference lab with the real stack on top: nats-server on the lab's host-side address, the
  * coordinator on 127.0.0.1 and on that address, and one real agent process (`lg agent`, see
- * `startLabAgent`) inside fra, sin (PoPs) and vm (neutral). Only the lab's ranges are allow-listed.
+ * `startLabAgent`) inside fra, sin (PoPs) and vm (neutral), and ams, nyc (PoPs) with `twoWay`.
+ * Only the lab's ranges are allow-listed; `env` adds coordinator settings.
  */
-export async function startLabStack(): Promise<LabStack> {
+export async function startLabStack(
+  opts: { twoWay?: boolean; env?: Record<string, string> } = {},
+): Promise<LabStack> {
+  const wanted = [...LAB_AGENTS, ...(opts.twoWay ? TWO_WAY_AGENTS : [])];
   const lab = await startReferenceLab();
   const agents: (LabProcess & { output(): string })[] = [];
   let stack: Stack | undefined;
@@ -45,10 +60,11 @@ export async function startLabStack(): Promise<LabStack> {
       natsHost: hostAddress,
       extraHosts: [hostAddress],
       sessionEveryMs: 200,
+      ...(opts.env ? { env: opts.env } : {}),
     });
-    for (const { node, role } of LAB_AGENTS) agents.push(startLabAgent(lab, stack.nats.url, node, role));
+    for (const { node, role } of wanted) agents.push(startLabAgent(lab, stack.nats.url, node, role));
     const url = stack.coordinator.url;
-    const ids = LAB_AGENTS.map((a) => a.node);
+    const ids = wanted.map((a) => a.node);
     const online = await waitForAgents(url, ids, 60_000).catch((err: Error) => {
       throw new Error(`${err.message}\nagent output:\n${agents.map((a) => a.output()).join("\n")}`);
     });

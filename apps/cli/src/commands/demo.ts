@@ -9,6 +9,8 @@ import { agentEnv, type LocalStack, selfCommand, startLocalStack } from "./up";
 const DEMO_AGENTS = [
   { node: "fra", role: "pop" },
   { node: "sin", role: "pop" },
+  { node: "ams", role: "pop" },
+  { node: "nyc", role: "pop" },
   { node: "vm", role: "neutral" },
   { node: "cust", role: "neutral" },
 ] as const;
@@ -40,12 +42,15 @@ export function startLabAgents(
   return agents;
 }
 
-/** `lg demo`: `lg up` plus the reference lab with agents inside its PoPs, VM and customer host. */
+/**
+ * `lg demo`: `lg up` plus the reference lab with agents inside its PoPs (fra, sin, and ams, nyc of
+ * the two-way block), VM and customer host. The lab comes up with reta dropping 25% towards eams.
+ */
 export function register(program: Command): void {
   program
     .command("demo")
     .description(
-      "lg up plus the reference lab internet: agents inside the lab's PoPs (fra, sin), VM and customer host, the lab ranges allow-listed; Ctrl-C stops all and removes the lab",
+      "lg up plus the reference lab internet: agents inside the lab's PoPs (fra, sin, ams, nyc), VM and customer host, the lab ranges allow-listed; Ctrl-C stops all and removes the lab",
     )
     .action(async () => {
       if (process.getuid?.() !== 0) throw new CliError("lg demo builds network namespaces and needs root");
@@ -90,6 +95,8 @@ export function register(program: Command): void {
             `  bin/lg measure --from fra ${s.throttle.target}         # ${s.throttle.description}`,
             `  bin/lg measure --from fra -T -P ${s.filtered.tcpPort ?? 8080} ${s.filtered.target}  # ${s.filtered.description}`,
             `  bin/lg path fra sin                                  # both directions at once: ${s.asym.description}`,
+            `  bin/lg path ams nyc                                  # ${lab.pairs.retloss.description}`,
+            `  bin/lg lab loss --prefix ${lab.prefix} fwdb enyc 0.25   # then both directions of ams <-> nyc lose (0 switches it off)`,
             "  a customer behind the lab's NAT (asked on the lab-side address, so the command works inside the lab):",
             `    curl -s -XPOST ${labUrl}/api/v1/reverse-sessions -H 'content-type: application/json' -d '{"server":{"host":"${s.clean.target}"},"via":"vm"}'`,
             `    ip netns exec ${lab.ns("cust")} sh    # a shell on the customer's host: paste the command it printed`,
