@@ -1,6 +1,6 @@
 export { type Clock, realClock } from "./clock";
 export { GRANT_RAW_SOCKETS, TracerError, type TracerErrorCode } from "./errors";
-export { type CsvOptions, formatCsv } from "./format/csv";
+export { type CsvOptions, csvText, formatCsv } from "./format/csv";
 export { DEFAULT_ORDER, FIELDS, type Field, JITTER_ORDER, parseFieldOrder } from "./format/fields";
 export { formatMtrJson, formatMtrJsonText, type MtrJsonOptions } from "./format/json";
 export { formatLiveTable, type LiveTableOptions } from "./format/live";

