@@ -364,3 +364,36 @@ describe("loss and latency each direction adds per segment", () => {
     expect(total).toBe(9);
   });
 });
+
+describe("a trace read from a later hop on (behind a NAT)", () => {
+  it("alias traces still place an address by distance when the hop before it is not part of the reading", () => {
+    // Customer behind a NAT (hop 1, left out) -> core3 -> esin -> vm; back vm -> esin -> core3 -> the NAT.
+    const forward = path(["198.18.10.1", "198.18.5.1", "198.18.8.2"]).map((h) => ({ ...h, ttl: h.ttl + 1 }));
+    const reverse = path(["198.18.8.1", "198.18.5.2", "198.18.10.2"]);
+    const c = compare(forward, reverse, {
+      forward: { destination: "198.18.8.2" },
+      reverse: { destination: "198.18.10.2" },
+      aliases: [
+        {
+          from: "a",
+          target: "198.18.5.2",
+          path: ["198.19.11.1", "198.18.5.2"],
+          reachedAt: 2,
+          sent: 20,
+          recv: 20,
+        },
+        {
+          from: "b",
+          target: "198.18.10.1",
+          path: ["198.18.8.1", "198.18.10.1"],
+          reachedAt: 2,
+          sent: 20,
+          recv: 20,
+        },
+      ],
+    });
+    const core3 = c.routers.find((r) => r.addresses.includes("198.18.10.1"));
+    expect(core3?.identity).toBe("shared");
+    expect(core3?.evidence.filter((e) => e.test === "alias-trace").every((e) => e.agrees)).toBe(true);
+  });
+});

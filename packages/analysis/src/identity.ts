@@ -247,7 +247,9 @@ export function identifyRouters(input: IdentityInput): Identity {
     if (d === 1) return i;
     const before = view.hops.find((h) => h.ttl === d - 1);
     const pred = obs.path[d - 2] ?? null;
-    if (!before) return null;
+    // The trace was read from a later hop on (a customer's own network behind its NAT is left out):
+    // the hop before is not part of the reading, so the distance alone places the address.
+    if (!before) return d - 1 < (view.hops[0]?.ttl ?? 1) ? i : null;
     const same = pred === null ? !before.answered : hasAddress(before, pred);
     return same ? i : null;
   };
