@@ -8,8 +8,6 @@ import { probeRate, probingMs } from "./budget";
 import { currentPrincipal, SYSTEM } from "./context";
 import type { SettingsAndStore } from "./types";
 
-const OPT_OUT_CACHE_MS = 5_000;
-
 async function database<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -37,7 +35,8 @@ export function guardMeasurements(
   let optOutCache: { at: number; list: Promise<AllowList> } | undefined;
 
   const optOutTable = (): Promise<AllowList> => {
-    if (!optOutCache || Date.now() - optOutCache.at > OPT_OUT_CACHE_MS) {
+    // Read again after `LG_SECURITY_CACHE` (5 s): a new opt-out reaches every replica within it.
+    if (!optOutCache || Date.now() - optOutCache.at > deps.settings.cacheMs) {
       const list = deps.store.listOptOut().then((rows) => parseAllowList(rows.map((r) => r.cidr)));
       optOutCache = { at: Date.now(), list };
       list.catch(() => {

@@ -6,19 +6,17 @@ import type { Principal } from "./context";
 import { hasScope, parseKey, secretMatches } from "./keys";
 import type { SettingsAndStore } from "./types";
 
-const KEY_CACHE_MS = 5_000;
-
 /**
  * Turns a request's address and `Authorization` header into a principal. Operator keys are
- * looked up by id and cached for a few seconds per replica, so a revoked key stops working
- * within `KEY_CACHE_MS` everywhere without a database query on every request.
+ * looked up by id and cached per replica for `settings.cacheMs` (`LG_SECURITY_CACHE`, 5 s), so a
+ * revoked key stops working within it everywhere without a database query on every request.
  */
 export function createPrincipalResolver(deps: SettingsAndStore) {
   const cache = new Map<string, { at: number; row: Awaited<ReturnType<typeof deps.store.findKey>> }>();
 
   async function lookup(id: string) {
     const hit = cache.get(id);
-    if (hit && Date.now() - hit.at < KEY_CACHE_MS) return hit.row;
+    if (hit && Date.now() - hit.at < deps.settings.cacheMs) return hit.row;
     let row: Awaited<ReturnType<typeof deps.store.findKey>>;
     try {
       row = await deps.store.findKey(id);

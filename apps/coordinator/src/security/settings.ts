@@ -22,6 +22,11 @@ export interface SecuritySettings {
   maxBodyBytes: number;
   /** Internal networks monitor webhooks may still reach (`LG_WEBHOOK_ALLOW`); none by default. */
   webhookAllow: AllowList;
+  /**
+   * How long a replica reuses what it read of operator keys and the opt-out table
+   * (`LG_SECURITY_CACHE`): a revoked key or a new opt-out takes effect everywhere within it.
+   */
+  cacheMs: number;
 }
 
 /**
@@ -67,6 +72,7 @@ const Env = z.object({
   LG_RETENTION_AUDIT: z.string().default("90d"),
   LG_MAX_BODY: z.string().default(String(DEFAULT_MAX_BODY)),
   LG_WEBHOOK_ALLOW: z.string().default(""),
+  LG_SECURITY_CACHE: z.string().default("5s"),
 });
 
 function cidrs(name: string, text: string): AllowList {
@@ -103,6 +109,12 @@ export function parseSecuritySettings(env: Record<string, string | undefined>): 
     throw new Error(`LG_MAX_BODY: ${(err as Error).message}`);
   }
   if (maxBodyBytes < MIN_MAX_BODY) throw new Error(`LG_MAX_BODY: at least ${MIN_MAX_BODY} bytes (1k)`);
+  let cacheMs: number;
+  try {
+    cacheMs = parseDuration(e.LG_SECURITY_CACHE);
+  } catch (err) {
+    throw new Error(`LG_SECURITY_CACHE: ${(err as Error).message}`);
+  }
   return {
     rateLimit: e.LG_RATE_LIMIT,
     maxConcurrent: e.LG_MAX_CONCURRENT,
@@ -114,5 +126,6 @@ export function parseSecuritySettings(env: Record<string, string | undefined>): 
     auditRetentionMs,
     maxBodyBytes,
     webhookAllow: cidrs("LG_WEBHOOK_ALLOW", e.LG_WEBHOOK_ALLOW),
+    cacheMs,
   };
 }
