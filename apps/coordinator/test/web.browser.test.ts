@@ -338,6 +338,20 @@ describe("web UI in Chromium on the reference lab", () => {
     );
     expect(await page.locator(`#trace-${view.forward.id} tr.hop`).count()).toBe(view.forward.hops.length);
     expect(await page.locator(`#trace-${view.reverse?.id} tr.hop`).count()).toBe(view.reverse?.hops.length);
+    // Each router of the comparison is one line (a shared one with both of its hops), with its evidence.
+    const routers = c.routers ?? [];
+    expect(await page.locator("tr.router-row[data-router]").count()).toBe(routers.length);
+    for (const r of routers) {
+      const row = page.locator(`tr.router-row[data-router="${r.id}"]`);
+      expect(await row.getAttribute("class"), r.id).toContain(`place-${r.identity}`);
+      expect(await row.getAttribute("title"), r.id).toContain(`addresses: ${r.addresses.join(", ")}`);
+      expect(await row.locator("details li.ev-agrees, details li.ev-against").count(), r.id).toBe(
+        r.evidence.length,
+      );
+    }
+    expect(await page.locator(".follow-ups tbody tr").count()).toBe(
+      view.forward.followUps.length + (view.reverse?.followUps.length ?? 0),
+    );
     await page.screenshot({ path: shot("11-path-test-done"), fullPage: true });
     await page.close();
   });
