@@ -145,7 +145,8 @@ describe("NATS operator-mode credentials", () => {
   it("cuts off credentials when they expire", async () => {
     const nc = await connect({
       servers: server.url,
-      authenticator: creds(await auth.mintAgentCreds("brief", { expiresInSec: 1 })),
+      // 2 s, so they outlive the connect: whole-second expiry leaves between 1 and 2 s.
+      authenticator: creds(await auth.mintAgentCreds("brief", { expiresInSec: 2 })),
       inboxPrefix: "_INBOX_brief",
       reconnect: false,
     });

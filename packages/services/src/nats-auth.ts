@@ -37,7 +37,11 @@ export interface NatsAuthSecrets {
 }
 
 export interface MintOptions {
-  /** Seconds until the credentials expire (whole seconds; the server cuts the connection then). */
+  /**
+   * Lifetime in whole seconds (rounded up): `exp` is `iat` + this, and `iat` is the current second
+   * rounded down, so the credentials expire between this - 1 and this seconds from now; the server
+   * cuts the connection then.
+   */
   expiresInSec?: number;
 }
 
