@@ -1,6 +1,7 @@
 import { checkLossRates, type PairScenario, type ReferenceLab } from "@lg/netlab";
 import { type PathTestView, PathTestView as PathTestViewSchema } from "@lg/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gradePathTest } from "../bench/score/grade";
 import { waitFor } from "./harness";
 import { type LabStack, startLabStack } from "./lab-stack";
 
@@ -19,9 +20,9 @@ const CLEAN_HOP_NOISE = 1;
  * The reference lab's two-way block (packages/netlab README, "Pairs") with real agents in ams and
  * nyc: a path test ams <-> nyc through routers that answer from loopbacks and incoming interfaces,
  * with reta dropping 25% of what it sends towards eams (on from the start) and fwdb dropping 25%
- * towards enyc switched on for "both directions lose". This file checks the lab side: each
- * direction's hops and loss per hop are what netlab's model says. Which routers the comparison
- * aligns and which direction it blames are the comparison's tests.
+ * towards enyc switched on for "both directions lose". Each test checks the lab side (each
+ * direction's hops and loss per hop are what netlab's model says) and the reading: the routers each
+ * direction crosses alone and together, and the direction (and stretch) that really loses.
  */
 describe("lab end-to-end: a path test between the two-way block's PoPs", () => {
   let labStack: LabStack;
@@ -60,6 +61,22 @@ describe("lab end-to-end: a path test between the two-way block's PoPs", () => {
     return v;
   }
 
+  /** The comparison names the lab's routers on each side and the lab's fault direction and stretch. */
+  function expectReading(v: PathTestView, s: PairScenario) {
+    const grade = gradePathTest(v, s);
+    console.log(s.name, JSON.stringify(grade.read));
+    expect(grade.read.shared.sort()).toEqual([...s.shared].sort());
+    expect(grade.read.forwardOwn.sort()).toEqual([...s.forwardOnly].sort());
+    expect(grade.read.reverseOwn.sort()).toEqual([...s.reverseOnly].sort());
+    expect(grade.read.unknown).toEqual([]);
+    expect(grade.read.mispaired).toEqual([]);
+    expect(grade.routersRight).toBe(true);
+    if (s.checks.includes("faultDirection")) {
+      expect(v.comparison?.faultDirection).toBe(s.faultDirection);
+      expect(grade.faultRight).toBe(true);
+    }
+  }
+
   /** A direction's hops as checkLossRates reads them (the agents count sent and received probes). */
   const samples = (hops: PathTestView["forward"]["hops"]) =>
     hops.map((h) => ({
@@ -88,6 +105,23 @@ describe("lab end-to-end: a path test between the two-way block's PoPs", () => {
     expect(
       checkLossRates(s.reverse.expectedLoss, samples(v.reverse?.hops ?? []), { noise: CLEAN_HOP_NOISE }),
     ).toEqual([]);
+    // The reading: a -> b is clean; b -> a loses where it leaves reta.
+    expectReading(v, s);
+    expect(v.comparison?.summary).toContain("its replies' way back");
+  }, 180_000);
+
+  it("nyc -> ams: the same loss is a forward-path-only fault, between reta and eams", async () => {
+    const s = lab.pairs.fwdloss;
+    const v = await pathTest(s);
+    expect(v.forward.hops.map((h) => h.host)).toEqual(s.forward.expectedHops);
+    expectReading(v, s);
+  }, 180_000);
+
+  it("without loss, the routers answering from loopbacks and incoming interfaces are named on their side", async () => {
+    const s = lab.pairs.conventions;
+    const v = await pathTest(s);
+    expectReading(v, s);
+    expect(v.comparison?.faultDirection).toBe("none");
   }, 180_000);
 
   it("with fwdb -> enyc switched on, both directions lose where their own probes and their answers cross", async () => {
@@ -102,6 +136,7 @@ describe("lab end-to-end: a path test between the two-way block's PoPs", () => {
       expect(
         checkLossRates(s.reverse.expectedLoss, samples(v.reverse?.hops ?? []), { noise: CLEAN_HOP_NOISE }),
       ).toEqual([]);
+      expectReading(v, s);
     } finally {
       await lab.setLosses(lab.pairs.retloss.losses);
     }

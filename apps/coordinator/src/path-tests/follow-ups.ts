@@ -77,6 +77,7 @@ export async function sendAliasTraces(
             size,
             maxTtl,
             pinFlow: false,
+            adaptive: false,
             ...(ipVersion ? { ipVersion } : {}),
           });
           return deps.measurements.start(prepared, null);
