@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AgentCapabilities, AgentCounters, AgentRole } from "./messages";
-import { Diagnosis, FollowUp, Hop, TraceFailure, TraceOptions, TraceStatus } from "./trace";
+import { AdaptiveRun, Diagnosis, FollowUp, Hop, TraceFailure, TraceOptions, TraceStatus } from "./trace";
 
 /**
  * Bodies of the coordinator's HTTP API (`/api/v1`) and of its live streams. The coordinator
@@ -46,6 +46,8 @@ const pickedOptions = TraceOptions.pick({
   ipVersion: true,
   maxTtl: true,
   pinFlow: true,
+  servicePort: true,
+  adaptive: true,
 }).shape;
 
 /**
@@ -78,6 +80,8 @@ export const TraceView = z.object({
   diagnosis: Diagnosis.nullable(),
   /** Probes sent on the system's own initiative to decide what this trace left open. */
   followUps: z.array(FollowUp).default([]),
+  /** Present when the trace ran with `adaptive` (`--until-sure`): the cycles it added and whether they decided. */
+  adaptive: AdaptiveRun.optional(),
   stoppedBy: z.string().nullable(),
   startedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),

@@ -1,6 +1,7 @@
 export * from "./api";
 export * from "./comparison";
 export * from "./dns";
+export * from "./extra-probes";
 export * from "./messages";
 export * from "./monitors";
 export * from "./path-tests";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Hop, ProbeProtocol, TraceFailure, TraceOptions } from "./trace";
+import { AdaptiveRun, FollowUp, Hop, ProbeProtocol, TraceFailure, TraceOptions } from "./trace";
 
 /**
  * Messages between coordinator and agents over NATS. Every message carries `v`, the protocol
@@ -128,6 +128,9 @@ export const ProgressMessage = z.object({
 });
 export type ProgressMessage = z.infer<typeof ProgressMessage>;
 
+/** Most follow-up records one final result may carry (the engine sends at most 3; room to grow, no more). */
+export const MAX_FOLLOW_UPS_PER_RESULT = 16;
+
 /**
  * JetStream on `lg.result.<agentId>.final.<traceId>` with message id = traceId, so a redelivery
  * or a retried publish is stored once.
@@ -144,6 +147,10 @@ export const FinalResultMessage = z.object({
   hops: z.array(Hop),
   /** Why probing stopped; `unreachable`: a router answered "no route" (ICMP unreachable). */
   stoppedBy: z.enum(["destination", "unreachable", "max-unknown", "max-ttl", "cancelled"]).optional(),
+  /** Probes the engine sent after the trace to decide what it left open (a silent end's TCP/UDP probes). */
+  followUps: z.array(FollowUp).max(MAX_FOLLOW_UPS_PER_RESULT).optional(),
+  /** What `adaptive` (`--until-sure`) added after the requested cycles. */
+  adaptive: AdaptiveRun.optional(),
   startedAt: z.iso.datetime(),
   finishedAt: z.iso.datetime(),
 });

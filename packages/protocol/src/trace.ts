@@ -43,6 +43,18 @@ export const TraceOptions = z.object({
   pinFlow: z.boolean().default(false),
   /** Multipath enumeration at each hop (IPv4 UDP only). */
   mda: z.boolean().default(false),
+  /**
+   * ICMP traces only (ignored for UDP and TCP, whose probes already go to a port): the TCP port of
+   * the service at the target. When the trace ends in silence after a hop that answers, the engine
+   * sends its follow-up TCP SYN probes to this port instead of 443 and 80 (see `followUpPlan`).
+   */
+  servicePort: z.number().int().min(1).max(65535).optional(),
+  /**
+   * `--until-sure`: when the diagnosis after `count` cycles has an `inconclusive` finding, keep
+   * running cycles until it is decided or the budget of {@link untilSureMaxCycles} is spent.
+   * Absent: false.
+   */
+  adaptive: z.boolean().optional(),
 });
 export type TraceOptions = z.infer<typeof TraceOptions>;
 export type TraceOptionsInput = z.input<typeof TraceOptions>;
@@ -133,6 +145,21 @@ export const FollowUp = z.object({
   result: z.string().optional(),
 });
 export type FollowUp = z.infer<typeof FollowUp>;
+
+/**
+ * What `--until-sure` (`adaptive`) did after the requested cycles: how many more it ran, the probes
+ * they sent, and whether the diagnosis was decided when it stopped (false: the budget ran out first).
+ */
+export const AdaptiveRun = z.object({
+  /** Cycles run beyond the requested count: probes per hop it took. */
+  extraCycles: z.number().int().nonnegative(),
+  /** Probes those cycles sent, over every hop. */
+  extraProbes: z.number().int().nonnegative(),
+  /** Most extra cycles the budget allowed (see `untilSureMaxCycles`). */
+  maxExtraCycles: z.number().int().nonnegative(),
+  decided: z.boolean(),
+});
+export type AdaptiveRun = z.infer<typeof AdaptiveRun>;
 
 export const FindingCode = z.enum([
   "icmp-throttling",

@@ -1,12 +1,20 @@
 export { type Clock, realClock } from "./clock";
 export { GRANT_RAW_SOCKETS, TracerError, type TracerErrorCode } from "./errors";
+export { type FollowUpItem, followUpPlan, followUpTimeoutSec, type TraceEnd } from "./follow-ups";
 export { type CsvOptions, csvText, formatCsv } from "./format/csv";
-export { DEFAULT_ORDER, FIELDS, type Field, JITTER_ORDER, parseFieldOrder } from "./format/fields";
+export {
+  DEFAULT_ORDER,
+  FIELDS,
+  type Field,
+  JITTER_ORDER,
+  LG_REPORT_ORDER,
+  parseFieldOrder,
+} from "./format/fields";
 export { formatMtrJson, formatMtrJsonText, type MtrJsonOptions } from "./format/json";
 export { formatLiveTable, type LiveTableOptions } from "./format/live";
 export { hostLabel, isoLocal, type NamingOptions } from "./format/naming";
 export { ndjsonLine, type StreamEvent, toStreamEvent } from "./format/ndjson";
-export { formatReport, type ReportOptions } from "./format/report";
+export { formatFollowUps, formatReport, type ReportOptions, untilSureWords } from "./format/report";
 export { mdaProbesNeeded } from "./mda";
 export { ReverseNames, type ReverseNamesOptions } from "./names";
 export { formatProbeCommand, parseMplsList, parseReplyLine } from "./packet/command";
@@ -26,4 +34,14 @@ export { HopStats, MAX_RESPONDERS } from "./stats";
 export { resolveTarget } from "./target";
 export { ManualClock } from "./testing/manual-clock";
 export { linearPath, type Script, type ScriptedAnswer, ScriptedPort } from "./testing/scripted-port";
-export { type TraceEvent, type TraceRequest, type TraceResult, Tracer, type TracerOptions } from "./tracer";
+export {
+  type DiagnoseHops,
+  type TraceEvent,
+  type TraceRequest,
+  type TraceResult,
+  Tracer,
+  type TracerOptions,
+  UNTIL_SURE_MIN_STEP,
+  type UntilSureDecider,
+  untilSureFromDiagnosis,
+} from "./tracer";

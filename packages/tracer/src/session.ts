@@ -33,6 +33,20 @@ export interface SessionDeps {
   signal?: AbortSignal;
   /** The port reports when each probe leaves; until then a probe has no deadline. */
   portReportsSent?: boolean;
+  /**
+   * Asked once the requested cycles are done and every probe has settled: how many more cycles to
+   * run before finishing (0 or less: finish). `--until-sure` uses it; mtr has no such thing.
+   */
+  moreCycles?: (state: SettledState) => number;
+}
+
+/** The trace as it stands when its cycles are done and nothing is in flight. */
+export interface SettledState {
+  hops: Hop[];
+  /** Cycles run so far. */
+  cycles: number;
+  stoppedBy: StopReason;
+  reachedDestination: boolean;
 }
 
 export interface SessionResult {
@@ -75,6 +89,8 @@ export class TraceSession {
   private readonly spacingBase: number;
   private phase: "sending" | "draining" | "done" = "sending";
   private cycle = 0;
+  /** Cycles granted beyond `count` by `moreCycles`. */
+  private extraCycles = 0;
   private ttl: number;
   private needCheck = false;
   private nextSendAt = 0;
@@ -212,7 +228,7 @@ export class TraceSession {
     const probed = Math.min(this.ttl, this.destTtl ?? this.ttl, this.unreachableTtl ?? this.ttl);
     this.deps.onEvent?.({ type: "cycle", cycle: this.cycle + 1, hops: this.snapshot() });
     this.cycle++;
-    if (this.cycle >= this.deps.options.count && !this.mdaWantsMore()) {
+    if (this.cycle >= this.deps.options.count + this.extraCycles && !this.mdaWantsMore()) {
       this.phase = "draining";
       this.drainStartedAt = this.deps.clock.now();
       return;
@@ -386,7 +402,7 @@ export class TraceSession {
 
   private drain(now: number): void {
     if (this.outstanding.size === 0) {
-      this.finish(this.stopReason());
+      this.settled();
       return;
     }
     if (this.ioTurnTaken || ![...this.outstanding].some((p) => this.deadlineOf(p) <= now)) return;
@@ -397,9 +413,38 @@ export class TraceSession {
       this.ioTurnTaken = false;
       if (this.phase !== "draining") return;
       this.expire(this.deps.clock.now());
-      if (this.outstanding.size === 0) this.finish(this.stopReason());
+      if (this.outstanding.size === 0) this.settled();
       else this.arm();
     });
+  }
+
+  /** Every probe has settled after the last cycle: finish, or run the cycles `moreCycles` asks for. */
+  private settled(): void {
+    if (this.phase !== "draining") return;
+    const more = this.deps.moreCycles?.({
+      hops: this.snapshot(),
+      cycles: this.cycle,
+      stoppedBy: this.stopReason(),
+      reachedDestination: this.destTtl !== undefined,
+    });
+    if (this.phase !== "draining") return; // cancelled meanwhile
+    if (more === undefined || !(more > 0)) {
+      this.finish(this.stopReason());
+      return;
+    }
+    // Resume on the path as it is known, on time from now: the wait for the last answers is not
+    // a delay the next cycles should make up.
+    const now = this.deps.clock.now();
+    const probed = Math.min(this.ttl, this.destTtl ?? this.ttl, this.unreachableTtl ?? this.ttl);
+    const hosts = Math.max(1, probed - this.deps.options.firstTtl + 1);
+    this.extraCycles += Math.floor(more);
+    this.phase = "sending";
+    this.ttl = this.deps.options.firstTtl;
+    this.needCheck = false;
+    this.spacing = this.spacingBase / hosts;
+    this.startedAt = now - this.cycle * this.spacingBase;
+    this.nextSendAt = now;
+    this.tick();
   }
 
   private stopReason(): StopReason {

@@ -1,3 +1,4 @@
+import { lossInterval } from "@lg/protocol";
 import { describe, expect, it } from "vitest";
 import { mdaProbesNeeded } from "./mda";
 import { HopStats } from "./stats";
@@ -19,6 +20,14 @@ describe("HopStats", () => {
     expect(hop.sent).toBe(10);
     expect(hop.recv).toBe(7);
     expect(hop.drop).toBe(3);
+  });
+  it("carries the 95% Wilson interval of its loss: 3 lost of 10 is 10.8-60.3%", () => {
+    expect(hopWith([1, 1, null, 1, null, 1, 1, null, 1, 1]).toHop().lossCi).toEqual([10.8, 60.3]);
+  });
+  it("leaves a probe still in flight out of the interval, as out of Loss%", () => {
+    const s = hopWith([1, null, 1]);
+    s.probeSent();
+    expect(s.toHop().lossCi).toEqual(lossInterval(3, 2));
   });
   it("computes Last, Best, Worst, Avg and the sample StDev like mtr", () => {
     const hop = hopWith([2, 4, 4, 4, 5, 5, 7, 9]).toHop();

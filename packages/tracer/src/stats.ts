@@ -1,4 +1,4 @@
-import type { Hop, MplsLabel } from "@lg/protocol";
+import { type Hop, lossInterval, type MplsLabel } from "@lg/protocol";
 
 /** Most responders kept per hop, as in mtr. */
 export const MAX_RESPONDERS = 8;
@@ -108,6 +108,8 @@ export class HopStats {
       sent: this.sent,
       recv: this.recv,
       drop: this.sent - this.inFlight - this.recv,
+      // Over the settled probes, like Loss%: one still in flight is neither lost nor answered yet.
+      lossCi: lossInterval(this.sent - this.inFlight, this.recv),
       last: this.last,
       avg: this.avg,
       best: this.best,

@@ -1,12 +1,28 @@
 import { networkInterfaces } from "node:os";
-import { type Hop, TraceOptions, type TraceOptionsInput } from "@lg/protocol";
+import {
+  type AdaptiveRun,
+  type Diagnosis,
+  FOLLOW_UP_PROBES,
+  type FollowUp,
+  type Hop,
+  TraceOptions,
+  type TraceOptionsInput,
+  untilSureMaxCycles,
+} from "@lg/protocol";
 import { type Clock, realClock } from "./clock";
 import { TracerError } from "./errors";
+import {
+  type FollowUpItem,
+  followUpPlan,
+  followUpProbe,
+  followUpRecord,
+  followUpTimeoutSec,
+} from "./follow-ups";
 import { ReverseNames } from "./names";
 import { MtrPacketPort } from "./packet/mtr-packet";
-import type { PacketPort, ProbeOutcome } from "./packet/types";
-import { planProbes } from "./plan";
-import { type SessionEvent, type StopReason, TraceSession } from "./session";
+import type { PacketPort, ProbeOutcome, ProbeSpec } from "./packet/types";
+import { type ProbePlan, planProbes } from "./plan";
+import { type SessionEvent, type SettledState, type StopReason, TraceSession } from "./session";
 import { resolveTarget } from "./target";
 
 export interface TraceRequest {
@@ -14,7 +30,21 @@ export interface TraceRequest {
   target: string;
   options: TraceOptions | TraceOptionsInput;
   signal?: AbortSignal;
+  /**
+   * Confirm a silent end with follow-up probes (see `followUpPlan`). Default true; a caller that
+   * only wants mtr's table (a benchmark, a conformance run) may turn it off.
+   */
+  followUps?: boolean;
 }
+
+/**
+ * Reads the trace so far for `--until-sure`: `decided` when no finding is left `inconclusive`,
+ * else about how many more probes per hop would decide (the diagnosis's `probesNeeded`).
+ */
+export type UntilSureDecider = (
+  hops: Hop[],
+  context: { address: string; stoppedBy: StopReason; reachedDestination: boolean },
+) => { decided: boolean; probesNeeded?: number };
 
 export type TraceEvent = SessionEvent;
 
@@ -34,6 +64,10 @@ export interface TraceResult {
    * (overload); they count in no hop's Snt and never as loss. Absent when 0.
    */
   unsentProbes?: number;
+  /** Probes sent after the trace to confirm a silent end (see `followUpPlan`); absent when none were needed. */
+  followUps?: FollowUp[];
+  /** With `options.adaptive`: the cycles `--until-sure` added and whether they decided. */
+  adaptive?: AdaptiveRun;
 }
 
 export interface TracerOptions {
@@ -50,7 +84,46 @@ export interface TracerOptions {
   clock?: Clock;
   /** Path of mtr-packet for the default pool. */
   mtrPacketPath?: string;
+  /** The diagnosis `--until-sure` (`options.adaptive`) asks; without it adaptive traces are refused. */
+  untilSure?: UntilSureDecider;
 }
+
+/** A diagnosis as `@lg/analysis`'s `diagnose` gives it (injected: the engine does not depend on the rules). */
+export type DiagnoseHops = (
+  hops: Hop[],
+  options: { destination: string; reachedDestination?: boolean },
+) => Diagnosis;
+
+/**
+ * The `--until-sure` reading from a diagnosis: undecided while a finding is `inconclusive` (more
+ * probes per hop: the most any such finding asks for), or while the verdict is `inconclusive` for want
+ * of probes although hops answered (a count below the rules' minimum). A trace where nothing answered
+ * is "decided": more of the same probes will not change it.
+ *
+ * @example
+ * new Tracer({ untilSure: untilSureFromDiagnosis(diagnose) }); // diagnose from @lg/analysis
+ */
+export function untilSureFromDiagnosis(diagnose: DiagnoseHops): UntilSureDecider {
+  return (hops, context) => {
+    const diagnosis = diagnose(hops, {
+      destination: context.address,
+      ...(context.reachedDestination ? { reachedDestination: true } : {}),
+    });
+    const open = diagnosis.findings.filter((f) => f.status === "inconclusive");
+    if (open.length > 0) {
+      const needed = open.map((f) => f.probesNeeded).filter((n): n is number => n !== undefined);
+      return needed.length > 0 ? { decided: false, probesNeeded: Math.max(...needed) } : { decided: false };
+    }
+    const fewProbes = diagnosis.verdict === "inconclusive" && hops.some((h) => h.recv > 0);
+    return { decided: !fewProbes };
+  };
+}
+
+/**
+ * Fewest extra cycles `--until-sure` adds at a time: each round ends with a wait for the last
+ * answers, so rounds of one or two cycles would spend more time waiting than probing.
+ */
+export const UNTIL_SURE_MIN_STEP = 5;
 
 /**
  * Runs traces over one packet port; many traces may run at once and share the port's
@@ -70,6 +143,7 @@ export class Tracer {
   private readonly clock: Clock;
   private readonly names: ReverseNames | null;
   private readonly nameWaitMs: number;
+  private readonly untilSure: UntilSureDecider | undefined;
 
   constructor(opts: TracerOptions = {}) {
     this.ownsPort = !opts.port;
@@ -87,6 +161,7 @@ export class Tracer {
     this.clock = opts.clock ?? realClock;
     this.names = opts.resolveNames === false ? null : (opts.names ?? new ReverseNames());
     this.nameWaitMs = opts.nameWaitMs ?? 1000;
+    this.untilSure = opts.untilSure;
   }
 
   /** Probes in flight over all traces. */
@@ -111,20 +186,47 @@ export class Tracer {
         `-a/--address ${plan.sourceAddress} is not an address of this host`,
       );
     }
+    const untilSure = this.untilSure;
+    if (options.adaptive && !untilSure)
+      throw new TracerError(
+        "unsupported",
+        "--until-sure (adaptive) needs a diagnosis to decide with; this engine was built without one",
+      );
     const startedAt = new Date().toISOString();
     const names = this.names;
+    const adaptive: AdaptiveRun | undefined = options.adaptive
+      ? {
+          extraCycles: 0,
+          extraProbes: 0,
+          maxExtraCycles: untilSureMaxCycles(options) - options.count,
+          decided: true,
+        }
+      : undefined;
+    let probesAtCount: number | undefined;
+    const moreCycles =
+      adaptive && untilSure
+        ? (state: SettledState): number => {
+            probesAtCount ??= sentOf(state.hops);
+            adaptive.extraCycles = state.cycles - options.count;
+            adaptive.extraProbes = sentOf(state.hops) - probesAtCount;
+            const reading = untilSure(state.hops, {
+              address,
+              stoppedBy: state.stoppedBy,
+              reachedDestination: state.reachedDestination,
+            });
+            adaptive.decided = reading.decided;
+            const left = adaptive.maxExtraCycles - adaptive.extraCycles;
+            if (reading.decided || left <= 0 || state.stoppedBy === "cancelled") return 0;
+            return Math.min(left, Math.max(UNTIL_SURE_MIN_STEP, reading.probesNeeded ?? options.count));
+          }
+        : undefined;
     const session: TraceSession = new TraceSession({
       plan,
       options,
       clock: this.clock,
       portReportsSent: this.port.onSent !== undefined,
-      send: (probe, outcome, sent) => {
-        const token = this.nextToken;
-        this.nextToken = token >= 2_000_000_000 ? 1 : token + 1;
-        this.waiting.set(token, { outcome, sent });
-        this.port.send(token, probe);
-        return () => this.waiting.delete(token);
-      },
+      send: (probe, outcome, sent) => this.sendProbe(probe, outcome, sent),
+      ...(moreCycles ? { moreCycles } : {}),
       ...(onEvent ? { onEvent } : {}),
       ...(names ? { nameOf: (a: string) => names.get(a), wantName: (a: string) => names.request(a) } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
@@ -132,6 +234,9 @@ export class Tracer {
     const unsubscribe = names?.subscribe((a) => session.nameArrived(a));
     try {
       const outcome = await session.run();
+      const items = req.followUps === false || req.signal?.aborted ? [] : followUpPlan(options, outcome);
+      const followUps =
+        items.length > 0 ? await this.followUp(plan, options, outcome.hops, items, req.signal) : [];
       let hops = outcome.hops;
       if (names && outcome.stoppedBy !== "cancelled") {
         await names.settle(this.nameWaitMs);
@@ -148,10 +253,66 @@ export class Tracer {
         options,
       };
       if (outcome.unsent > 0) result.unsentProbes = outcome.unsent;
+      if (followUps.length > 0) result.followUps = followUps;
+      if (adaptive) result.adaptive = adaptive;
       return result;
     } finally {
       unsubscribe?.();
     }
+  }
+
+  private sendProbe(probe: ProbeSpec, outcome: (o: ProbeOutcome) => void, sent: () => void): () => void {
+    const token = this.nextToken;
+    this.nextToken = token >= 2_000_000_000 ? 1 : token + 1;
+    this.waiting.set(token, { outcome, sent });
+    this.port.send(token, probe);
+    return () => this.waiting.delete(token);
+  }
+
+  /**
+   * Sends every follow-up's probes at once (FOLLOW_UP_PROBES per item) and waits for their
+   * outcomes, each at most its timeout: the whole confirmation takes about one timeout.
+   */
+  private async followUp(
+    plan: ProbePlan,
+    options: TraceOptions,
+    hops: Hop[],
+    items: FollowUpItem[],
+    signal: AbortSignal | undefined,
+  ): Promise<FollowUp[]> {
+    const timeoutSec = followUpTimeoutSec(options, hops);
+    const lastAnswering = [...hops].reverse().find((h) => h.recv > 0);
+    const one = (probe: ProbeSpec): Promise<ProbeOutcome> =>
+      new Promise((resolve) => {
+        let timer: unknown = null;
+        let cancel = () => {};
+        const done = (o: ProbeOutcome) => {
+          if (timer !== null) this.clock.clearTimer(timer);
+          timer = null;
+          signal?.removeEventListener("abort", onAbort);
+          cancel();
+          resolve(o);
+        };
+        const onAbort = () => done({ kind: "no-reply" });
+        const arm = () => {
+          if (timer !== null) this.clock.clearTimer(timer);
+          // mtr-packet says no-reply itself at the timeout; this only guards a lost outcome.
+          timer = this.clock.setTimer(
+            () => done({ kind: "no-reply" }),
+            timeoutSec * 1000 + FOLLOW_UP_SLACK_MS,
+          );
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+        arm();
+        cancel = this.sendProbe(probe, done, arm);
+      });
+    return Promise.all(
+      items.map(async (item) => {
+        const probe = followUpProbe(plan, item, timeoutSec);
+        const outcomes = await Promise.all(Array.from({ length: FOLLOW_UP_PROBES }, () => one({ ...probe })));
+        return followUpRecord(item, plan.address, outcomes, { lastAnswering, timeoutSec });
+      }),
+    );
   }
 
   /** Stops the helpers; traces still running end with TracerError("packet-helper"). */
@@ -167,6 +328,11 @@ export class Tracer {
     if (this.ownsPort) await this.port.close();
   }
 }
+
+/** Extra wait past a follow-up's timeout before the engine stops waiting for mtr-packet's own no-reply. */
+const FOLLOW_UP_SLACK_MS = 500;
+
+const sentOf = (hops: Hop[]) => hops.reduce((n, h) => n + h.sent, 0);
 
 function isLocalAddress(address: string): boolean {
   const wanted = address.toLowerCase();

@@ -49,7 +49,8 @@ export function formatCsv(result: TraceResult, opts: CsvOptions = {}): string {
       String(hop.ttl),
       csvText(hostLabel(hop, opts)),
     ];
-    for (const f of fields) cells.push(f.decimal ? cFixed(f.value(hop), 2) : String(f.value(hop)));
+    for (const f of fields)
+      cells.push(f.text ? csvText(f.text(hop)) : f.decimal ? cFixed(f.value(hop), 2) : String(f.value(hop)));
     lines.push(cells.join(","));
   }
   return `${lines.join("\n")}\n`;

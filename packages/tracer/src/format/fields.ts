@@ -11,6 +11,11 @@ export interface Field {
   value: (hop: Hop) => number;
   /** The report cell, e.g. ` 30.0%` or `  12.3`. */
   cell: (hop: Hop) => string;
+  /**
+   * A column that is not one number (the loss interval): CSV writes this text, and mtr's JSON
+   * hubs leave it out (it is in the `lg` key's hops).
+   */
+  text?: (hop: Hop) => string;
 }
 
 /**
@@ -36,7 +41,15 @@ function timeField(key: string, title: string, width: number, value: (h: Hop) =>
   return { key, title, width, decimal: true, value, cell: (h) => ` ${f1(value(h), width - 1)}` };
 }
 
-/** mtr's field table, limited to the statistics this engine keeps (no Gmean, no Jint). */
+/** "10.8-60.3": a hop's 95% loss interval, or "" when it has none (a hop from an older reading). */
+function intervalText(h: Hop): string {
+  return h.lossCi ? `${cFixed(h.lossCi[0], 1)}-${cFixed(h.lossCi[1], 1)}` : "";
+}
+
+/**
+ * mtr's field table, limited to the statistics this engine keeps (no Gmean, no Jint), plus `C`,
+ * which mtr does not have: the 95% interval of Loss% (Wilson), e.g. `10.8-60.3`.
+ */
 export const FIELDS: Record<string, Field> = {
   " ": { key: " ", title: " ", width: 1, decimal: false, value: (h) => h.drop, cell: () => " " },
   L: {
@@ -79,12 +92,26 @@ export const FIELDS: Record<string, Field> = {
   J: timeField("J", "Jttr", 5, (h) => h.jitter),
   M: timeField("M", "Javg", 5, (h) => h.jitterAvg),
   X: timeField("X", "Jmax", 5, (h) => h.jitterMax),
+  C: {
+    key: "C",
+    title: "Loss%CI",
+    width: 12,
+    decimal: false,
+    value: (h) => h.lossCi?.[1] ?? 100,
+    cell: (h) => ` ${(intervalText(h) || "-").padStart(11)}`,
+    text: intervalText,
+  },
 };
 
 /** mtr's default columns: Loss%, Snt, a space, Last, Avg, Best, Wrst, StDev. */
 export const DEFAULT_ORDER = "LS NABWV";
 /** Jitter columns as `mtr -o "LSD NBAW JMX"` shows them. */
 export const JITTER_ORDER = "LS NABWV JMX";
+/**
+ * `lg trace`'s and `lg measure`'s report columns: mtr's, then the loss interval at the end, so
+ * tools that read mtr's columns by position still find them where mtr puts them.
+ */
+export const LG_REPORT_ORDER = "LS NABWVC";
 
 /** Parses an `-o` field order; returns the unknown letters when there are any. */
 export function parseFieldOrder(order: string): { fields: Field[] } | { unknown: string } {

@@ -1,13 +1,14 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import type { Hop } from "@lg/protocol";
-import { TraceOptions } from "@lg/protocol";
+import { lossInterval, TraceOptions } from "@lg/protocol";
 import { describe, expect, it } from "vitest";
 import { type TraceResult, Tracer } from "../tracer";
 import { csvText, formatCsv } from "./csv";
+import { LG_REPORT_ORDER } from "./fields";
 import { formatMtrJson } from "./json";
 import { formatLiveTable } from "./live";
-import { formatReport } from "./report";
+import { formatFollowUps, formatReport } from "./report";
 
 const run = promisify(execFile);
 
@@ -114,6 +115,98 @@ describe("formatReport", () => {
       useNames: false,
     }).split("\n");
     expect(lines[1]).toBe("HOST: vm         Loss%   Snt Drop   Last  Best   Avg  Wrst  Jttr Javg Jmax");
+  });
+});
+
+describe("the loss interval column (C, lg's own)", () => {
+  const withCi: TraceResult = {
+    ...result,
+    hops: result.hops.map((h) => ({ ...h, lossCi: lossInterval(h.sent, h.recv) })),
+  };
+
+  it("lg's report order puts it after mtr's columns, which stay where mtr prints them", () => {
+    const lines = formatReport(withCi, {
+      wide: true,
+      localHostname: "vm",
+      useNames: false,
+      fields: LG_REPORT_ORDER,
+    })
+      .split("\n")
+      .slice(1);
+    expect(lines.slice(0, 3)).toEqual([
+      "HOST: vm         Loss%   Snt   Last   Avg  Best  Wrst StDev     Loss%CI",
+      "  1.|-- 198.18.0.1  0.0%    10    0.1   0.1   0.1   0.2   0.0    0.0-27.8",
+      "  2.|-- 198.18.2.2 30.0%    10   12.3  11.0  10.0  13.5   1.2   10.8-60.3",
+    ]);
+  });
+
+  it("is a text cell in CSV and stays out of mtr's JSON hubs (it is in lg.hops)", () => {
+    const csv = formatCsv(withCi, { useNames: false, fields: "LSC" }).split("\n");
+    expect(csv[0]).toBe("Mtr_Version,Start_Time,Status,Host,Hop,Ip,Loss%,Snt,Loss%CI,");
+    expect(csv[2]).toBe("LG.0.1.0,1795419505,OK,198.18.0.9,2,198.18.2.2,30.00,10,10.8-60.3");
+    const json = formatMtrJson(withCi, { useNames: false, fields: LG_REPORT_ORDER }) as {
+      report: { hubs: Record<string, unknown>[] };
+      lg: { hops: Hop[] };
+    };
+    expect(Object.keys(json.report.hubs[1] ?? {})).not.toContain("Loss%CI");
+    expect(json.lg.hops[1]?.lossCi).toEqual([10.8, 60.3]);
+  });
+
+  it("shows '-' for a hop read without an interval (an older stored trace)", () => {
+    const line = formatReport(result, {
+      wide: true,
+      localHostname: "vm",
+      useNames: false,
+      fields: "LC",
+    }).split("\n")[2];
+    expect(line).toBe("  1.|-- 198.18.0.1  0.0%           -");
+  });
+});
+
+describe("formatFollowUps", () => {
+  const purpose =
+    "the ICMP trace ends in silence after hop 2 (198.18.0.2): is 198.18.0.9 there, ignoring ICMP echo?";
+  it("lists each follow-up under one shared purpose, IPv6 targets bracketed, and what --until-sure did", () => {
+    const text = formatFollowUps(
+      [
+        {
+          kind: "tcp-syn",
+          target: "198.18.0.9",
+          port: 443,
+          answered: true,
+          rtt: 0.2,
+          purpose,
+          result: "198.18.0.9 answered 3 of 3 (SYN-ACK or RST), best 0.2 ms",
+        },
+        {
+          kind: "udp",
+          target: "198.18.0.9",
+          port: 33434,
+          answered: false,
+          purpose,
+          result: "no answer to 3 probes within 1 s",
+        },
+      ],
+      { extraCycles: 5, extraProbes: 15, maxExtraCycles: 30, decided: true },
+    );
+    expect(text.split("\n")).toEqual([
+      `Follow-up probes: ${purpose}`,
+      "  TCP SYN     198.18.0.9:443    198.18.0.9 answered 3 of 3 (SYN-ACK or RST), best 0.2 ms",
+      "  UDP         198.18.0.9:33434  no answer to 3 probes within 1 s",
+      "Until sure: decided after 5 more probes per hop (15 probes; at most 30 more per hop).",
+      "",
+    ]);
+    expect(
+      formatFollowUps([{ kind: "tcp-syn", target: "2001:2::9", port: 80, answered: false, purpose }]),
+    ).toContain("[2001:2::9]:80");
+  });
+  it("is empty for a trace without follow-ups, and says when the budget ran out undecided", () => {
+    expect(formatFollowUps([])).toBe("");
+    expect(
+      formatFollowUps([], { extraCycles: 30, extraProbes: 90, maxExtraCycles: 30, decided: false }),
+    ).toBe(
+      "Until sure: still undecided after 30 more probes per hop (90 probes; at most 30 more per hop): the finding stays inconclusive.\n",
+    );
   });
 });
 

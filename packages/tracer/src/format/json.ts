@@ -15,11 +15,11 @@ const ms3 = (v: number) => Math.round(v * 1000) / 1000;
  * The trace in `mtr --json`'s schema (mtr 0.95): `report.mtr` {src, dst, tos, tests, psize,
  * bitpattern} and `report.hubs[]` {count, host, Loss%, Snt, Last, Avg, Best, Wrst, StDev}, so
  * scripts written for mtr read it unchanged. Everything mtr does not have (every responder with
- * its count, jitter, MPLS, raw counts, why the trace stopped) is under the separate top-level
- * key `lg`.
+ * its count, jitter, MPLS, raw counts, each hop's 95% loss interval `lossCi`, why the trace
+ * stopped, follow-up probes, what `--until-sure` added) is under the separate top-level key `lg`.
  */
 export function formatMtrJson(result: TraceResult, opts: MtrJsonOptions = {}): object {
-  const fields: Field[] = fieldsOf(opts.fields).filter((f) => f.key !== " ");
+  const fields: Field[] = fieldsOf(opts.fields).filter((f) => f.key !== " " && !f.text);
   const hubs = result.hops.map((hop) => {
     const hub: Record<string, number | string> = { count: hop.ttl, host: hostLabel(hop, opts) };
     for (const f of fields) hub[f.title] = f.decimal ? ms3(f.value(hop)) : f.value(hop);
@@ -47,6 +47,8 @@ export function formatMtrJson(result: TraceResult, opts: MtrJsonOptions = {}): o
       stoppedBy: result.stoppedBy,
       options: result.options,
       ...(result.unsentProbes ? { unsentProbes: result.unsentProbes } : {}),
+      ...(result.followUps ? { followUps: result.followUps } : {}),
+      ...(result.adaptive ? { adaptive: result.adaptive } : {}),
       hops: result.hops,
     },
   };

@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import type { AdaptiveRun, FollowUp } from "@lg/protocol";
 import type { TraceResult } from "../tracer";
 import { type Field, fieldsOf } from "./fields";
 import { hostLabel, isoLocal, type NamingOptions } from "./naming";
@@ -80,4 +81,53 @@ export function formatReport(result: TraceResult, opts: ReportOptions = {}): str
     }
   });
   return `${lines.join("\n")}\n`;
+}
+
+const KIND_WORDS: Record<FollowUp["kind"], string> = {
+  "tcp-syn": "TCP SYN",
+  udp: "UDP",
+  echo: "ICMP echo",
+  "alias-trace": "alias trace",
+};
+
+/** `198.18.0.9:443`, `[2001:2::9]:443`, or the address alone without a port. */
+function endpoint(f: FollowUp): string {
+  if (f.port === undefined) return f.target;
+  return f.target.includes(":") ? `[${f.target}]:${f.port}` : `${f.target}:${f.port}`;
+}
+
+/**
+ * The lines printed under a report: the follow-up probes (what was asked and what answered) and
+ * what `--until-sure` added. Empty when the trace had neither.
+ *
+ * @example
+ * formatFollowUps(result.followUps, result.adaptive);
+ * // Follow-up probes: the ICMP trace ends in silence after hop 3 (198.18.0.3): is 198.18.0.9 there, ignoring ICMP echo?
+ * //   TCP SYN  198.18.0.9:443    198.18.0.9 answered 3 of 3 (SYN-ACK or RST), best 0.2 ms
+ */
+export function formatFollowUps(followUps: FollowUp[] = [], adaptive?: AdaptiveRun): string {
+  const lines: string[] = [];
+  if (followUps.length > 0) {
+    const purposes = [...new Set(followUps.map((f) => f.purpose))];
+    const shared = purposes.length === 1;
+    lines.push(shared ? `Follow-up probes: ${purposes[0]}` : "Follow-up probes:");
+    const width = Math.max(...followUps.map((f) => endpoint(f).length));
+    for (const f of followUps) {
+      const words = f.result ?? (f.answered ? "answered" : "no answer");
+      lines.push(`  ${KIND_WORDS[f.kind].padEnd(11)} ${endpoint(f).padEnd(width)}  ${words}`);
+      if (!shared) lines.push(`  ${" ".repeat(11)} ${" ".repeat(width)}  (${f.purpose})`);
+    }
+  }
+  if (adaptive) lines.push(untilSureWords(adaptive));
+  return lines.length > 0 ? `${lines.join("\n")}\n` : "";
+}
+
+/** "Until sure: decided after 20 more probes per hop (80 probes; at most 30 more per hop)." */
+export function untilSureWords(a: AdaptiveRun): string {
+  const budget = `at most ${a.maxExtraCycles} more per hop`;
+  if (a.decided && a.extraCycles === 0)
+    return "Until sure: decided with the requested probes; no more were needed.";
+  if (a.decided)
+    return `Until sure: decided after ${a.extraCycles} more probes per hop (${a.extraProbes} probes; ${budget}).`;
+  return `Until sure: still undecided after ${a.extraCycles} more probes per hop (${a.extraProbes} probes; ${budget}): the finding stays inconclusive.`;
 }
