@@ -6,11 +6,12 @@ import {
   ProgressMessage,
   subjects,
 } from "@lg/protocol";
-import { Tracer } from "@lg/tracer";
+import { linearPath, realClock, type Script, ScriptedPort, Tracer } from "@lg/tracer";
 import { jetstream } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningAgent, runAgent } from "./agent";
 import { parseAgentConfig } from "./config";
+import { createAgentTracer } from "./engine";
 import { createLogger } from "./logger";
 import {
   countStored,
@@ -287,5 +288,76 @@ describe("agent on a real nats-server", () => {
     expect(sent).toBeGreaterThan(0);
     expect(sent).toBeLessThan(500);
     expect(agent.running()).toEqual([]);
+  });
+});
+
+describe("agent: follow-ups and --until-sure in the final result", () => {
+  let nats: TestNats;
+  const agents: RunningAgent[] = [];
+  const TARGET = "198.18.0.9";
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+  });
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.shutdown()));
+    await nats.close();
+  });
+
+  /** An agent whose engine (createAgentTracer, as in production) sends into a scripted network. */
+  async function startScripted(script: Script) {
+    const id = uniqueId("scripted");
+    const port = new ScriptedPort(realClock, script);
+    const agent = await runAgent(
+      parseAgentConfig({
+        NATS_URL: nats.server.url,
+        LG_AGENT_ID: id,
+        LG_REGION: "test",
+        LG_ALLOW_TARGETS: "198.18.0.0/15",
+      }),
+      {
+        tracer: createAgentTracer({ port, resolveNames: false }),
+        logger: createLogger(LOG_LEVEL, { agent: id }),
+      },
+    );
+    agents.push(agent);
+    return { id, agent, port };
+  }
+
+  it("a silent end answered over TCP is published with its follow-ups, counted in the agent's probes", async () => {
+    const path = linearPath(["198.18.0.1", "198.18.0.2", null, null, null]);
+    const { id, agent } = await startScripted((p, n) =>
+      p.protocol === "icmp" ? path(p, n) : { kind: "reply", address: TARGET, rttMs: 0.2 },
+    );
+    const traceId = uniqueId("silent");
+    const options = { count: 3, interval: 0.05, maxUnknown: 3, timeout: 1, servicePort: 8080 };
+    expect((await sendJob(nats.nc, id, job(traceId, TARGET, options))).accepted).toBe(true);
+    const final = FinalResultMessage.parse((await waitForFinal(nats.jsm, id, traceId, 15_000)).json());
+    expect(final.stoppedBy).toBe("max-unknown");
+    expect(final.followUps?.map((f) => [f.kind, f.port, f.answered, f.sent, f.recv])).toEqual([
+      ["tcp-syn", 8080, true, 3, 3],
+      ["udp", 33434, true, 3, 3],
+    ]);
+    expect(final.adaptive).toBeUndefined();
+    const hopProbes = final.hops.reduce((n, h) => n + h.sent, 0);
+    const hopAnswers = final.hops.reduce((n, h) => n + h.recv, 0);
+    expect(agent.counters()).toMatchObject({ probesSent: hopProbes + 6, probesAnswered: hopAnswers + 6 });
+  });
+
+  it("an adaptive job is probed until the diagnosis decides, and says how many probes that took", async () => {
+    const path = linearPath(["198.18.0.1", "198.18.0.2", TARGET]);
+    // 25% from hop 2 on, which 10 probes leave open: the destination loses 1 of its first 10.
+    const { id } = await startScripted((p, n) => {
+      if (p.ttl === 2 && n % 4 === 3) return { kind: "silent" };
+      if (p.ttl >= 3 && (n === 5 || (n >= 10 && n % 4 === 2))) return { kind: "silent" };
+      return path(p, n);
+    });
+    const traceId = uniqueId("adaptive");
+    const options = { count: 10, interval: 0.05, timeout: 1, adaptive: true };
+    expect((await sendJob(nats.nc, id, job(traceId, TARGET, options))).accepted).toBe(true);
+    const final = FinalResultMessage.parse((await waitForFinal(nats.jsm, id, traceId, 15_000)).json());
+    expect(final.adaptive).toEqual({ extraCycles: 5, extraProbes: 15, maxExtraCycles: 30, decided: true });
+    expect(final.hops.map((h) => h.sent)).toEqual([15, 15, 15]);
+    expect(final.hops.every((h) => Array.isArray(h.lossCi))).toBe(true);
   });
 });

@@ -21,7 +21,7 @@ import {
   subjects,
   TargetError,
 } from "@lg/protocol";
-import { Tracer } from "@lg/tracer";
+import type { Tracer } from "@lg/tracer";
 import { jetstream } from "@nats-io/jetstream";
 import {
   type ConnectionOptions,
@@ -33,6 +33,7 @@ import {
 import { detectPublicAddresses, type InterfaceTable, localAddresses } from "./addresses";
 import type { AgentConfig } from "./config";
 import { roleOfUserJwt, userJwtOf } from "./credential";
+import { createAgentTracer } from "./engine";
 import { traceFailure } from "./failure";
 import { createLogger, type Logger } from "./logger";
 import { Outbox } from "./outbox";
@@ -188,7 +189,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
   }
   const credsFile = config.natsCreds;
 
-  const tracer = deps.tracer ?? new Tracer();
+  const tracer = deps.tracer ?? createAgentTracer();
   natsLog.info({ servers: config.natsUrl }, "connecting to NATS");
   const nc = await (deps.connect ?? connect)({
     servers: config.natsUrl.split(",").map((s) => s.trim()),
@@ -402,6 +403,8 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
         status: "done",
         hops: result.hops,
         stoppedBy: signal.aborted ? "cancelled" : result.stoppedBy,
+        ...(result.followUps ? { followUps: result.followUps } : {}),
+        ...(result.adaptive ? { adaptive: result.adaptive } : {}),
         finishedAt: new Date().toISOString(),
       };
     } catch (err) {
@@ -432,6 +435,10 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     for (const hop of final.hops) {
       counters.probesSent += hop.sent;
       counters.probesAnswered += hop.recv;
+    }
+    for (const f of final.followUps ?? []) {
+      counters.probesSent += f.sent ?? 0;
+      counters.probesAnswered += f.recv ?? 0;
     }
     outbox.add(final);
     remember(traceId);

@@ -7,6 +7,7 @@ export {
   ConfigError,
   parseAgentConfig,
 } from "./config";
+export { createAgentTracer } from "./engine";
 export { JoinError, type JoinOptions, parseJoinUrl, runJoin } from "./join/join";
 export { createLogger } from "./logger";
 export { AGENT_VERSION } from "./version";
