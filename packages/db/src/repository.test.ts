@@ -115,6 +115,39 @@ function repositorySuite(name: string, open: () => Promise<DbHandle>, closeAll: 
       expect(await repo.markTraceRunning(traceId)).toBeUndefined();
     });
 
+    it("stores a final result's follow-up probes and what --until-sure added", async () => {
+      const id = uid("m");
+      const traceId = uid("t");
+      await repo.createMeasurement({
+        id,
+        target: "198.18.9.1",
+        options: TraceOptions.parse({ adaptive: true, servicePort: 8080 }),
+        traces: [{ id: traceId, agentId: "fra", status: "queued" }],
+      });
+      const followUps = [
+        {
+          kind: "tcp-syn" as const,
+          target: "198.18.9.1",
+          port: 8080,
+          ttl: 64,
+          answered: true,
+          rtt: 0.2,
+          sent: 3,
+          recv: 3,
+          purpose: "is 198.18.9.1 there, ignoring ICMP echo?",
+        },
+      ];
+      const adaptive = { extraCycles: 5, extraProbes: 15, maxExtraCycles: 30, decided: true };
+      await repo.storeFinalResult(
+        { ...final(traceId, id, "fra", [hop(1, "198.18.0.1")]), followUps, adaptive },
+        null,
+      );
+      const got = await repo.getMeasurement(id);
+      expect(got?.traces[0]?.followUps).toEqual(followUps);
+      expect(got?.traces[0]?.adaptive).toEqual(adaptive);
+      expect(got?.measurement.options).toMatchObject({ adaptive: true, servicePort: 8080 });
+    });
+
     it("ignores a final result that names another agent than the one the trace was sent to", async () => {
       const id = uid("m");
       const traceId = uid("t");

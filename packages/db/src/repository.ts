@@ -239,6 +239,8 @@ export function createRepository(db: Database) {
           hops: result.hops,
           stoppedBy: result.stoppedBy ?? null,
           diagnosis,
+          followUps: result.followUps ?? null,
+          adaptive: result.adaptive ?? null,
           startedAt: new Date(result.startedAt),
           finishedAt: new Date(result.finishedAt),
           resultAt: new Date(),

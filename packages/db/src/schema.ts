@@ -1,4 +1,5 @@
 import type {
+  AdaptiveRun,
   AgentCapabilities,
   AgentCounters,
   Diagnosis,
@@ -64,6 +65,8 @@ export const traces = pgTable(
     diagnosis: jsonb("diagnosis").$type<Diagnosis>(),
     /** Probes the agent sent on its own to decide what the trace left open (see `FollowUp`). */
     followUps: jsonb("follow_ups").$type<FollowUp[]>(),
+    /** What `--until-sure` added after the requested cycles (null: the trace was not adaptive). */
+    adaptive: jsonb("adaptive").$type<AdaptiveRun>(),
     startedAt: ts("started_at"),
     finishedAt: ts("finished_at"),
     /** When the agent's final result was stored; set once, so a redelivered result changes nothing. */
