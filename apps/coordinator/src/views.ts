@@ -16,6 +16,7 @@ export function traceView(row: TraceRow): TraceView {
     hops: row.hops,
     diagnosis: row.diagnosis ?? null,
     followUps: row.followUps ?? [],
+    ...(row.adaptive ? { adaptive: row.adaptive } : {}),
     stoppedBy: row.stoppedBy,
     startedAt: iso(row.startedAt),
     finishedAt: iso(row.finishedAt),

@@ -104,6 +104,52 @@ describe.each<DbKind>(["postgres", "pglite"])("result ingest (%s)", (db) => {
     expect(m?.measurement.status).toBe("done");
   });
 
+  it("a silent end's follow-ups are stored with the trace and decide its diagnosis, with the proof", async () => {
+    const { measurementId, ids } = await newTraces("fra", 2);
+    const [answered, silent] = ids as [string, string];
+    const silentEnd = [hopOf(1, "198.18.0.1", 10), hopOf(2, "198.18.0.2", 10), hopOf(3, null, 10)];
+    const probe = (port: number, reply: boolean) => ({
+      kind: "tcp-syn" as const,
+      target: "198.18.9.1",
+      port,
+      ttl: 64,
+      answered: reply,
+      ...(reply ? { rtt: 0.2 } : {}),
+      sent: 3,
+      recv: reply ? 3 : 0,
+      purpose:
+        "the ICMP trace ends in silence after hop 2 (198.18.0.2): is 198.18.9.1 there, ignoring ICMP echo?",
+    });
+    const adaptive = { extraCycles: 0, extraProbes: 0, maxExtraCycles: 30, decided: true };
+    const js = jetstream(agentSide);
+    for (const [traceId, reply] of [
+      [answered, true],
+      [silent, false],
+    ] as const) {
+      const result: FinalResultMessage = {
+        ...final(traceId, measurementId, "fra", "198.18.0.1"),
+        hops: silentEnd,
+        stoppedBy: "max-unknown",
+        followUps: [probe(8080, reply)],
+        adaptive,
+      };
+      await js.publish(subjects.final("fra", traceId), JSON.stringify(result));
+    }
+    await consumerIdle();
+    const a = await repo().getTrace(answered);
+    expect(a?.followUps).toEqual([probe(8080, true)]);
+    expect(a?.adaptive).toEqual(adaptive);
+    expect(a?.diagnosis?.findings.map((f) => f.code)).toContain("destination-filters-icmp");
+    expect(a?.diagnosis?.findings.find((f) => f.code === "destination-filters-icmp")?.evidence).toContain(
+      "Proof that it is there: TCP SYN to 8080 answered in 0.2 ms",
+    );
+    const s = await repo().getTrace(silent);
+    const interruption = s?.diagnosis?.findings.find((f) => f.code === "node-interruption");
+    expect(interruption?.evidence).toContain(
+      "Follow-up probes to the destination: TCP SYN to 8080: no answer.",
+    );
+  });
+
   it("a result that does not parse is dropped without blocking the ones behind it", async () => {
     const { measurementId, ids } = await newTraces("fra", 1);
     const js = jetstream(agentSide);

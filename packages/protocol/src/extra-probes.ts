@@ -43,6 +43,12 @@ export const UNTIL_SURE_MAX_FACTOR = 4;
 export const UNTIL_SURE_MAX_EXTRA_CYCLES = 200;
 
 /**
+ * Fewest extra cycles `--until-sure` adds at a time: each round ends with a wait for the last
+ * answers, so rounds of one or two cycles would spend more time waiting than probing.
+ */
+export const UNTIL_SURE_MIN_STEP = 5;
+
+/**
  * Most cycles a trace may run: `count`, or with `adaptive` the count plus
  * min((UNTIL_SURE_MAX_FACTOR - 1) x count, UNTIL_SURE_MAX_EXTRA_CYCLES).
  *

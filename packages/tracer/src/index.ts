@@ -41,7 +41,6 @@ export {
   type TraceResult,
   Tracer,
   type TracerOptions,
-  UNTIL_SURE_MIN_STEP,
   type UntilSureDecider,
   untilSureFromDiagnosis,
 } from "./tracer";

@@ -7,6 +7,7 @@ import {
   type Hop,
   TraceOptions,
   type TraceOptionsInput,
+  UNTIL_SURE_MIN_STEP,
   untilSureMaxCycles,
 } from "@lg/protocol";
 import { type Clock, realClock } from "./clock";
@@ -119,11 +120,7 @@ export function untilSureFromDiagnosis(diagnose: DiagnoseHops): UntilSureDecider
   };
 }
 
-/**
- * Fewest extra cycles `--until-sure` adds at a time: each round ends with a wait for the last
- * answers, so rounds of one or two cycles would spend more time waiting than probing.
- */
-export const UNTIL_SURE_MIN_STEP = 5;
+
 
 /**
  * Runs traces over one packet port; many traces may run at once and share the port's

@@ -85,6 +85,7 @@ function diagnoseOptions(t: TraceView, destination: string): DiagnoseOptions {
   return {
     destination: t.address ?? destination,
     ...(t.stoppedBy === "destination" ? { reachedDestination: true } : {}),
+    ...(t.followUps.length > 0 ? { followUps: t.followUps } : {}),
   };
 }
 

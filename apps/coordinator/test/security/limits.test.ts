@@ -200,6 +200,19 @@ describe("public limits, operator keys, opt-out and audit", () => {
     expect((await post("198.51.100.53", { ...body, target: "127.0.0.5" })).status).toBe(202);
   }, 30_000);
 
+  it("an adaptive (--until-sure) request reserves every cycle it may add, so it cannot slip 4x the probes past the budget", async () => {
+    // Plain: 30 hops x 15 cycles + 9 follow-up probes = 459 a minute. Adaptive: up to 4 x 15 cycles,
+    // 60 of them in the first minute: 30 x 60 + 9 = 1809. The attack: reserved as plain, two
+    // adaptive requests (3618 at worst) would fit a budget of 2000.
+    const body = { target: "127.0.0.12", count: 15, interval: 1, adaptive: true };
+    expect((await post("198.51.100.54", body)).status).toBe(202);
+    const second = await post("198.51.100.55", body);
+    expect(second.status).toBe(429);
+    expect(await errorOf(second)).toMatchObject({ code: "target_budget_exceeded", field: "target" });
+    // The same count without --until-sure still fits beside it.
+    expect((await post("198.51.100.56", { ...body, adaptive: false, count: 5 })).status).toBe(202);
+  }, 30_000);
+
   it("a request that alone exceeds the budget is a 400 that says what to lower, even with a key", async () => {
     const res = await post(
       "198.51.100.60",
