@@ -594,3 +594,77 @@ describe("a path test page shows each direction's routers with the evidence", ()
     expect(html).toContain("Follow-up probes from &quot;&gt;&lt;img src=x onerror=alert(2)&gt; (3)");
   });
 });
+
+describe("a measurement page shows what the engine did beyond mtr", () => {
+  const silentEnd = [hop(1, "198.18.1.1"), hop(2, "198.18.2.1"), hop(3, null)].map((h) => ({
+    ...h,
+    lossCi: h.recv === h.sent ? ([0, 27.8] as [number, number]) : ([72.2, 100] as [number, number]),
+  }));
+  const followUps = [
+    {
+      kind: "tcp-syn" as const,
+      target: "198.18.9.2",
+      port: 8080,
+      ttl: 64,
+      answered: true,
+      rtt: 0.2,
+      sent: 3,
+      recv: 3,
+      purpose:
+        "the ICMP trace ends in silence after hop 2 (198.18.2.1): is 198.18.9.2 there, ignoring ICMP echo?",
+      result: "198.18.9.2 answered 3 of 3 (SYN-ACK or RST), best 0.2 ms",
+    },
+    {
+      kind: "udp" as const,
+      target: "198.18.9.2",
+      port: 33434,
+      ttl: 64,
+      answered: false,
+      sent: 3,
+      recv: 0,
+      purpose:
+        "the ICMP trace ends in silence after hop 2 (198.18.2.1): is 198.18.9.2 there, ignoring ICMP echo?",
+      result: "no answer to 3 probes within 1 s",
+    },
+  ];
+  const t: TraceView = {
+    ...trace("t1", "fra", "198.18.9.2", silentEnd),
+    diagnosis: diagnose(silentEnd, { destination: "198.18.9.2", followUps }),
+    stoppedBy: "max-unknown",
+    followUps,
+    adaptive: { extraCycles: 5, extraProbes: 15, maxExtraCycles: 30, decided: true },
+  };
+  const m: MeasurementView = {
+    id: "m1",
+    target: "198.18.9.2",
+    status: "done",
+    options,
+    created: "2026-11-23T07:00:00.000Z",
+    traces: [t],
+  };
+  const html = render(<MeasurementPage measurement={m} agents={agents} />);
+
+  it("lists the follow-up probes with kind, target:port, result and purpose, and the proof in the finding", () => {
+    expect(html).toContain("Follow-up probes from fra (2)");
+    expect(html).toMatch(/<td>TCP SYN<\/td><td class="addr">198\.18\.9\.2:8080<\/td>/);
+    expect(html).toContain("198.18.9.2 answered 3 of 3 (SYN-ACK or RST), best 0.2 ms");
+    expect(html).toContain("no answer to 3 probes within 1 s");
+    expect(html).toContain("is 198.18.9.2 there, ignoring ICMP echo?");
+    expect(html).toContain("Proof that it is there: TCP SYN to 8080 answered in 0.2 ms");
+  });
+
+  it("says how many probes --until-sure added, and gives each hop's loss interval on its Loss% cell", () => {
+    expect(html).toContain(
+      "Until sure: decided after 5 more probes per hop (15 in all; at most 30 more per hop).",
+    );
+    expect(html).toContain('title="95% interval of Loss%: 0–27.8%"');
+    expect(html).toContain('title="95% interval of Loss%: 72.2–100%"');
+  });
+
+  it("a path test's trace sections leave the follow-ups to the page's own table (listed once)", () => {
+    const p = pathTest();
+    const withFollowUps = { ...p, forward: { ...p.forward, followUps } };
+    const page = render(<PathTestPage test={withFollowUps} agents={agents} />);
+    expect(page.split("198.18.9.2 answered 3 of 3").length - 1).toBe(1);
+  });
+});

@@ -154,7 +154,7 @@ export function webRoutes(deps: WebDeps): Hono {
     const trace = found.traces.find((t) => t.id === c.req.param("traceId"));
     if (!trace) return c.text("no such trace in this measurement", 404);
     const agents = await agentsById(deps);
-    return html(c, <TraceSection trace={trace} region={agents.get(trace.agentId)?.region} />);
+    return html(c, <TraceSection trace={trace} region={agents.get(trace.agentId)?.region} followUps />);
   });
 
   web.get("/compare/:id", async (c) => {

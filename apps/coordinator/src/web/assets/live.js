@@ -144,6 +144,7 @@
     const loss = cell("c-loss");
     loss.textContent = `${hop.lossPct.toFixed(1)}%`;
     loss.classList.toggle("lossy", hop.lossPct > 0);
+    if (hop.lossCi) loss.title = `95% interval of Loss%: ${hop.lossCi[0]}–${hop.lossCi[1]}%`;
     cell("c-snt").textContent = String(hop.sent);
     cell("c-last").textContent = alive ? ms(hop.last) : "";
     cell("c-avg").textContent = alive ? ms(hop.avg) : "";

@@ -79,7 +79,7 @@ export function MeasurementBody(props: MeasurementBodyProps) {
         )}
       </section>
       {m.traces.map((t) => (
-        <TraceSection trace={t} region={props.agents.get(t.agentId)?.region} />
+        <TraceSection trace={t} region={props.agents.get(t.agentId)?.region} followUps />
       ))}
     </div>
   );

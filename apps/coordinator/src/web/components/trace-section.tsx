@@ -1,8 +1,9 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
-import type { Diagnosis, Finding, Hop, TraceView } from "@lg/protocol";
+import type { AdaptiveRun, Diagnosis, Finding, Hop, TraceView } from "@lg/protocol";
 import { FINDING_TITLES, findingsByFirstHop, hopSeverity, REGION_WORDS, VERDICT_WORDS } from "../findings";
 import { asLabel, hopName, ms, pct } from "../format";
 import { PathProfile, RangeBar, scaleOf } from "./charts";
+import { FollowUpTable } from "./path-routers";
 
 /** Columns of the mtr-style table, in mtr's order (plus ASN and the chart). */
 export const COLUMNS = [
@@ -62,6 +63,21 @@ export function Verdict(props: { diagnosis: Diagnosis | null; status: TraceView[
   );
 }
 
+/** "95% interval of Loss%: 10.8–60.3%" for the loss cell's tooltip; absent for a hop read without one. */
+export function lossIntervalTitle(hop: Hop): string | undefined {
+  return hop.lossCi ? `95% interval of Loss%: ${hop.lossCi[0]}–${hop.lossCi[1]}%` : undefined;
+}
+
+/** What `--until-sure` added after the requested probes, in one sentence. */
+export function untilSureSentence(a: AdaptiveRun): string {
+  if (a.decided && a.extraCycles === 0)
+    return "Until sure: decided with the requested probes; no more were needed.";
+  const more = `${a.extraCycles} more probes per hop (${a.extraProbes} in all; at most ${a.maxExtraCycles} more per hop)`;
+  return a.decided
+    ? `Until sure: decided after ${more}.`
+    : `Until sure: still undecided after ${more}: the finding stays inconclusive.`;
+}
+
 export function HopRow(props: { hop: Hop; severity: Finding["severity"] | undefined; scaleMax: number }) {
   const { hop } = props;
   const alive = hop.recv > 0;
@@ -93,7 +109,9 @@ export function HopRow(props: { hop: Hop; severity: Finding["severity"] | undefi
           <span class="silent">???</span>
         )}
       </td>
-      <td class={`c-num c-loss${hop.lossPct > 0 ? " lossy" : ""}`}>{pct(hop.lossPct)}</td>
+      <td class={`c-num c-loss${hop.lossPct > 0 ? " lossy" : ""}`} title={lossIntervalTitle(hop)}>
+        {pct(hop.lossPct)}
+      </td>
       <td class="c-num c-snt">{hop.sent}</td>
       <td class="c-num c-last">{alive ? ms(hop.last) : ""}</td>
       <td class="c-num c-avg">{alive ? ms(hop.avg) : ""}</td>
@@ -117,6 +135,11 @@ export interface TraceSectionProps {
   label?: string | undefined;
   /** Leave out the path picture (the compare page draws its own). */
   noProfile?: boolean;
+  /**
+   * List the trace's follow-up probes under its table (the measurement page). The path-test page
+   * lists them in its own table with the alias traces.
+   */
+  followUps?: boolean;
 }
 
 /** One PoP's trace: heading, verdict, the path picture, and the mtr table with findings beside their hops. */
@@ -156,6 +179,11 @@ export function TraceSection(props: TraceSectionProps) {
         </p>
       ) : null}
       <Verdict diagnosis={t.diagnosis} status={t.status} />
+      {t.adaptive ? (
+        <p class="until-sure" data-role="until-sure">
+          {untilSureSentence(t.adaptive)}
+        </p>
+      ) : null}
       {final && !props.noProfile && t.hops.some((h) => h.recv > 0) ? (
         <figure class="profile-wrap">
           <PathProfile
@@ -209,6 +237,7 @@ export function TraceSection(props: TraceSectionProps) {
         .map((f) => (
           <FindingNote finding={f} />
         ))}
+      {props.followUps ? <FollowUpTable trace={t} label={props.label ?? t.agentId} /> : null}
     </section>
   );
 }
