@@ -8,7 +8,7 @@ import {
   type TraceView,
   TraceView as TraceViewSchema,
 } from "@lg/protocol";
-import { formatReport } from "@lg/tracer";
+import { formatFollowUps, formatReport, LG_REPORT_ORDER } from "@lg/tracer";
 import type { Command } from "commander";
 import { createParser } from "eventsource-parser";
 import { CliError } from "../errors";
@@ -26,6 +26,8 @@ interface MeasureFlags {
   ipv4?: boolean;
   ipv6?: boolean;
   pinFlow?: boolean;
+  servicePort?: string;
+  untilSure?: boolean;
   json?: boolean;
 }
 
@@ -60,6 +62,8 @@ export function measurementRequest(target: string, f: MeasureFlags): Measurement
   set("size", number("--psize", f.size, true));
   set("maxTtl", number("--max-ttl", f.maxTtl, true));
   set("port", number("--port", f.port, true));
+  set("servicePort", number("--service-port", f.servicePort, true));
+  if (f.untilSure) body.adaptive = true;
   if (f.ipv4) body.ipVersion = 4;
   if (f.ipv6) body.ipVersion = 6;
   if (f.pinFlow) body.pinFlow = true;
@@ -111,9 +115,13 @@ export function popReport(trace: TraceView, hops: Hop[], options: MeasurementVie
       stoppedBy: (trace.stoppedBy ?? "destination") as "destination",
       options,
     },
-    { wide: true, localHostname: trace.agentId },
+    { wide: true, localHostname: trace.agentId, fields: LG_REPORT_ORDER },
   );
   const lines = [head, report.trimEnd()];
+  // A path test's alias traces are read and counted by `lg path` itself.
+  const probes = trace.followUps.filter((f) => f.kind !== "alias-trace");
+  const extra = formatFollowUps(probes, trace.adaptive).trimEnd();
+  if (extra) lines.push(...extra.split("\n").map((l) => `   ${l}`));
   if (trace.diagnosis) {
     lines.push(`   diagnosis: ${trace.diagnosis.verdict}`);
     for (const f of trace.diagnosis.findings)
@@ -216,6 +224,14 @@ export function register(program: Command): void {
     .option("-4", "IPv4 only")
     .option("-6", "IPv6 only")
     .option("--pin-flow", "keep the flow constant so ECMP routers use one path (IPv4 UDP)")
+    .option(
+      "--service-port <n>",
+      "TCP port of the target's service: a silent end is asked there instead of 443 and 80 (ICMP)",
+    )
+    .option(
+      "--until-sure",
+      "keep probing while a loss reading is inconclusive (at most 4 x the count, +200 at most; API adaptive)",
+    )
     .option("--json", "print the finished measurement as JSON")
     .action(async (target: string, raw: Record<string, unknown>) => {
       const flags: MeasureFlags = {

@@ -219,6 +219,10 @@ export function register(program: Command): void {
     .option("-T, --tcp", "TCP SYN probes (mtr -T)")
     .option("-4", "IPv4 only")
     .option("-6", "IPv6 only")
+    .option(
+      "--until-sure",
+      "keep probing while a loss reading is inconclusive (API adaptive; at most 4 x the count)",
+    )
     .option("--stacked", "print the reverse report under the forward one instead of beside it")
     .option("--json", "print the finished path test as JSON")
     .action(async (a: string, bArg: string, raw: Record<string, unknown>) => {

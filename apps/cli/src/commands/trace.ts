@@ -3,10 +3,12 @@ import type { Hop } from "@lg/protocol";
 import { TraceOptions, type TraceOptionsInput } from "@lg/protocol";
 import {
   formatCsv,
+  formatFollowUps,
   formatLiveTable,
   formatMtrJsonText,
   formatReport,
   JITTER_ORDER,
+  LG_REPORT_ORDER,
   ndjsonLine,
   parseFieldOrder,
   type TraceEvent,
@@ -14,6 +16,7 @@ import {
   Tracer,
   TracerError,
   toStreamEvent,
+  untilSureFromDiagnosis,
 } from "@lg/tracer";
 import { type Command, Option } from "commander";
 import { CliError } from "../errors";
@@ -47,6 +50,9 @@ interface TraceFlags {
   jitter?: boolean;
   mda?: boolean;
   pinFlow?: boolean;
+  servicePort?: string;
+  untilSure?: boolean;
+  followUps?: boolean;
 }
 
 type OutputMode = "live" | "report" | "json" | "csv" | "ndjson";
@@ -83,6 +89,8 @@ export function traceOptionsFromFlags(flags: TraceFlags): TraceOptions {
   set("port", number("-P/--port", flags.port, true));
   set("localPort", number("-L/--localport", flags.localport, true));
   set("tos", number("-Q/--tos", flags.tos, true));
+  set("servicePort", number("--service-port", flags.servicePort, true));
+  if (flags.untilSure) input.adaptive = true;
   set("sourceAddress", flags.address);
   if (flags.inet) input.ipVersion = 4;
   if (flags.inet6) input.ipVersion = 6;
@@ -108,6 +116,7 @@ const FLAG_OF: Record<string, string> = {
   localPort: "-L/--localport",
   tos: "-Q/--tos",
   sourceAddress: "-a/--address",
+  servicePort: "--service-port",
 };
 
 function outputMode(flags: TraceFlags, isTty: boolean): OutputMode {
@@ -135,13 +144,34 @@ Output:
   On a terminal a live table is redrawn after every answer (q or Ctrl-C ends the trace and
   prints what was measured). When standard output is not a terminal the report is printed at
   the end, as with -r. Ctrl-C always ends the trace and prints the result so far.
-  -r, -w   mtr's report: header "HOST: ... Loss% Snt Last Avg Best Wrst StDev", one line per hop
-           ("???" for a silent hop), other responders of a hop on lines below it.
+  -r, -w   mtr's report: header "HOST: ... Loss% Snt Last Avg Best Wrst StDev", then Loss%CI,
+           one line per hop ("???" for a silent hop), other responders of a hop on lines below
+           it; follow-up probes and what --until-sure added are printed under it.
   -j       mtr's JSON schema (report.mtr, report.hubs[] with count, host, Loss%, Snt, Last, Avg,
            Best, Wrst, StDev); everything else (all responders with counts, jitter, MPLS, raw
-           counts, stop reason) under the top-level key "lg".
+           counts, each hop's lossCi, stop reason, followUps, adaptive) under the top-level
+           key "lg".
   -C       mtr's CSV layout (Mtr_Version,Start_Time,Status,Host,Hop,Ip,Loss%,Snt, ,Last,...).
   --ndjson one JSON object per line as things happen: start, hop, cycle, then done or error.
+
+Loss interval (column Loss%CI in the report and live table, lossCi in -j and --ndjson):
+  the range of loss rates each hop's probes are consistent with, 95% Wilson interval: 3 lost
+  of 10 is 10.8-60.3%, none lost of 10 still allows up to 27.8%. It comes after mtr's columns,
+  which stay where mtr puts them (-o "LS NABWV" prints exactly mtr's; -o takes C for it).
+
+Follow-up probes (ICMP traces):
+  When the trace ends in silence after a hop that answers, the destination is asked before the
+  trace finishes: 3 TCP SYN to --service-port (else 3 to 443 and 3 to 80) and 3 UDP probes to
+  port 33434, at TTL 64, waiting at least 1 s (3 x the worst RTT on slow paths, at most -Z).
+  An answer from the destination (SYN-ACK or RST; ICMP port unreachable) shows it is there and
+  ignores ICMP echo; silence leaves a dead node or a destination that filters everything. They
+  are printed under the report (and in -j under lg.followUps); --no-follow-ups skips them.
+
+Until sure (--until-sure):
+  When the diagnosis after -c cycles cannot decide whether a loss persists (an inconclusive
+  finding: throttling or real loss?), keep running cycles over the whole path until it is
+  decided, at least 5 cycles at a time, at most 4 x -c cycles in all and never more than 200
+  beyond -c. The line under the report says how many more probes per hop settled it.
 
 Flow control (IPv4 UDP only):
   With -u, -P and -L together (or --pin-flow) every probe has the same 5-tuple, so ECMP routers
@@ -157,6 +187,8 @@ Examples:
   lg trace -j -c 5 198.18.1.1 | jq '.report.hubs[] | {host, loss: ."Loss%"}'
   lg trace -u --mda -r 198.18.1.1            every ECMP responder per hop
   lg trace --ndjson -c 20 198.18.1.1         live events for another program
+  lg trace -r --service-port 8080 198.18.1.1 a silent end is asked on TCP 8080 (and UDP)
+  lg trace -r -c 10 --until-sure 198.18.1.1  more cycles until the loss reading is decided
 
 Exit status:
   0 when the trace ran, whatever the path looked like (also after Ctrl-C: the result so far is
@@ -214,7 +246,7 @@ export function register(program: Command): void {
     .option("-C, --csv", "print mtr-compatible CSV at the end")
     .option(
       "-o, --order <FIELDS>",
-      'columns by mtr\'s letters: L loss, D drop, R rcv, S snt, N last, B best, A avg, W worst, V stdev, J jttr, M javg, X jmax, space (default: "LS NABWV")',
+      'columns by mtr\'s letters: L loss, D drop, R rcv, S snt, N last, B best, A avg, W worst, V stdev, J jttr, M javg, X jmax, space; C (lg only): the 95% loss interval (default: "LS NABWVC"; -j, -C: "LS NABWV")',
     )
     .option("--jitter", `add the jitter columns (same as -o "${JITTER_ORDER}")`)
     .option("--ndjson", "stream events as JSON lines while tracing")
@@ -224,6 +256,15 @@ export function register(program: Command): void {
         "--pin-flow",
         "keep one flow for every probe (needs -u, IPv4; default ports 33434 <- 33433)",
       ),
+    )
+    .option(
+      "--service-port <PORT>",
+      "TCP port of the target's service: a silent end is asked there instead of 443 and 80 (ICMP traces)",
+    )
+    .option("--no-follow-ups", "do not ask a silent destination over TCP and UDP (mtr's behaviour)")
+    .option(
+      "--until-sure",
+      "keep probing while the loss reading is inconclusive (at most 4 x -c cycles, +200 at most)",
     )
     .showHelpAfterError(false)
     .addHelpText("after", HELP_AFTER)
@@ -243,13 +284,19 @@ async function runTrace(target: string, flags: TraceFlags): Promise<void> {
   }
   const naming = { useNames: flags.dns, showIps: flags.showIps === true };
   const local = hostname();
-  const tracer = new Tracer({ resolveNames: flags.dns });
+  // --until-sure reads the trace with the rules the coordinator diagnoses with (loaded only then).
+  const untilSure = options.adaptive
+    ? { untilSure: untilSureFromDiagnosis((await import("@lg/analysis")).diagnose) }
+    : {};
+  const tracer = new Tracer({ resolveNames: flags.dns, ...untilSure });
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.on("SIGINT", onSigint);
   const write = (text: string) => process.stdout.write(text);
   const live =
-    mode === "live" ? new LiveView(target, local, options.count, order, naming, () => abort.abort()) : null;
+    mode === "live"
+      ? new LiveView(target, local, options.count, order ?? LG_REPORT_ORDER, naming, () => abort.abort())
+      : null;
 
   if (mode === "ndjson") write(ndjsonLine({ type: "start", target, options, at: new Date().toISOString() }));
   const onEvent = (e: TraceEvent) => {
@@ -258,7 +305,10 @@ async function runTrace(target: string, flags: TraceFlags): Promise<void> {
   };
   let result: TraceResult;
   try {
-    result = await tracer.run({ target, options, signal: abort.signal }, onEvent);
+    result = await tracer.run(
+      { target, options, signal: abort.signal, followUps: flags.followUps !== false },
+      onEvent,
+    );
   } catch (err) {
     live?.stop();
     if (err instanceof TracerError) {
@@ -279,6 +329,8 @@ async function runTrace(target: string, flags: TraceFlags): Promise<void> {
       `lg: ${result.unsentProbes} probes could not be sent (every mtr-packet slot was busy); they are not counted\n`,
     );
   const fmt = { ...naming, localHostname: local, ...(order !== undefined ? { fields: order } : {}) };
+  // mtr's own formats keep mtr's columns unless -o says otherwise; lg's report adds the interval.
+  const reportFields = order ?? LG_REPORT_ORDER;
   if (mode === "ndjson") write(ndjsonLine({ type: "done", result, at: new Date().toISOString() }));
   else if (mode === "json") write(formatMtrJsonText(result, fmt));
   else if (mode === "csv") write(formatCsv(result, fmt));
@@ -286,9 +338,10 @@ async function runTrace(target: string, flags: TraceFlags): Promise<void> {
     write(
       formatReport(result, {
         ...fmt,
+        fields: reportFields,
         wide: flags.reportWide === true || mode === "live",
         mpls: flags.mpls === true,
-      }),
+      }) + formatFollowUps(result.followUps, result.adaptive),
     );
 }
 
