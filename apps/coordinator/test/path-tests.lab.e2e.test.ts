@@ -173,7 +173,7 @@ describe("lab end-to-end: path tests and diagnoses in the reference lab", () => 
       traceFromFra(s.clean6, { ipVersion: 6 }),
       traceFromFra(s.throttle),
       traceFromFra(s.loss),
-      traceFromFra(s.filtered),
+      traceFromFra(s.filtered, { servicePort: s.filtered.tcpPort }),
       traceFromFra(s.loop, { maxTtl: s.loop.maxTtl }),
       traceFromFra(s.blackhole),
       traceFromFra(s.delay),
@@ -211,15 +211,23 @@ describe("lab end-to-end: path tests and diagnoses in the reference lab", () => 
     expect(blackhole.diagnosis?.verdict).toBe("problem");
     const after = s.blackhole.blackholeAfterTtl as number;
     expect(finding(blackhole, "node-interruption")?.hops).toEqual([after, after + 1]);
+    expect(finding(blackhole, "node-interruption")?.evidence).toContain(
+      "Follow-up probes to the destination: TCP SYN to 443: no answer; TCP SYN to 80: no answer; UDP to 33434: no answer.",
+    );
 
     expect(delay.diagnosis?.verdict).toBe("problem");
     expect(finding(delay, "latency-step")?.hops[0]).toBe(s.delay.delayFromTtl);
 
-    // ICMP alone cannot tell a filtering destination from a dead one (the analysis says so), so the
-    // ICMP trace ends in an interruption before the destination's hop; TCP to the served port proves
-    // the destination is there and reads clean.
+    // ICMP alone cannot tell a filtering destination from a dead one, so the agent asks the silent
+    // end over TCP (the service port named) and UDP before it finishes: the SYN-ACK proves the
+    // destination is there, and the ICMP measurement alone reads it as filtering ICMP, with the
+    // proof. A TCP trace to the served port reads clean.
     const lastRouterTtl = s.filtered.expectedHops.length - 1;
-    expect(finding(filtered, "node-interruption")?.hops).toEqual([lastRouterTtl, lastRouterTtl + 1]);
+    expect(finding(filtered, "node-interruption")).toBeUndefined();
+    expect(finding(filtered, "destination-filters-icmp")?.hops).toEqual([lastRouterTtl + 1]);
+    expect(finding(filtered, "destination-filters-icmp")?.evidence).toMatch(
+      new RegExp(`Proof that it is there: TCP SYN to ${s.filtered.tcpPort} answered in [\\d.]+ ms`),
+    );
     const tcp = await traceFromFra(s.filtered, { protocol: "tcp", port: s.filtered.tcpPort });
     expect(tcp.hops.map((h) => h.host)).toEqual(s.filtered.expectedTcpHops);
     expect(tcp.diagnosis?.verdict).toBe("clean");

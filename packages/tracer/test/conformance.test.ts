@@ -45,7 +45,22 @@ async function exec(node: string, argv: string[]): Promise<string> {
 
 /** mtr -n -r -w and lg trace -n -r -w with the same flags, from the scenario's source. */
 async function reports(s: { from: string; target: string }, flags: string[] = []): Promise<Pair> {
-  const args = ["-n", "-r", "-w", "-c", String(COUNT), "-i", String(INTERVAL), "-G", "1", ...flags, s.target];
+  // -o with mtr's default columns: lg's report adds its loss interval after them otherwise.
+  const args = [
+    "-n",
+    "-r",
+    "-w",
+    "-o",
+    "LS NABWV",
+    "-c",
+    String(COUNT),
+    "-i",
+    String(INTERVAL),
+    "-G",
+    "1",
+    ...flags,
+    s.target,
+  ];
   const mtr = parseMtrReport(await exec(s.from, ["mtr", ...args]));
   const ours = parseMtrReport(await exec(s.from, [LG, "trace", ...args]));
   return { mtr, ours };
