@@ -79,7 +79,12 @@ export const TraceView = z.object({
   hops: z.array(Hop),
   diagnosis: Diagnosis.nullable(),
   /** Probes sent on the system's own initiative to decide what this trace left open. */
-  followUps: z.array(FollowUp).default([]),
+  followUps: z
+    .array(FollowUp)
+    .default([])
+    .describe(
+      "Probes sent on the system's own initiative: a silent end's TCP SYN and UDP probes to the destination, a path test's alias traces",
+    ),
   /** Present when the trace ran with `adaptive` (`--until-sure`): the cycles it added and whether they decided. */
   adaptive: AdaptiveRun.optional(),
   stoppedBy: z.string().nullable(),

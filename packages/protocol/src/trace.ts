@@ -48,13 +48,26 @@ export const TraceOptions = z.object({
    * the service at the target. When the trace ends in silence after a hop that answers, the engine
    * sends its follow-up TCP SYN probes to this port instead of 443 and 80 (see `followUpPlan`).
    */
-  servicePort: z.number().int().min(1).max(65535).optional(),
+  servicePort: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .optional()
+    .describe(
+      "ICMP traces only: TCP port of the target's service. A trace that ends in silence after a hop that answers is confirmed with 3 TCP SYN to this port (else to 443 and 80) and 3 UDP probes to 33434; the results are the trace's followUps.",
+    ),
   /**
    * `--until-sure`: when the diagnosis after `count` cycles has an `inconclusive` finding, keep
    * running cycles until it is decided or the budget of {@link untilSureMaxCycles} is spent.
    * Absent: false.
    */
-  adaptive: z.boolean().optional(),
+  adaptive: z
+    .boolean()
+    .optional()
+    .describe(
+      "--until-sure: while the diagnosis after `count` cycles has an inconclusive finding, keep running cycles over the whole path (at least 5 at a time) until it is decided, at most 4 x count cycles in all and at most 200 beyond count. The trace's `adaptive` says how many it took.",
+    ),
 });
 export type TraceOptions = z.infer<typeof TraceOptions>;
 export type TraceOptionsInput = z.input<typeof TraceOptions>;
@@ -94,7 +107,10 @@ export const Hop = z.object({
   /** Probes that got no reply (mtr's Drop). */
   drop: z.number().int().nonnegative(),
   /** 95% interval of Loss% (Wilson score interval), percent: `[low, high]`. See {@link lossInterval}. */
-  lossCi: z.tuple([z.number().min(0).max(100), z.number().min(0).max(100)]).optional(),
+  lossCi: z
+    .tuple([z.number().min(0).max(100), z.number().min(0).max(100)])
+    .optional()
+    .describe("95% interval of Loss% (Wilson score interval), percent: [low, high]"),
   last: z.number().nonnegative(),
   avg: z.number().nonnegative(),
   best: z.number().nonnegative(),
@@ -150,15 +166,19 @@ export type FollowUp = z.infer<typeof FollowUp>;
  * What `--until-sure` (`adaptive`) did after the requested cycles: how many more it ran, the probes
  * they sent, and whether the diagnosis was decided when it stopped (false: the budget ran out first).
  */
-export const AdaptiveRun = z.object({
-  /** Cycles run beyond the requested count: probes per hop it took. */
-  extraCycles: z.number().int().nonnegative(),
-  /** Probes those cycles sent, over every hop. */
-  extraProbes: z.number().int().nonnegative(),
-  /** Most extra cycles the budget allowed (see `untilSureMaxCycles`). */
-  maxExtraCycles: z.number().int().nonnegative(),
-  decided: z.boolean(),
-});
+export const AdaptiveRun = z
+  .object({
+    /** Cycles run beyond the requested count: probes per hop it took. */
+    extraCycles: z.number().int().nonnegative(),
+    /** Probes those cycles sent, over every hop. */
+    extraProbes: z.number().int().nonnegative(),
+    /** Most extra cycles the budget allowed (see `untilSureMaxCycles`). */
+    maxExtraCycles: z.number().int().nonnegative(),
+    decided: z.boolean(),
+  })
+  .describe(
+    "What --until-sure (adaptive) added after the requested cycles: extraCycles (probes per hop), extraProbes (over every hop), maxExtraCycles (the budget), decided (false: the budget ran out first).",
+  );
 export type AdaptiveRun = z.infer<typeof AdaptiveRun>;
 
 export const FindingCode = z.enum([

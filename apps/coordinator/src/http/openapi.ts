@@ -127,7 +127,15 @@ export function openApiDocument(): Record<string, unknown> {
             "log apply to, and the one address every agent probes; an agent whose own resolution of the " +
             "name does not include it refuses the job (a failed trace, `failure.source: target`). " +
             "Each selected agent accepts or rejects its job at once; an agent that rejects " +
-            "or does not answer gets a failed trace saying who failed.",
+            "or does not answer gets a failed trace saying who failed. " +
+            "An ICMP trace that ends in silence after a hop that answers is confirmed by the agent before " +
+            "it finishes: 3 TCP SYN to `servicePort` (else 3 to 443 and 3 to 80) and 3 UDP probes to 33434, " +
+            "listed in the trace's `followUps`; an answer from the destination makes the diagnosis " +
+            "`destination-filters-icmp` with the proof, silence keeps `node-interruption` and says what was " +
+            "tried. With `adaptive: true` (`--until-sure`) an inconclusive loss reading is probed further, " +
+            "up to 4 x `count` cycles (at most +200); the trace's `adaptive` says how many cycles it took. " +
+            "The target's probe budget is reserved for the worst case: the follow-ups and every cycle " +
+            "`adaptive` may add. Each hop carries `lossCi`, the 95% interval of its Loss%.",
           requestBody: {
             required: true,
             content: { "application/json": { schema: { $ref: "#/components/schemas/MeasurementRequest" } } },
