@@ -120,8 +120,6 @@ export function untilSureFromDiagnosis(diagnose: DiagnoseHops): UntilSureDecider
   };
 }
 
-
-
 /**
  * Runs traces over one packet port; many traces may run at once and share the port's
  * helper processes.
