@@ -142,6 +142,13 @@ const FAULT_WORDS: Record<Comparison["faultDirection"], string> = {
   undetermined: "undetermined (a direction loses packets; the evidence cannot tell which)",
 };
 
+/** A report's hop table, and its diagnosis lines (from the `diagnosis:` line on), apart. */
+function splitDiagnosis(report: string): [string, string] {
+  const lines = report.split("\n");
+  const at = lines.findIndex((l) => /^\s*diagnosis:/.test(l));
+  return at < 0 ? [report, ""] : [lines.slice(0, at).join("\n"), lines.slice(at).join("\n")];
+}
+
 /**
  * What `lg path` prints for a finished path test: the two directions side by side (each in mtr's
  * report format with its diagnosis), then the comparison: the routers of each segment with their
@@ -156,7 +163,15 @@ export function formatPathTest(v: PathTestView, opts: { stacked?: boolean } = {}
   ];
   if (v.reverse) {
     const reverseReport = `reverse ${popReport(v.reverse, v.reverse.hops, v.options).replace(/^── /, "")}`;
-    out.push(opts.stacked ? `${forwardReport}\n${reverseReport}` : sideBySide(forwardReport, reverseReport));
+    if (opts.stacked) out.push(`${forwardReport}\n${reverseReport}`);
+    else {
+      // The tables side by side; each diagnosis below them at full width (its sentences are long).
+      const [fTable, fDiagnosis] = splitDiagnosis(forwardReport);
+      const [rTable, rDiagnosis] = splitDiagnosis(reverseReport);
+      out.push(sideBySide(fTable, rTable));
+      if (fDiagnosis) out.push(`forward ${fDiagnosis.trimStart()}`);
+      if (rDiagnosis) out.push(`reverse ${rDiagnosis.trimStart()}`);
+    }
   } else {
     out.push(forwardReport);
   }
