@@ -27,7 +27,7 @@ import { type Diagnose, startResultIngest } from "./results/ingest";
 import { startRetention } from "./retention/retention";
 import { createJoinBridge, type JoinBridge } from "./reverse-sessions/bridge";
 import { bridgeNatsAuth } from "./reverse-sessions/join-credentials";
-import { createReverseSessionService, startSessionLoop } from "./reverse-sessions/service";
+import { createReverseSessionService } from "./reverse-sessions/service";
 import { startSecurity } from "./security";
 import { currentPrincipal } from "./security/context";
 
@@ -208,7 +208,12 @@ export async function startCoordinator(
       session: (id) => reverseSessions.bridgeSession(id),
       logger,
     });
-    const sessionLoop = startSessionLoop(reverseSessions, logger, opts.sessionEveryMs);
+    const sessionLoop = startLoop(
+      "reverse session",
+      () => reverseSessions.tick(),
+      logger,
+      opts.sessionEveryMs,
+    );
     cleanup.push(() => sessionLoop.stop());
     const pathTestLoop = startLoop("path test", () => pathTests.tick(), logger, opts.sessionEveryMs);
     cleanup.push(() => pathTestLoop.stop());

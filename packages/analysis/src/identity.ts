@@ -105,6 +105,19 @@ function label(side: Side, view: TraceView, i: number): string {
   return `${side} hop ${h.ttl} (${h.address ?? "no reply"})`;
 }
 
+/** Records one link's link-mate evidence for a candidate pair (each link counts once). */
+function addLinkMate(
+  c: Candidate,
+  link: string,
+  atEndpoint: boolean,
+  words: { endpoint: string; router: string },
+) {
+  if (c.links.has(link)) return;
+  c.links.add(link);
+  c.strengths.push(atEndpoint ? IDENTITY_ENDPOINT_LINK_CONFIDENCE : IDENTITY_LINK_CONFIDENCE);
+  c.evidence.push({ test: "link-mate", agrees: true, detail: atEndpoint ? words.endpoint : words.router });
+}
+
 /** Combines independent pieces of evidence: the chance that all of them are wrong is the product. */
 function combine(strengths: number[]): number {
   const wrong = strengths.reduce((p, s) => p * (1 - s), 1);
@@ -205,35 +218,19 @@ export function identifyRouters(input: IdentityInput): Identity {
       const link = `${fa}~${ra}`;
       // Forward hop i faces the hop before it: the other end (reverse hop j) is forward hop i-1's router.
       if (i - 1 >= 0 && isRouterHop(f, i - 1) && isRouterHop(r, j)) {
-        const endpoint = i === f.destinationIndex;
-        const c = candidate(i - 1, j);
-        if (!c.links.has(link)) {
-          c.links.add(link);
-          c.strengths.push(endpoint ? IDENTITY_ENDPOINT_LINK_CONFIDENCE : IDENTITY_LINK_CONFIDENCE);
-          c.evidence.push({
-            test: "link-mate",
-            agrees: true,
-            detail: endpoint
-              ? `the destination ${fa} and ${label("reverse", r, j)} are the two ends of one link: reverse hop ${rh.ttl} is the destination's gateway, the router of forward hop ${(f.hops[i - 1] as HopView).ttl} before it`
-              : `${label("forward", f, i)} and ${label("reverse", r, j)} are the two ends of one link; forward hop ${fh.ttl} answers from its side towards forward hop ${(f.hops[i - 1] as HopView).ttl}, whose router holds the other end`,
-          });
-        }
+        const before = (f.hops[i - 1] as HopView).ttl;
+        addLinkMate(candidate(i - 1, j), link, i === f.destinationIndex, {
+          endpoint: `the destination ${fa} and ${label("reverse", r, j)} are the two ends of one link: reverse hop ${rh.ttl} is the destination's gateway, the router of forward hop ${before} before it`,
+          router: `${label("forward", f, i)} and ${label("reverse", r, j)} are the two ends of one link; forward hop ${fh.ttl} answers from its side towards forward hop ${before}, whose router holds the other end`,
+        });
       }
       // Reverse hop j faces the hop before it: the other end (forward hop i) is reverse hop j-1's router.
       if (j - 1 >= 0 && isRouterHop(r, j - 1) && isRouterHop(f, i)) {
-        const endpoint = j === r.destinationIndex;
-        const c = candidate(i, j - 1);
-        if (!c.links.has(link)) {
-          c.links.add(link);
-          c.strengths.push(endpoint ? IDENTITY_ENDPOINT_LINK_CONFIDENCE : IDENTITY_LINK_CONFIDENCE);
-          c.evidence.push({
-            test: "link-mate",
-            agrees: true,
-            detail: endpoint
-              ? `the source's address ${ra} and ${label("forward", f, i)} are the two ends of one link: forward hop ${fh.ttl} is the source's gateway, the router of reverse hop ${(r.hops[j - 1] as HopView).ttl} before it`
-              : `${label("reverse", r, j)} and ${label("forward", f, i)} are the two ends of one link; reverse hop ${rh.ttl} answers from its side towards reverse hop ${(r.hops[j - 1] as HopView).ttl}, whose router holds the other end`,
-          });
-        }
+        const before = (r.hops[j - 1] as HopView).ttl;
+        addLinkMate(candidate(i, j - 1), link, j === r.destinationIndex, {
+          endpoint: `the source's address ${ra} and ${label("forward", f, i)} are the two ends of one link: forward hop ${fh.ttl} is the source's gateway, the router of reverse hop ${before} before it`,
+          router: `${label("reverse", r, j)} and ${label("forward", f, i)} are the two ends of one link; reverse hop ${rh.ttl} answers from its side towards reverse hop ${before}, whose router holds the other end`,
+        });
       }
     }
   }

@@ -165,42 +165,40 @@ function buildSeries(input: LossReadingInput, labels: { a: string; b: string }):
   const skipR = throttled(input.reverseDiagnosis);
   const out: Series[] = [];
 
-  f.hops.forEach((h, i) => {
-    if (i > fEnd || h.hop.recv === 0 || skipF.has(h.ttl)) return;
-    const j = pairF.get(i);
-    const back =
-      i === f.destinationIndex
-        ? new Set(range("r", 0, rEnd))
-        : j !== undefined
-          ? new Set(range("r", j + 1, rEnd))
-          : null;
-    out.push({
-      label: `${labels.a}'s hop ${h.ttl} (${h.address})`,
-      sent: h.hop.sent,
-      recv: h.hop.recv,
-      out: new Set(range("f", 0, i)),
-      back,
-      followUp: false,
+  // Each hop of a trace: its probes cross this direction's stretches up to it; its answers come back
+  // over the other direction's path from the same router on (known when the router is identified
+  // there, or when the hop is the destination, whose answers take the whole other path).
+  const hopSeries = (
+    view: TraceView,
+    own: "f" | "r",
+    end: number,
+    pairs: Map<number, number>,
+    skip: Set<number>,
+    otherEnd: number,
+    name: string,
+  ) => {
+    const other = own === "f" ? "r" : "f";
+    view.hops.forEach((h, i) => {
+      if (i > end || h.hop.recv === 0 || skip.has(h.ttl)) return;
+      const k = pairs.get(i);
+      const back =
+        i === view.destinationIndex
+          ? new Set(range(other, 0, otherEnd))
+          : k !== undefined
+            ? new Set(range(other, k + 1, otherEnd))
+            : null;
+      out.push({
+        label: `${name}'s hop ${h.ttl} (${h.address})`,
+        sent: h.hop.sent,
+        recv: h.hop.recv,
+        out: new Set(range(own, 0, i)),
+        back,
+        followUp: false,
+      });
     });
-  });
-  r.hops.forEach((h, j) => {
-    if (j > rEnd || h.hop.recv === 0 || skipR.has(h.ttl)) return;
-    const i = pairR.get(j);
-    const back =
-      j === r.destinationIndex
-        ? new Set(range("f", 0, fEnd))
-        : i !== undefined
-          ? new Set(range("f", i + 1, fEnd))
-          : null;
-    out.push({
-      label: `${labels.b}'s hop ${h.ttl} (${h.address})`,
-      sent: h.hop.sent,
-      recv: h.hop.recv,
-      out: new Set(range("r", 0, j)),
-      back,
-      followUp: false,
-    });
-  });
+  };
+  hopSeries(f, "f", fEnd, pairF, skipF, rEnd, labels.a);
+  hopSeries(r, "r", rEnd, pairR, skipR, fEnd, labels.b);
 
   // Follow-ups: the target's replies come back over the other direction's path from that router on;
   // the probes go out over this end's own path only as far as it matches this end's trace.

@@ -305,25 +305,3 @@ export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
 }
 
 export type ReverseSessionService = ReturnType<typeof createReverseSessionService>;
-
-/** Runs `tick` every `everyMs` (never two at once) until stopped. */
-export function startSessionLoop(service: ReverseSessionService, logger: Logger, everyMs = 1_000) {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    service
-      .tick()
-      .catch((err) => logger.warn({ err }, "reverse session pass failed"))
-      .finally(() => {
-        running = false;
-      });
-  }, everyMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      while (running) await new Promise((r) => setTimeout(r, 20));
-    },
-  };
-}
