@@ -20,6 +20,7 @@ import {
   type Resolver,
   subjects,
   TargetError,
+  zeroAgentCounters,
 } from "@lg/protocol";
 import type { Tracer } from "@lg/tracer";
 import { jetstream } from "@nats-io/jetstream";
@@ -206,14 +207,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
   natsLog.info({ server: nc.getServer() }, "connected to NATS");
   const js = jetstream(nc);
 
-  const counters: AgentCounters = {
-    jobsAccepted: 0,
-    jobsRejected: 0,
-    tracesDone: 0,
-    tracesFailed: 0,
-    probesSent: 0,
-    probesAnswered: 0,
-  };
+  const counters: AgentCounters = zeroAgentCounters();
   const active = new Map<string, ActiveTrace>();
   /** Ids of jobs being checked (reserved slots) before they are accepted or rejected. */
   const checking = new Set<string>();

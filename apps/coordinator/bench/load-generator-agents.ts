@@ -18,6 +18,7 @@ import {
   type PresenceMessage,
   type ProgressMessage,
   subjects,
+  zeroAgentCounters,
 } from "@lg/protocol";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
@@ -63,14 +64,7 @@ async function playAgent(index: number): Promise<NatsConnection> {
     ...(credsDir ? { authenticator: credsAuthenticator(readFileSync(join(credsDir, `${id}.creds`))) } : {}),
   });
   const js = jetstream(nc);
-  const counters = {
-    jobsAccepted: 0,
-    jobsRejected: 0,
-    tracesDone: 0,
-    tracesFailed: 0,
-    probesSent: 0,
-    probesAnswered: 0,
-  };
+  const counters = zeroAgentCounters();
   let running = 0;
   const presence = (kind: PresenceMessage["kind"]): PresenceMessage => ({
     v: 1,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FinalResultMessage, Hop, PresenceMessage } from "@lg/protocol";
 import { TraceOptions } from "@lg/protocol";
-import { hopOf } from "@lg/protocol/testing";
+import { hopOf, presenceOf } from "@lg/protocol/testing";
 import { testDatabaseUrl } from "@lg/services";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type DbHandle } from "./client";
@@ -11,35 +11,8 @@ import { createRepository, type Repository } from "./repository";
 
 const hop = (ttl: number, host: string): Hop => hopOf(ttl, host, 3);
 
-const presence = (id: string, kind: PresenceMessage["kind"] = "heartbeat"): PresenceMessage => ({
-  v: 1,
-  kind,
-  agent: {
-    id,
-    region: "eu",
-    role: "pop",
-    version: "0.1.0",
-    addresses: ["198.18.1.2"],
-    capabilities: {
-      protocols: ["icmp", "udp", "tcp"],
-      ipv4: true,
-      ipv6: true,
-      pinFlow: true,
-      mda: false,
-      maxTraces: 10,
-    },
-  },
-  running: 0,
-  counters: {
-    jobsAccepted: 0,
-    jobsRejected: 0,
-    tracesDone: 0,
-    tracesFailed: 0,
-    probesSent: 0,
-    probesAnswered: 0,
-  },
-  sentAt: new Date().toISOString(),
-});
+const presence = (id: string, kind: PresenceMessage["kind"] = "heartbeat"): PresenceMessage =>
+  presenceOf(id, {}, { kind });
 
 const final = (traceId: string, measurementId: string, agentId: string, hops: Hop[]): FinalResultMessage => ({
   v: 1,

@@ -52,6 +52,18 @@ export const AgentCounters = z.object({
 });
 export type AgentCounters = z.infer<typeof AgentCounters>;
 
+/** An agent's counters as it starts: all zero (a fresh object, for the agent to count in). */
+export function zeroAgentCounters(): AgentCounters {
+  return {
+    jobsAccepted: 0,
+    jobsRejected: 0,
+    tracesDone: 0,
+    tracesFailed: 0,
+    probesSent: 0,
+    probesAnswered: 0,
+  };
+}
+
 /**
  * Longest user JWT a presence message may carry: the agent template's JWT is about 1 KB; this
  * leaves room for more permissions and tags, far below NATS's 1 MiB payload.

@@ -1,29 +1,12 @@
-import { credentialTags, type PresenceMessage } from "@lg/protocol";
+import { type AgentRole, credentialTags } from "@lg/protocol";
+import { presenceOf } from "@lg/protocol/testing";
 import { createNatsAuth, type NatsAuth } from "@lg/services";
 import { createAccount, createUser, encodeUser, fromSeed } from "@nats-io/jwt";
 import { beforeAll, describe, expect, it } from "vitest";
 import { accountKeyObject, announcedRoles, credentialRoles, decideRole, type RoleSource } from "./roles";
 
 const jwtOf = (creds: string) => /-----BEGIN NATS USER JWT-----\s*(\S+)/.exec(creds)?.[1] as string;
-const presence = (id: string, role: "pop" | "neutral" | "join", userJwt?: string) =>
-  ({
-    agent: {
-      id,
-      region: "eu",
-      role,
-      version: "t",
-      addresses: [],
-      capabilities: {
-        protocols: ["icmp"],
-        ipv4: true,
-        ipv6: false,
-        pinFlow: false,
-        mda: false,
-        maxTraces: 1,
-      },
-    },
-    ...(userJwt ? { userJwt } : {}),
-  }) satisfies Pick<PresenceMessage, "agent" | "userJwt">;
+const presence = (id: string, role: AgentRole, userJwt?: string) => presenceOf(id, { role }, { userJwt });
 
 /** The payload of a JWT changed, its signature kept (a tampered credential). */
 function tamper(jwt: string, change: (claims: { nats: { tags: string[] } }) => void): string {

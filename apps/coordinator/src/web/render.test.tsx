@@ -12,6 +12,7 @@ import type {
   TraceView,
 } from "@lg/protocol";
 import { TraceOptions } from "@lg/protocol";
+import { capabilitiesOf, descriptorOf } from "@lg/protocol/testing";
 import { describe, expect, it } from "vitest";
 import { ComparePage } from "./components/compare-page";
 import { MeasurementPage } from "./components/measurement-page";
@@ -74,6 +75,20 @@ function trace(id: string, agentId: string, target: string, hops: Hop[]): TraceV
 
 const options = TraceOptions.parse({});
 const agents = new Map<string, AgentView>();
+
+/** An online PoP as the agents API lists it (for the mesh). */
+const popView = (id: string, region: string): AgentView => ({
+  ...descriptorOf(id, {
+    region,
+    version: "0",
+    addresses: [],
+    capabilities: capabilitiesOf({ maxTraces: 1 }),
+  }),
+  online: true,
+  lastSeen: "2026-11-23T07:00:00.000Z",
+  running: 0,
+  counters: null,
+});
 
 // The way there loses 30% from hop 3 on; the way back is clean and takes another router.
 const forwardHops = [
@@ -242,27 +257,8 @@ describe("pages escape what they display", () => {
   });
 
   it("the mesh links each tested pair to its path test and marks asymmetry", () => {
-    const pop = (id: string, region: string): AgentView => ({
-      id,
-      region,
-      role: "pop",
-      version: "0",
-      online: true,
-      lastSeen: "2026-11-23T07:00:00.000Z",
-      addresses: [],
-      capabilities: {
-        protocols: ["icmp"],
-        ipv4: true,
-        ipv6: false,
-        pinFlow: false,
-        mda: false,
-        maxTraces: 1,
-      },
-      running: 0,
-      counters: null,
-    });
     const t = pathTest();
-    const html = render(<MeshPage pops={[pop("fra", "eu"), pop("sin", "ap")]} tests={[t]} />);
+    const html = render(<MeshPage pops={[popView("fra", "eu"), popView("sin", "ap")]} tests={[t]} />);
     expect(html).toContain('href="/p/pt1"');
     expect(html).toContain("30.0%");
     expect(html).toContain("not tested");
@@ -518,29 +514,12 @@ describe("a path test page shows each direction's routers with the evidence", ()
   });
 
   it("the mesh marks a pair whose loss cannot be put on either direction, and only that pair", () => {
-    const pop = (id: string): AgentView => ({
-      id,
-      region: id === "fra" ? "eu" : "ap",
-      role: "pop",
-      version: "0",
-      online: true,
-      lastSeen: "2026-11-23T07:00:00.000Z",
-      addresses: [],
-      capabilities: {
-        protocols: ["icmp"],
-        ipv4: true,
-        ipv6: false,
-        pinFlow: false,
-        mda: false,
-        maxTraces: 1,
-      },
-      running: 0,
-      counters: null,
-    });
     const unsure = labPathTest({ aliases: false, returnLoss: true });
     const placed = { ...labPathTest({ aliases: true, returnLoss: true }), id: "pt3", a: "sin", b: "fra" };
     expect(placed.comparison?.faultDirection).toBe("reverse");
-    const html = render(<MeshPage pops={[pop("fra"), pop("sin")]} tests={[unsure, placed]} />);
+    const html = render(
+      <MeshPage pops={[popView("fra", "eu"), popView("sin", "ap")]} tests={[unsure, placed]} />,
+    );
     const cell = (id: string) => html.match(new RegExp(`<a href="/p/${id}"[\\s\\S]*?</a>`))?.[0] ?? "";
     expect(cell("pt2")).toContain('class="dir-mark"');
     expect(cell("pt2")).toContain("which way?");

@@ -3,12 +3,11 @@ import {
   type JobReply,
   JobRequest,
   type MeasurementAccepted,
-  type PresenceMessage,
   type ProgressMessage,
   subjects,
   TraceOptions,
 } from "@lg/protocol";
-import { hopOf } from "@lg/protocol/testing";
+import { hopOf, presenceOf } from "@lg/protocol/testing";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { createParser } from "eventsource-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -131,35 +130,7 @@ describe("forged messages on NATS", () => {
     let answer: (job: JobRequest) => JobReply;
 
     beforeAll(async () => {
-      const presence: PresenceMessage = {
-        v: 1,
-        kind: "announce",
-        agent: {
-          id: agentId,
-          region: "test",
-          role: "pop",
-          version: "test",
-          addresses: ["127.0.0.1"],
-          capabilities: {
-            protocols: ["icmp"],
-            ipv4: true,
-            ipv6: false,
-            pinFlow: false,
-            mda: false,
-            maxTraces: 4,
-          },
-        },
-        running: 0,
-        counters: {
-          jobsAccepted: 0,
-          jobsRejected: 0,
-          tracesDone: 0,
-          tracesFailed: 0,
-          probesSent: 0,
-          probesAnswered: 0,
-        },
-        sentAt: new Date().toISOString(),
-      };
+      const presence = presenceOf(agentId, {}, { kind: "announce" });
       await repo.upsertAgent(presence, new Date());
       // The "agent" answers every job as the test says (a racer answering in its place would
       // reach the same inbox the same way).

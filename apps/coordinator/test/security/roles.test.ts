@@ -7,10 +7,10 @@ import {
   type AgentView,
   credentialTags,
   type MeasurementView,
-  PROTOCOL_VERSION,
   type PresenceMessage,
   type ReverseSessionCreated,
 } from "@lg/protocol";
+import { presenceOf } from "@lg/protocol/testing";
 import { createNatsAuth, type NatsAuth, type NatsServer, startNatsServer } from "@lg/services";
 import { createAccount, createUser, encodeUser, fromSeed } from "@nats-io/jwt";
 import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
@@ -30,38 +30,8 @@ import {
 } from "../harness";
 
 /** A presence message as an agent would send it, saying whatever the sender likes. */
-function presence(id: string, role: AgentRole, userJwt?: string): PresenceMessage {
-  return {
-    v: PROTOCOL_VERSION,
-    kind: "heartbeat",
-    agent: {
-      id,
-      region: "attack",
-      role,
-      version: "0.0.0",
-      addresses: ["127.0.0.1"],
-      capabilities: {
-        protocols: ["icmp"],
-        ipv4: true,
-        ipv6: false,
-        pinFlow: false,
-        mda: false,
-        maxTraces: 4,
-      },
-    },
-    running: 0,
-    counters: {
-      jobsAccepted: 0,
-      jobsRejected: 0,
-      tracesDone: 0,
-      tracesFailed: 0,
-      probesSent: 0,
-      probesAnswered: 0,
-    },
-    sentAt: new Date().toISOString(),
-    ...(userJwt ? { userJwt } : {}),
-  };
-}
+const presence = (id: string, role: AgentRole, userJwt?: string): PresenceMessage =>
+  presenceOf(id, { region: "attack", role, version: "0.0.0" }, { userJwt });
 
 const agentsAt = async (url: string) => (await (await fetch(`${url}/api/v1/agents`)).json()) as AgentView[];
 const jwtOf = (creds: string) => /-----BEGIN NATS USER JWT-----\s*(\S+)/.exec(creds)?.[1] as string;
