@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { hopOf } from "./testing";
 import { Hop, lossInterval, TraceOptions } from "./trace";
 
 describe("TraceOptions", () => {
@@ -23,23 +24,7 @@ describe("TraceOptions", () => {
 describe("Hop", () => {
   it("refuses more than 8 responders, mtr's limit per hop", () => {
     const responders = Array.from({ length: 9 }, (_, i) => ({ address: `198.18.0.${i}`, count: 1 }));
-    const hop = {
-      ttl: 1,
-      host: null,
-      lossPct: 0,
-      sent: 9,
-      recv: 9,
-      drop: 0,
-      last: 1,
-      avg: 1,
-      best: 1,
-      worst: 1,
-      stdev: 0,
-      jitter: 0,
-      jitterAvg: 0,
-      jitterMax: 0,
-      responders,
-    };
+    const hop = hopOf(1, "198.18.0.0", 9, { responders });
     expect(Hop.safeParse(hop).success).toBe(false);
     expect(Hop.safeParse({ ...hop, responders: responders.slice(0, 8) }).success).toBe(true);
   });

@@ -1,29 +1,8 @@
-import type { Hop } from "@lg/protocol";
+import { hopOf } from "@lg/protocol/testing";
 import { describe, expect, it } from "vitest";
 import { enrichHops } from "./enrich-hops";
 import { createAsnLookup } from "./lookup";
 import { PrefixTable } from "./prefix-table";
-
-function hop(ttl: number, host: string | null): Hop {
-  const recv = host === null ? 0 : 10;
-  return {
-    ttl,
-    host,
-    lossPct: host === null ? 100 : 0,
-    sent: 10,
-    recv,
-    drop: 10 - recv,
-    last: 1,
-    avg: 1,
-    best: 1,
-    worst: 1,
-    stdev: 0,
-    jitter: 0,
-    jitterAvg: 0,
-    jitterMax: 0,
-    responders: host === null ? [] : [{ address: host, count: recv }],
-  };
-}
 
 /** A stand-in for the public table: one public range. */
 const publicTable = new PrefixTable([{ cidr: "203.0.113.0/24", asn: 64496, owner: "Public Example" }]);
@@ -39,7 +18,7 @@ describe("enrichHops", () => {
   });
 
   it("fills asn and owner of every hop whose address a table knows", () => {
-    const hops = enrichHops([hop(1, "10.1.2.3"), hop(2, "198.18.4.1"), hop(3, "203.0.113.9")], lookup);
+    const hops = enrichHops([hopOf(1, "10.1.2.3"), hopOf(2, "198.18.4.1"), hopOf(3, "203.0.113.9")], lookup);
     expect(hops.map((h) => [h.asn, h.owner])).toEqual([
       [64999, "Our backbone"],
       [64512, "Lab Internet"],
@@ -48,19 +27,19 @@ describe("enrichHops", () => {
   });
 
   it("lets the operator's table take precedence over the public one", () => {
-    expect(enrichHops([hop(1, "203.0.113.200")], lookup)[0]).toMatchObject({
+    expect(enrichHops([hopOf(1, "203.0.113.200")], lookup)[0]).toMatchObject({
       asn: 64500,
       owner: "Operator override",
     });
   });
 
   it("leaves silent hops and private addresses the operator did not list untouched", () => {
-    const input = [hop(1, "192.168.1.1"), hop(2, null), hop(3, "100.64.0.1")];
+    const input = [hopOf(1, "192.168.1.1"), hopOf(2, null), hopOf(3, "100.64.0.1")];
     expect(enrichHops(input, lookup)).toEqual(input);
   });
 
   it("does not modify the hops it is given", () => {
-    const input = [hop(1, "198.18.4.1")];
+    const input = [hopOf(1, "198.18.4.1")];
     enrichHops(input, lookup);
     expect(input[0]?.asn).toBeUndefined();
   });
