@@ -1,61 +1,9 @@
-import { execFileSync } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeCa, type TestPki } from "../kit/tls";
 import { type BridgeLab, connectLine, openRaw, startBridgeLab } from "./join-bridge-kit";
-
-/** A private CA and a certificate for 127.0.0.1 signed by it, made with openssl. */
-async function makeCa(dir: string, name: string) {
-  const f = (x: string) => join(dir, `${name}-${x}`);
-  const ssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
-  ssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    `/CN=${name} CA`,
-    "-keyout",
-    f("ca.key"),
-    "-out",
-    f("ca.pem"),
-  );
-  ssl(
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-subj",
-    "/CN=localhost",
-    "-keyout",
-    f("server.key"),
-    "-out",
-    f("server.csr"),
-  );
-  await writeFile(f("ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  ssl(
-    "x509",
-    "-req",
-    "-in",
-    f("server.csr"),
-    "-CA",
-    f("ca.pem"),
-    "-CAkey",
-    f("ca.key"),
-    "-CAcreateserial",
-    "-days",
-    "1",
-    "-extfile",
-    f("ext"),
-    "-out",
-    f("server.pem"),
-  );
-  return { ca: f("ca.pem"), cert: f("server.pem"), key: f("server.key") };
-}
 
 /**
  * The reverse-session bridge towards a nats-server that requires TLS (as a deployment's
@@ -64,8 +12,8 @@ async function makeCa(dir: string, name: string) {
  */
 describe("join bridge towards a NATS server that requires TLS", () => {
   let dir: string;
-  let pki: Awaited<ReturnType<typeof makeCa>>;
-  let other: Awaited<ReturnType<typeof makeCa>>;
+  let pki: TestPki;
+  let other: TestPki;
   const labs: BridgeLab[] = [];
 
   beforeAll(async () => {

@@ -1,5 +1,5 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,58 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { type RunningCoordinator, startCoordinator } from "../../src/coordinator";
 import { repoRoot, waitFor } from "../harness";
-
-/** A private CA and a certificate for 127.0.0.1 signed by it, made with openssl. */
-async function makeCa(dir: string, name: string) {
-  const f = (x: string) => join(dir, `${name}-${x}`);
-  const ssl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
-  ssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    `/CN=${name} CA`,
-    "-keyout",
-    f("ca.key"),
-    "-out",
-    f("ca.pem"),
-  );
-  ssl(
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-subj",
-    "/CN=localhost",
-    "-keyout",
-    f("server.key"),
-    "-out",
-    f("server.csr"),
-  );
-  await writeFile(f("ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  ssl(
-    "x509",
-    "-req",
-    "-in",
-    f("server.csr"),
-    "-CA",
-    f("ca.pem"),
-    "-CAkey",
-    f("ca.key"),
-    "-CAcreateserial",
-    "-days",
-    "1",
-    "-extfile",
-    f("ext"),
-    "-out",
-    f("server.pem"),
-  );
-  return { ca: f("ca.pem"), cert: f("server.pem"), key: f("server.key") };
-}
+import { makeCa, type TestPki } from "../kit/tls";
 
 function httpsGet(url: string, ca?: Buffer): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -101,8 +50,8 @@ describe("TLS for HTTP and NATS with a private CA", () => {
   let coord: RunningCoordinator;
   let agent: ChildProcess;
   let agentOut = "";
-  let pki: Awaited<ReturnType<typeof makeCa>>;
-  let otherPki: Awaited<ReturnType<typeof makeCa>>;
+  let pki: TestPki;
+  let otherPki: TestPki;
   let ca: Buffer;
   let natsTlsUrl: string;
 
