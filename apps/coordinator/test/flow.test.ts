@@ -1,18 +1,16 @@
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import type { MeasurementAccepted, MeasurementView, TraceView } from "@lg/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AgentProcess,
   type DbKind,
   readEvents,
-  repoRoot,
   type Stack,
   startAgent,
   startStack,
   waitForAgents,
   waitForMeasurementDone,
 } from "./harness";
+import { runLg } from "./kit/process";
 
 /** Real nats-server, real database, real agent processes (`bin/lg agent`) tracing loopback. */
 describe.each<DbKind>(["postgres", "pglite"])("measurement flow with real agents (%s)", (db) => {
@@ -111,26 +109,7 @@ describe.each<DbKind>(["postgres", "pglite"])("measurement flow with real agents
   });
 
   it("lg measure prints each PoP's mtr-style report, and --json the stored measurement", async () => {
-    const run = (args: string[]) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(
-          process.execPath,
-          ["--import", "tsx", join(repoRoot, "apps/cli/src/main.ts"), "measure", ...args],
-          {
-            cwd: repoRoot,
-            env: { ...process.env, LG_API_URL: url },
-          },
-        );
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => {
-          stdout += d;
-        });
-        child.stderr.on("data", (d) => {
-          stderr += d;
-        });
-        child.on("exit", (code) => resolve({ code, stdout, stderr }));
-      });
+    const run = (args: string[]) => runLg(["measure", ...args], { env: { ...process.env, LG_API_URL: url } });
     const text = await run(["--from", "loop1", "-c", "2", "-i", "0.2", "127.0.0.1"]);
     expect(text.stderr).toBe("");
     expect(text.code).toBe(0);

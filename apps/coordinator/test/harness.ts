@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { LabProcess, ReferenceLab } from "@lg/netlab";
 import type { AgentView, MeasurementView } from "@lg/protocol";
 import { type NatsServer, startNatsServer, testDatabaseUrl } from "@lg/services";
@@ -9,8 +9,9 @@ import { createParser } from "eventsource-parser";
 import pino from "pino";
 import { loadConfig } from "../src/config";
 import { type RunningCoordinator, type StartOptions, startCoordinator } from "../src/coordinator";
+import { repoRoot } from "./kit/process";
 
-export const repoRoot = resolve(import.meta.dirname, "../../..");
+export { repoRoot };
 export const lgBin = join(repoRoot, "bin/lg");
 
 export type DbKind = "postgres" | "pglite";

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,50 +8,8 @@ import {
   ReverseSessionView as ReverseSessionViewSchema,
 } from "@lg/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type AgentProcess,
-  repoRoot,
-  type Stack,
-  startAgent,
-  startStack,
-  waitFor,
-  waitForAgents,
-} from "./harness";
-
-/** Runs a command to its end, collecting its output. */
-function run(
-  argv: string[],
-  env: Record<string, string | undefined> = process.env,
-  input?: string,
-  onChild?: (child: ReturnType<typeof spawn>) => void,
-) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(argv[0] as string, argv.slice(1), {
-      env,
-      cwd: repoRoot,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.stdin.end(input ?? "");
-    onChild?.(child);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const lgJoin = (url: string, onChild?: (child: ReturnType<typeof spawn>) => void) =>
-  run(
-    [process.execPath, "--import", "tsx", join(repoRoot, "apps/cli/src/main.ts"), "join", url],
-    { ...process.env, LOG_LEVEL: "warn" },
-    undefined,
-    onChild,
-  );
+import { type AgentProcess, type Stack, startAgent, startStack, waitFor, waitForAgents } from "./harness";
+import { lgJoin, runToEnd } from "./kit/process";
 
 /**
  * Reverse sessions on this machine: real nats-server, PGlite, coordinator, a server agent, and the
@@ -168,13 +126,13 @@ describe("reverse sessions API", () => {
         '#!/bin/sh\nif [ "$1" = -e ]; then printf 18; else echo v18.19.0; fi\n',
       );
       await chmod(join(bin, "node"), 0o755);
-      const old = await run(["/bin/sh", "-s"], { PATH: `${bin}:/usr/bin:/bin` }, script);
+      const old = await runToEnd(["/bin/sh", "-s"], { env: { PATH: `${bin}:/usr/bin:/bin` }, input: script });
       expect(old.code).toBe(1);
       expect(old.stderr).toContain("lg join cannot start; missing:");
       expect(old.stderr).toContain("Node.js 20 or newer: found v18.19.0");
       // No node at all.
       await rm(join(bin, "node"));
-      const none = await run(["/bin/sh", "-s"], { PATH: bin }, script);
+      const none = await runToEnd(["/bin/sh", "-s"], { env: { PATH: bin }, input: script });
       expect(none.code).toBe(1);
       expect(none.stderr).toContain("'node' is not installed");
     } finally {
@@ -257,7 +215,7 @@ describe("reverse sessions API", () => {
     const s = (await (
       await create({ server: "srv", count: 300, interval: 1 })
     ).json()) as ReverseSessionCreated;
-    let child: ReturnType<typeof spawn> | undefined;
+    let child: ChildProcess | undefined;
     const joined = lgJoin(s.joinUrl, (c) => {
       child = c;
     });

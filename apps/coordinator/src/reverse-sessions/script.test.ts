@@ -1,30 +1,15 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, symlink } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runToEnd } from "../../test/kit/process";
 import { joinCommand, joinScript } from "./script";
 
 /** Runs a shell command line the way a customer's shell would, collecting its output. */
-function sh(command: string, path = `${dirname(process.execPath)}:/usr/bin:/bin`) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn("/bin/sh", ["-c", command], {
-      env: { PATH: path },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const sh = (command: string, path = `${dirname(process.execPath)}:/usr/bin:/bin`) =>
+  runToEnd(["/bin/sh", "-c", command], { env: { PATH: path } });
 
 /**
  * The join command and script against a real HTTP server on 127.0.0.1 that serves what a

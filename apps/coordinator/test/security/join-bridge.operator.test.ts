@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -11,28 +10,10 @@ import { loadConfig } from "../../src/config";
 import { type RunningCoordinator, startCoordinator } from "../../src/coordinator";
 import { bridgeNatsAuth } from "../../src/reverse-sessions/join-credentials";
 import { type AgentProcess, repoRoot, startAgent, waitFor, waitForAgents } from "../harness";
+import { lgJoin, runToEnd } from "../kit/process";
 import { connectLine, openRaw } from "./join-bridge-kit";
 
-/** Runs a command to its end in the repository, collecting its output. */
-function run(argv: string[], env: NodeJS.ProcessEnv = process.env) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(argv[0] as string, argv.slice(1), {
-      cwd: repoRoot,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-const creds = (...args: string[]) => run([join(repoRoot, "infra/nats/operator-mode/creds"), ...args]);
+const creds = (...args: string[]) => runToEnd([join(repoRoot, "infra/nats/operator-mode/creds"), ...args]);
 
 interface ConnInfo {
   name?: string;
@@ -196,10 +177,7 @@ describe("join bridge in operator mode: a NATS user per session", () => {
 
   it("lg join runs a whole session through the bridge with its minted user", async () => {
     const s = await createSession({ server: "srv", count: 3, interval: 0.2 });
-    const joined = await run(
-      [process.execPath, "--import", "tsx", join(repoRoot, "apps/cli/src/main.ts"), "join", s.joinUrl],
-      { ...process.env, LOG_LEVEL: "warn" },
-    );
+    const joined = await lgJoin(s.joinUrl);
     expect(joined.stderr).toContain("the looking-glass sees you as 127.0.0.1");
     expect(joined.code).toBe(0);
     const v = (await (
