@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LabProcess, ReferenceLab } from "@lg/netlab";
 import type { AgentView, MeasurementView } from "@lg/protocol";
-import { type NatsServer, startNatsServer, testDatabaseUrl } from "@lg/services";
+import { type NatsAuth, type NatsServer, startNatsServer, testDatabaseUrl } from "@lg/services";
 import { createParser } from "eventsource-parser";
 import pino from "pino";
 import { loadConfig } from "../src/config";
@@ -69,6 +69,28 @@ export async function startStack(
     },
   };
   return stack;
+}
+
+/**
+ * A coordinator in operator mode on `nats` (a server that requires `auth`'s credentials), with
+ * its own minted credentials written to `dir`, its data folder; loopback targets allowed.
+ */
+export async function startOperatorCoordinator(
+  dir: string,
+  nats: NatsServer,
+  auth: NatsAuth,
+  opts: StartOptions = {},
+): Promise<RunningCoordinator> {
+  const creds = join(dir, "coordinator.creds");
+  await writeFile(creds, await auth.mintUserCreds("coordinator"), { mode: 0o600 });
+  const config = loadConfig({
+    PORT: "0",
+    NATS_URL: nats.url,
+    NATS_CREDS: creds,
+    LG_DATA_DIR: dir,
+    LG_ALLOW_TARGETS: "127.0.0.0/8",
+  });
+  return startCoordinator(config, { logger: quiet(), ...opts });
 }
 
 export interface AgentProcess {

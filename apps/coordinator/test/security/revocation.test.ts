@@ -3,11 +3,9 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNatsAuth, credsUserKey, type NatsAuth, type NatsServer, startNatsServer } from "@lg/services";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config";
-import { type RunningCoordinator, startCoordinator } from "../../src/coordinator";
-import { repoRoot, waitFor, waitForMeasurementDone } from "../harness";
+import type { RunningCoordinator } from "../../src/coordinator";
+import { repoRoot, startOperatorCoordinator, waitFor, waitForMeasurementDone } from "../harness";
 
 /**
  * Operator-mode NATS: each agent has its own credentials. Rotating one agent's credentials and
@@ -83,18 +81,7 @@ describe("agent credentials: rotation and revocation without restarts", () => {
     auth = await createNatsAuth();
     config = auth.serverConfig;
     nats = await startNatsServer({ dataDir: join(dir, "nats"), config });
-    const coordCreds = join(dir, "coordinator.creds");
-    await writeFile(coordCreds, await auth.mintUserCreds("coordinator"), { mode: 0o600 });
-    coord = await startCoordinator(
-      loadConfig({
-        PORT: "0",
-        NATS_URL: nats.url,
-        NATS_CREDS: coordCreds,
-        LG_DATA_DIR: dir,
-        LG_ALLOW_TARGETS: "127.0.0.0/8",
-      }),
-      { logger: pino({ level: "silent" }), offlineAfterMs: 4_000 },
-    );
+    coord = await startOperatorCoordinator(dir, nats, auth, { offlineAfterMs: 4_000 });
     await startAgentWithCreds("rot-a");
     await startAgentWithCreds("rot-b");
     await waitFor("agents online", async () => (await online("rot-a")) && (await online("rot-b")), 30_000);

@@ -14,15 +14,14 @@ import { presenceOf } from "@lg/protocol/testing";
 import { createNatsAuth, type NatsAuth, type NatsServer, startNatsServer } from "@lg/services";
 import { createAccount, createUser, encodeUser, fromSeed } from "@nats-io/jwt";
 import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config";
-import { type RunningCoordinator, startCoordinator } from "../../src/coordinator";
+import type { RunningCoordinator } from "../../src/coordinator";
 import {
   type AgentProcess,
   repoRoot,
   type Stack,
   startAgent,
+  startOperatorCoordinator,
   startStack,
   waitFor,
   waitForAgents,
@@ -150,18 +149,7 @@ describe("operator mode: an agent's role is the one in its credentials", () => {
     dir = await mkdtemp(join(tmpdir(), "lg-roles-"));
     auth = await createNatsAuth();
     nats = await startNatsServer({ dataDir: join(dir, "nats"), config: auth.serverConfig });
-    const coordCreds = join(dir, "coordinator.creds");
-    await writeFile(coordCreds, await auth.mintUserCreds("coordinator"), { mode: 0o600 });
-    coord = await startCoordinator(
-      loadConfig({
-        PORT: "0",
-        NATS_URL: nats.url,
-        NATS_CREDS: coordCreds,
-        LG_DATA_DIR: dir,
-        LG_ALLOW_TARGETS: "127.0.0.0/8",
-      }),
-      { logger: pino({ level: "silent" }) },
-    );
+    coord = await startOperatorCoordinator(dir, nats, auth);
   }, 60_000);
 
   afterAll(async () => {
