@@ -6,6 +6,7 @@ import {
   readEvents,
   type Stack,
   startAgent,
+  startAgentsOnline,
   startStack,
   waitForAgents,
   waitForMeasurementDone,
@@ -21,11 +22,10 @@ describe.each<DbKind>(["postgres", "pglite"])("measurement flow with real agents
   beforeAll(async () => {
     stack = await startStack(db);
     url = stack.coordinator.url;
-    agents.push(
-      startAgent({ id: "loop1", natsUrl: stack.nats.url, region: "here" }),
-      startAgent({ id: "strict", natsUrl: stack.nats.url, region: "there", allow: "198.18.0.0/15" }),
-    );
-    await waitForAgents(url, ["loop1", "strict"]);
+    await startAgentsOnline(stack, agents, [
+      { id: "loop1", region: "here" },
+      { id: "strict", region: "there", allow: "198.18.0.0/15" },
+    ]);
   });
   afterAll(async () => {
     await Promise.all(agents.map((a) => a.stop()));

@@ -100,19 +100,21 @@ export interface AgentProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/**
- * A real agent: `lg agent` as ONE child process (node with the tsx loader, not the tsx launcher,
- * which would leave the agent running when the test kills its pid).
- */
-export function startAgent(opts: {
+/** An agent to start: its id, and what differs from a PoP in region "test" on loopback. */
+export interface AgentSpec {
   id: string;
-  natsUrl: string;
   region?: string;
   role?: string;
   allow?: string;
   /** More environment (e.g. NATS_CREDS). */
   env?: Record<string, string>;
-}): AgentProcess {
+}
+
+/**
+ * A real agent: `lg agent` as ONE child process (node with the tsx loader, not the tsx launcher,
+ * which would leave the agent running when the test kills its pid).
+ */
+export function startAgent(opts: AgentSpec & { natsUrl: string }): AgentProcess {
   const child = spawn(
     process.execPath,
     ["--import", "tsx", join(repoRoot, "apps/cli/src/main.ts"), "agent"],
@@ -152,6 +154,18 @@ export function startAgent(opts: {
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * Real agents (`startAgent`) on the stack's NATS, each pushed to `into` as it starts (for the
+ * suite's afterAll to stop, also when one never comes online); resolves once all are online.
+ */
+export async function startAgentsOnline(stack: Stack, into: AgentProcess[], specs: AgentSpec[]) {
+  for (const spec of specs) into.push(startAgent({ ...spec, natsUrl: stack.nats.url }));
+  return waitForAgents(
+    stack.coordinator.url,
+    specs.map((s) => s.id),
+  );
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,15 +1,7 @@
 import type { ApiErrorBody, PathTestAccepted, PathTestView } from "@lg/protocol";
 import { PathTestView as PathTestViewSchema } from "@lg/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type AgentProcess,
-  readEvents,
-  type Stack,
-  startAgent,
-  startStack,
-  waitFor,
-  waitForAgents,
-} from "./harness";
+import { type AgentProcess, readEvents, type Stack, startAgentsOnline, startStack, waitFor } from "./harness";
 
 /**
  * Path tests over the real stack (nats-server, PGlite, coordinator) with two real agents on this
@@ -23,11 +15,7 @@ describe("path tests API", () => {
   beforeAll(async () => {
     stack = await startStack("pglite");
     url = stack.coordinator.url;
-    agents.push(
-      startAgent({ id: "pa", natsUrl: stack.nats.url }),
-      startAgent({ id: "pb", natsUrl: stack.nats.url }),
-    );
-    await waitForAgents(url, ["pa", "pb"]);
+    await startAgentsOnline(stack, agents, [{ id: "pa" }, { id: "pb" }]);
   }, 120_000);
 
   afterAll(async () => {

@@ -8,7 +8,7 @@ import {
   ReverseSessionView as ReverseSessionViewSchema,
 } from "@lg/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AgentProcess, type Stack, startAgent, startStack, waitFor, waitForAgents } from "./harness";
+import { type AgentProcess, type Stack, startAgentsOnline, startStack, waitFor } from "./harness";
 import { lgJoin, runToEnd } from "./kit/process";
 
 /**
@@ -24,11 +24,7 @@ describe("reverse sessions API", () => {
   beforeAll(async () => {
     stack = await startStack("pglite", { sessionEveryMs: 200 });
     url = stack.coordinator.url;
-    agents.push(
-      startAgent({ id: "srv", natsUrl: stack.nats.url }),
-      startAgent({ id: "nvm", natsUrl: stack.nats.url, role: "neutral" }),
-    );
-    await waitForAgents(url, ["srv", "nvm"]);
+    await startAgentsOnline(stack, agents, [{ id: "srv" }, { id: "nvm", role: "neutral" }]);
   }, 120_000);
 
   afterAll(async () => {

@@ -21,6 +21,7 @@ import {
   repoRoot,
   type Stack,
   startAgent,
+  startAgentsOnline,
   startOperatorCoordinator,
   startStack,
   waitFor,
@@ -58,11 +59,7 @@ describe("without NATS auth: a join agent cannot pose as a PoP or a neutral agen
   beforeAll(async () => {
     stack = await startStack("pglite", { sessionEveryMs: 200 });
     url = stack.coordinator.url;
-    agents.push(
-      startAgent({ id: "srv", natsUrl: stack.nats.url }),
-      startAgent({ id: "nvm", natsUrl: stack.nats.url, role: "neutral" }),
-    );
-    await waitForAgents(url, ["srv", "nvm"]);
+    await startAgentsOnline(stack, agents, [{ id: "srv" }, { id: "nvm", role: "neutral" }]);
 
     const { wsconnect } = await import("@nats-io/nats-core");
     const { WebSocket } = await import("ws");
