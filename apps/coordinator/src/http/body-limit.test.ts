@@ -19,6 +19,10 @@ function countedStream(total: number) {
   return { stream, seen };
 }
 
+/** A POST whose body is streamed (no Content-Length unless `headers` give one). */
+const streamed = (body: ReadableStream<Uint8Array>, headers: Record<string, string> = {}): RequestInit =>
+  ({ method: "POST", headers, body, duplex: "half" }) as RequestInit;
+
 function appWith() {
   const app = new Hono();
   app.use(
@@ -36,12 +40,10 @@ function appWith() {
 describe("request body limit", () => {
   it("a Content-Length over the limit is 413 with the API's error body, without reading the body", async () => {
     const { stream, seen } = countedStream(1024 * KiB);
-    const res = await appWith().request("/api", {
-      method: "POST",
-      headers: { "content-length": String(1024 * KiB), "content-type": "application/json" },
-      body: stream,
-      duplex: "half",
-    } as RequestInit);
+    const res = await appWith().request(
+      "/api",
+      streamed(stream, { "content-length": String(1024 * KiB), "content-type": "application/json" }),
+    );
     expect(res.status).toBe(413);
     expect(await res.json()).toEqual({
       error: { code: "body_too_large", message: expect.stringContaining("16384 bytes") },
@@ -51,11 +53,7 @@ describe("request body limit", () => {
 
   it("a body without Content-Length is refused at the first chunk past the limit, not read to its end", async () => {
     const { stream, seen } = countedStream(10 * 1024 * KiB);
-    const res = await appWith().request("/api", {
-      method: "POST",
-      body: stream,
-      duplex: "half",
-    } as RequestInit);
+    const res = await appWith().request("/api", streamed(stream));
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("body_too_large");
     // The reader may be a chunk or two ahead of the limit (stream buffering), never near the 10 MiB.
@@ -64,29 +62,17 @@ describe("request body limit", () => {
 
   it("a body within the limit reaches the handler whole", async () => {
     const { stream } = countedStream(16 * KiB);
-    const res = await appWith().request("/api", {
-      method: "POST",
-      body: stream,
-      duplex: "half",
-    } as RequestInit);
+    const res = await appWith().request("/api", streamed(stream));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ bytes: 16 * KiB });
   });
 
   it("a route with its own limit takes a larger body, and is still refused past its own limit", async () => {
     const app = appWith();
-    const ok = await app.request("/upload", {
-      method: "POST",
-      body: countedStream(200 * KiB).stream,
-      duplex: "half",
-    } as RequestInit);
+    const ok = await app.request("/upload", streamed(countedStream(200 * KiB).stream));
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ bytes: 200 * KiB });
-    const over = await app.request("/upload", {
-      method: "POST",
-      body: countedStream(300 * KiB).stream,
-      duplex: "half",
-    } as RequestInit);
+    const over = await app.request("/upload", streamed(countedStream(300 * KiB).stream));
     expect(over.status).toBe(413);
     expect(((await over.json()) as { error: { message: string } }).error.message).toContain("262144 bytes");
   });
