@@ -1,9 +1,9 @@
 import { resolve } from "node:path";
-import type { ReferenceLab, Scenario } from "@lg/netlab";
+import type { Scenario } from "@lg/netlab";
 import type { Finding, MeasurementAccepted, MeasurementView, TraceView } from "@lg/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { waitForMeasurementDone } from "./harness";
-import { type LabStack, startLabStack } from "./lab-stack";
+import { labStackForSuite } from "./lab-stack";
 
 const LG = resolve(import.meta.dirname, "../../../bin/lg");
 
@@ -13,32 +13,20 @@ const LG = resolve(import.meta.dirname, "../../../bin/lg");
  * black-holed router hole, and lossy drops every 4th packet towards tloss (25% from its hop on).
  */
 describe("lab end-to-end: follow-up probes and --until-sure", () => {
-  let labStack: LabStack;
-  let lab: ReferenceLab;
-  let url: string;
-
-  beforeAll(async () => {
-    labStack = await startLabStack();
-    lab = labStack.lab;
-    url = labStack.url;
-  }, 240_000);
-
-  afterAll(async () => {
-    await labStack?.stop();
-  }, 60_000);
+  const env = labStackForSuite();
 
   async function measure(
     s: Scenario,
     extra: Record<string, unknown> = {},
   ): Promise<{ id: string; t: TraceView }> {
-    const res = await fetch(`${url}/api/v1/measurements`, {
+    const res = await fetch(`${env.url}/api/v1/measurements`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ target: s.target, from: [s.from], count: 10, interval: 0.2, ...extra }),
     });
     const accepted = (await res.json()) as MeasurementAccepted;
     expect(res.status, JSON.stringify(accepted)).toBe(202);
-    const m: MeasurementView = await waitForMeasurementDone(url, accepted.id, 120_000);
+    const m: MeasurementView = await waitForMeasurementDone(env.url, accepted.id, 120_000);
     const t = m.traces[0] as TraceView;
     expect(t.status).toBe("done");
     return { id: accepted.id, t };
@@ -49,7 +37,7 @@ describe("lab end-to-end: follow-up probes and --until-sure", () => {
   const probesOf = (t: TraceView) => t.hops.reduce((n, h) => n + h.sent, 0);
 
   it("an ICMP measurement of tfilt naming port 8080 reads destination-filters-icmp with the TCP proof, listed on the page", async () => {
-    const s = lab.scenarios.filtered;
+    const s = env.lab.scenarios.filtered;
     const { id, t } = await measure(s, { servicePort: s.tcpPort });
     expect(t.stoppedBy).toBe("max-unknown");
     expect(t.followUps.map((f) => [f.kind, f.target, f.port, f.ttl, f.answered, f.sent, f.recv])).toEqual([
@@ -67,14 +55,14 @@ describe("lab end-to-end: follow-up probes and --until-sure", () => {
     expect(t.hops.every((h) => Array.isArray(h.lossCi))).toBe(true);
     console.log(`tfilt follow-ups: ${JSON.stringify(t.followUps.map((x) => x.result))}`);
 
-    const page = await (await fetch(`${url}/m/${id}`)).text();
+    const page = await (await fetch(`${env.url}/m/${id}`)).text();
     expect(page).toContain("Follow-up probes from fra (2)");
     expect(page).toContain(`${s.target}:${s.tcpPort}`);
     expect(page).toContain("Proof that it is there");
   }, 180_000);
 
   it("without a service port, tfilt's RST on 443 and 80 is the proof", async () => {
-    const s = lab.scenarios.filtered;
+    const s = env.lab.scenarios.filtered;
     const { t } = await measure(s);
     expect(t.followUps.map((f) => [f.port, f.answered])).toEqual([
       [443, true],
@@ -87,7 +75,7 @@ describe("lab end-to-end: follow-up probes and --until-sure", () => {
   }, 180_000);
 
   it("the black-holed tbh stays node-interruption, listing the probes tried", async () => {
-    const s = lab.scenarios.blackhole;
+    const s = env.lab.scenarios.blackhole;
     const { t } = await measure(s);
     expect(t.followUps.map((f) => [f.kind, f.port, f.answered, f.sent, f.recv])).toEqual([
       ["tcp-syn", 443, false, 3, 0],
@@ -104,7 +92,7 @@ describe("lab end-to-end: follow-up probes and --until-sure", () => {
   }, 180_000);
 
   it("lossy at count 10 with --until-sure reads real loss from its hop, decided, and says what it spent", async () => {
-    const s = lab.scenarios.loss;
+    const s = env.lab.scenarios.loss;
     const [plain, sure] = await Promise.all([measure(s), measure(s, { adaptive: true })]);
     for (const { t } of [plain, sure]) {
       expect(finding(t, "real-loss")?.hops[0]).toBe(s.lossFromTtl);
@@ -120,8 +108,8 @@ describe("lab end-to-end: follow-up probes and --until-sure", () => {
   }, 180_000);
 
   it("lg trace in fra runs the same follow-ups and prints them, and the loss interval, under its report", async () => {
-    const s = lab.scenarios.filtered;
-    const r = await lab.exec(
+    const s = env.lab.scenarios.filtered;
+    const r = await env.lab.exec(
       s.from,
       [LG, "trace", "-n", "-r", "-c", "5", "-i", "0.2", "--service-port", String(s.tcpPort), s.target],
       { timeoutMs: 120_000, env: { LG_FROM_SOURCE: "1" } },
@@ -138,8 +126,8 @@ describe("lab end-to-end: follow-up probes and --until-sure", () => {
       ),
     );
 
-    const loss = lab.scenarios.loss;
-    const sure = await lab.exec(
+    const loss = env.lab.scenarios.loss;
+    const sure = await env.lab.exec(
       loss.from,
       [LG, "trace", "-n", "-r", "-c", "10", "-i", "0.2", "--until-sure", loss.target],
       { timeoutMs: 120_000, env: { LG_FROM_SOURCE: "1" } },

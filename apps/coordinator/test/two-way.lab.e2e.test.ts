@@ -1,9 +1,9 @@
-import { checkLossRates, type PairScenario, type ReferenceLab } from "@lg/netlab";
+import { checkLossRates, type PairScenario } from "@lg/netlab";
 import { type PathTestView, PathTestView as PathTestViewSchema } from "@lg/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { gradePathTest } from "../bench/score/grade";
 import { waitFor } from "./harness";
-import { type LabStack, startLabStack } from "./lab-stack";
+import { labStackForSuite } from "./lab-stack";
 
 /**
  * Probes per direction: enough that a hop losing 25% and a clean one are far apart in the exact
@@ -25,23 +25,11 @@ const CLEAN_HOP_NOISE = 1;
  * direction crosses alone and together, and the direction (and stretch) that really loses.
  */
 describe("lab end-to-end: a path test between the two-way block's PoPs", () => {
-  let labStack: LabStack;
-  let lab: ReferenceLab;
-  let url: string;
-
-  beforeAll(async () => {
-    labStack = await startLabStack({ twoWay: true });
-    lab = labStack.lab;
-    url = labStack.url;
-  }, 240_000);
-
-  afterAll(async () => {
-    await labStack?.stop();
-  }, 60_000);
+  const env = labStackForSuite({ twoWay: true });
 
   async function pathTest(s: PairScenario): Promise<PathTestView> {
-    await lab.setLosses(s.losses);
-    const res = await fetch(`${url}/api/v1/path-tests`, {
+    await env.lab.setLosses(s.losses);
+    const res = await fetch(`${env.url}/api/v1/path-tests`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ a: s.a, b: s.b, count: PROBES, interval: 0.1 }),
@@ -51,7 +39,9 @@ describe("lab end-to-end: a path test between the two-way block's PoPs", () => {
     const v = await waitFor(
       `path test ${id}`,
       async () => {
-        const view = PathTestViewSchema.parse(await (await fetch(`${url}/api/v1/path-tests/${id}`)).json());
+        const view = PathTestViewSchema.parse(
+          await (await fetch(`${env.url}/api/v1/path-tests/${id}`)).json(),
+        );
         return view.status === "done" ? view : undefined;
       },
       120_000,
@@ -85,60 +75,62 @@ describe("lab end-to-end: a path test between the two-way block's PoPs", () => {
       lossPct: h.sent > 0 ? ((h.sent - h.recv) * 100) / h.sent : 0,
     }));
 
-  it("ams -> nyc: each direction crosses the modelled routers; ams's loss from enyc on is its answers' way back, nyc's from eams on its own", async () => {
-    const s = lab.pairs.retloss;
-    const v = await pathTest(s);
-    expect(v.aAddress).toBe(lab.addr("ams"));
-    expect(v.bAddress).toBe(lab.addr("nyc"));
-    // Responders per TTL: eams's loopback, fwda's incoming interface, fwdb the Linux way, enyc's
-    // incoming interface; back: enyc's incoming interface, reta's and eams's loopbacks.
-    expect(v.forward.hops.map((h) => h.host)).toEqual(s.forward.expectedHops);
-    expect(v.reverse?.hops.map((h) => h.host)).toEqual(s.reverse.expectedHops);
-    expect(v.forward.hops.map((h) => (h.host ? lab.nodeOf(h.host) : null))).toEqual(s.forward.expectedNodes);
-    // The forward trace is clean up to fwdb and loses ~25% from enyc on, where the answers start
-    // coming back over reta -> eams; the reverse loses ~25% from eams on, its own probes' loss.
-    expect(s.forward.expectedLoss).toEqual([0, 0, 0, 0.25, 0.25]);
-    expect(s.reverse.expectedLoss).toEqual([0, 0, 0.25, 0.25]);
+  /** Each direction's loss per hop lies in the exact binomial range of the model's expected loss. */
+  function expectModelledLoss(v: PathTestView, s: PairScenario) {
     expect(
       checkLossRates(s.forward.expectedLoss, samples(v.forward.hops), { noise: CLEAN_HOP_NOISE }),
     ).toEqual([]);
     expect(
       checkLossRates(s.reverse.expectedLoss, samples(v.reverse?.hops ?? []), { noise: CLEAN_HOP_NOISE }),
     ).toEqual([]);
+  }
+
+  it("ams -> nyc: each direction crosses the modelled routers; ams's loss from enyc on is its answers' way back, nyc's from eams on its own", async () => {
+    const s = env.lab.pairs.retloss;
+    const v = await pathTest(s);
+    expect(v.aAddress).toBe(env.lab.addr("ams"));
+    expect(v.bAddress).toBe(env.lab.addr("nyc"));
+    // Responders per TTL: eams's loopback, fwda's incoming interface, fwdb the Linux way, enyc's
+    // incoming interface; back: enyc's incoming interface, reta's and eams's loopbacks.
+    expect(v.forward.hops.map((h) => h.host)).toEqual(s.forward.expectedHops);
+    expect(v.reverse?.hops.map((h) => h.host)).toEqual(s.reverse.expectedHops);
+    expect(v.forward.hops.map((h) => (h.host ? env.lab.nodeOf(h.host) : null))).toEqual(
+      s.forward.expectedNodes,
+    );
+    // The forward trace is clean up to fwdb and loses ~25% from enyc on, where the answers start
+    // coming back over reta -> eams; the reverse loses ~25% from eams on, its own probes' loss.
+    expect(s.forward.expectedLoss).toEqual([0, 0, 0, 0.25, 0.25]);
+    expect(s.reverse.expectedLoss).toEqual([0, 0, 0.25, 0.25]);
+    expectModelledLoss(v, s);
     // The reading: a -> b is clean; b -> a loses where it leaves reta.
     expectReading(v, s);
     expect(v.comparison?.summary).toContain("its replies' way back");
   }, 180_000);
 
   it("nyc -> ams: the same loss is a forward-path-only fault, between reta and eams", async () => {
-    const s = lab.pairs.fwdloss;
+    const s = env.lab.pairs.fwdloss;
     const v = await pathTest(s);
     expect(v.forward.hops.map((h) => h.host)).toEqual(s.forward.expectedHops);
     expectReading(v, s);
   }, 180_000);
 
   it("without loss, the routers answering from loopbacks and incoming interfaces are named on their side", async () => {
-    const s = lab.pairs.conventions;
+    const s = env.lab.pairs.conventions;
     const v = await pathTest(s);
     expectReading(v, s);
     expect(v.comparison?.faultDirection).toBe("none");
   }, 180_000);
 
   it("with fwdb -> enyc switched on, both directions lose where their own probes and their answers cross", async () => {
-    const s = lab.pairs.bothloss;
+    const s = env.lab.pairs.bothloss;
     try {
       const v = await pathTest(s);
       expect(v.forward.hops.map((h) => h.host)).toEqual(s.forward.expectedHops);
       expect(v.reverse?.hops.map((h) => h.host)).toEqual(s.reverse.expectedHops);
-      expect(
-        checkLossRates(s.forward.expectedLoss, samples(v.forward.hops), { noise: CLEAN_HOP_NOISE }),
-      ).toEqual([]);
-      expect(
-        checkLossRates(s.reverse.expectedLoss, samples(v.reverse?.hops ?? []), { noise: CLEAN_HOP_NOISE }),
-      ).toEqual([]);
+      expectModelledLoss(v, s);
       expectReading(v, s);
     } finally {
-      await lab.setLosses(lab.pairs.retloss.losses);
+      await env.lab.setLosses(env.lab.pairs.retloss.losses);
     }
   }, 180_000);
 });
