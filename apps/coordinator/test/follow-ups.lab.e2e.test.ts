@@ -3,7 +3,7 @@ import type { Scenario } from "@lg/netlab";
 import type { Finding, MeasurementAccepted, MeasurementView, TraceView } from "@lg/protocol";
 import { describe, expect, it } from "vitest";
 import { waitForMeasurementDone } from "./harness";
-import { labStackForSuite } from "./lab-stack";
+import { labStackForSuite } from "./lab-suite";
 
 const LG = resolve(import.meta.dirname, "../../../bin/lg");
 

@@ -1,6 +1,5 @@
 import { type LabProcess, type ReferenceLab, startReferenceLab } from "@lg/netlab";
 import type { AgentView } from "@lg/protocol";
-import { afterAll, beforeAll } from "vitest";
 import { type Stack, startLabAgent, startStack, waitForAgents } from "./harness";
 
 /** Lab nodes that run an agent, with the role each reports. */
@@ -75,19 +74,4 @@ export async function startLabStack(
     await stop();
     throw err;
   }
-}
-
-/**
- * The lab stack around one describe block: `startLabStack(opts)` in its beforeAll, `stop()` in its
- * afterAll. The object returned is filled in by that beforeAll, so read its fields inside tests.
- */
-export function labStackForSuite(opts: Parameters<typeof startLabStack>[0] = {}): LabStack {
-  const started = {} as Partial<LabStack>;
-  beforeAll(async () => {
-    Object.assign(started, await startLabStack(opts));
-  }, 240_000);
-  afterAll(async () => {
-    await started.stop?.();
-  }, 60_000);
-  return started as LabStack;
 }

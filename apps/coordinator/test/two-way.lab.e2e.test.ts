@@ -3,7 +3,7 @@ import { type PathTestView, PathTestView as PathTestViewSchema } from "@lg/proto
 import { describe, expect, it } from "vitest";
 import { gradePathTest } from "../bench/score/grade";
 import { waitFor } from "./harness";
-import { labStackForSuite } from "./lab-stack";
+import { labStackForSuite } from "./lab-suite";
 
 /**
  * Probes per direction: enough that a hop losing 25% and a clean one are far apart in the exact
