@@ -2,25 +2,7 @@ import type { Hop } from "@lg/protocol";
 import { describe, expect, it } from "vitest";
 import { diagnose } from "./diagnose";
 import { labHop } from "./fixtures/build";
-
-/** A small seeded generator (mulberry32), so every sampled trace here is the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Lost probes of `sent`, each lost with probability p. */
-const lostOf = (rand: () => number, sent: number, p: number) => {
-  let lost = 0;
-  for (let i = 0; i < sent; i++) if (rand() < p) lost++;
-  return lost;
-};
+import { lostOf, random } from "./fixtures/random";
 
 /** A five-hop trace with the given per-hop loss probabilities, sampled with `sent` probes a hop. */
 function sample(rand: () => number, rates: number[], sent: number): Hop[] {

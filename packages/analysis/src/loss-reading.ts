@@ -2,7 +2,13 @@ import type { Diagnosis, Finding, LossReading, LossStretch } from "@lg/protocol"
 import { type HopView, pct } from "./hop-view";
 import { type AliasObservation, type Identity, isRouterHop } from "./identity";
 import { sameAddress } from "./links";
-import { LOSS_NOISE_FLOOR, LOSS_READING_MARGIN, LOSS_READING_MAX } from "./thresholds";
+import {
+  CLEAN_DIRECTION_SHARE,
+  LOSS_NOISE_FLOOR,
+  LOSS_READING_MARGIN,
+  LOSS_READING_MAX,
+  PROFILE_DROP,
+} from "./thresholds";
 import type { TraceView } from "./trace-view";
 
 export interface LossReadingInput {
@@ -39,6 +45,9 @@ interface Hypothesis {
   reverseStretch: StretchKey | null;
 }
 
+/** Stretches of each direction combined when testing "both" (the best few by their own fit). */
+const BOTH_CANDIDATES = 2;
+
 const range = (prefix: "f" | "r", from: number, to: number): StretchKey[] => {
   const out: StretchKey[] = [];
   for (let i = from; i <= to; i++) out.push(`${prefix}:${i}` as StretchKey);
@@ -66,8 +75,8 @@ function throttled(diagnosis: Diagnosis): Set<number> {
  *
  * Every answer at a hop is lost either on the probe's way out or on the reply's way back, and the way
  * back of a router both directions cross is the other trace's path from that router on. So "the
- * forward direction loses p at the stretch where A's loss starts", "the reverse direction loses q
- * at the stretch where B's loss starts" and "both" each predict the loss of every series — each hop of
+ * forward direction loses p at one of its stretches", "the reverse direction loses q at one of its
+ * stretches" and "both" each predict the loss of every series — each hop of
  * both traces, and each follow-up alias trace (whose replies come back over the other direction's
  * path but whose probes avoid this direction's lossy stretch: the series that tell the two readings
  * apart). Each reading is scored by binomial likelihood at its best p and q; the best wins when it
@@ -84,14 +93,50 @@ export function readLosses(input: LossReadingInput): LossReading | null {
   if (kf === null && kr === null) return null;
 
   const series = buildSeries(input, labels);
-  const hypotheses: Hypothesis[] = [{ name: "none", forwardStretch: null, reverseStretch: null }];
-  const fs: StretchKey | null = kf !== null ? `f:${kf}` : null;
-  const rs: StretchKey | null = kr !== null ? `r:${kr}` : null;
-  if (fs) hypotheses.push({ name: "forward", forwardStretch: fs, reverseStretch: null });
-  if (rs) hypotheses.push({ name: "reverse", forwardStretch: null, reverseStretch: rs });
-  if (fs && rs) hypotheses.push({ name: "both", forwardStretch: fs, reverseStretch: rs });
-
-  const fitted = hypotheses.map((h) => ({ h, ...fit(h, series) }));
+  // Every stretch of each direction is a candidate, not only where its own trace's loss starts: a
+  // direction whose own trace happens to show little loss can still be the one that loses. The best
+  // stretch per direction (ties go to the one where that trace's loss starts) and, for "both", the
+  // best two of each combined.
+  const candidateStretches = (prefix: "f" | "r", view: TraceView, start: number | null): StretchKey[] => {
+    const end = view.destinationIndex ?? view.scopeEnd;
+    const keys = range(prefix, 0, Math.max(-1, end));
+    return start === null
+      ? keys
+      : [`${prefix}:${start}` as StretchKey, ...keys.filter((k) => k !== `${prefix}:${start}`)];
+  };
+  const bestOf = (candidates: Hypothesis[]) =>
+    candidates.map((h) => ({ h, ...fit(h, series) })).sort((a, b) => b.ll - a.ll);
+  const forwards = bestOf(
+    candidateStretches("f", f, kf).map((k) => ({
+      name: "forward" as const,
+      forwardStretch: k,
+      reverseStretch: null,
+    })),
+  );
+  const reverses = bestOf(
+    candidateStretches("r", r, kr).map((k) => ({
+      name: "reverse" as const,
+      forwardStretch: null,
+      reverseStretch: k,
+    })),
+  );
+  const bothCandidates: Hypothesis[] = [];
+  for (const x of forwards.slice(0, BOTH_CANDIDATES))
+    for (const y of reverses.slice(0, BOTH_CANDIDATES))
+      bothCandidates.push({
+        name: "both",
+        forwardStretch: x.h.forwardStretch,
+        reverseStretch: y.h.reverseStretch,
+      });
+  const fitted = [
+    {
+      h: { name: "none" as const, forwardStretch: null, reverseStretch: null },
+      ...fit({ name: "none", forwardStretch: null, reverseStretch: null }, series),
+    },
+    ...forwards.slice(0, 1),
+    ...reverses.slice(0, 1),
+    ...bestOf(bothCandidates).slice(0, 1),
+  ];
   const score = (name: Hypothesis["name"]) => fitted.find((x) => x.h.name === name);
   const none = score("none") as (typeof fitted)[number];
   const singles = fitted.filter((x) => x.h.name === "forward" || x.h.name === "reverse");
@@ -112,6 +157,16 @@ export function readLosses(input: LossReadingInput): LossReading | null {
     } else {
       runnerUp = second;
     }
+  }
+  // A one-direction reading says the other direction is clean: that needs evidence too. Under "both",
+  // the other direction's loss must be ruled out above CLEAN_DIRECTION_SHARE of the loss found.
+  let otherMayLose: { direction: "forward" | "reverse"; upTo: number } | undefined;
+  if (chosen && chosen !== both && both) {
+    const forwardChosen = chosen.h.name === "forward";
+    const found = forwardChosen ? chosen.p : chosen.q;
+    const upTo = upperBound(forwardChosen ? both.profileQ : both.profileP, both.ll);
+    if (upTo > CLEAN_DIRECTION_SHARE * found)
+      otherMayLose = { direction: forwardChosen ? "reverse" : "forward", upTo };
   }
 
   const stretchOf = (key: StretchKey, p: number): LossStretch => {
@@ -146,6 +201,16 @@ export function readLosses(input: LossReadingInput): LossReading | null {
   if (chosen.h.forwardStretch) stretches.push(stretchOf(chosen.h.forwardStretch, chosen.p));
   if (chosen.h.reverseStretch) stretches.push(stretchOf(chosen.h.reverseStretch, chosen.q));
   const support = runnerUp ? chosen.ll - runnerUp.ll : chosen.ll - none.ll;
+  if (otherMayLose) {
+    const name =
+      otherMayLose.direction === "forward" ? `${labels.a} → ${labels.b}` : `${labels.b} → ${labels.a}`;
+    return {
+      reading: "undetermined",
+      stretches,
+      support: 0,
+      evidence: `${deciding(series, chosen, runnerUp ?? none)}; but the probes cannot rule out that ${name} loses too (up to ${Math.round(otherMayLose.upTo * 100)}% one way at its own lossy stretch, 95%), so it is not called clean; ${undecidedHint(series)}`,
+    };
+  }
   return {
     reading: chosen.h.name as Reading,
     stretches,
@@ -213,16 +278,25 @@ function buildSeries(input: LossReadingInput, labels: { a: string; b: string }):
         [h.address, ...h.hop.responders.map((x) => x.address)].some((a) => !!a && sameAddress(a, obs.target)),
     );
     if (k < 0) continue;
-    let matched = 0;
-    for (let t = 0; t < obs.reachedAt - 1; t++) {
-      const hop = own.hops.find((h) => h.ttl === t + 1);
-      const at = obs.path[t];
-      if (!hop || !at || !hop.hop.responders.some((x) => sameAddress(x.address, at))) break;
-      matched = t + 1;
+    // The prefix of the alias trace that runs along this end's own trace (same responder, same TTL).
+    let last = -1;
+    for (let ttl = 1; ttl < obs.reachedAt; ttl++) {
+      const index = own.hops.findIndex((h) => h.ttl === ttl);
+      const at = obs.path[ttl - 1];
+      if (index < 0) continue; // before the reading starts (behind a NAT)
+      const hop = own.hops[index] as HopView;
+      if (!at || !hop.hop.responders.some((x) => sameAddress(x.address, at))) break;
+      last = index;
     }
+    // When the target's router is one of this end's own hops, reached where that hop is, the last
+    // link the probes cross is the stretch into that hop.
+    const pairs = obs.from === "a" ? pairR : pairF;
+    const ownIndex = pairs.get(k);
+    const ownHop = ownIndex !== undefined ? own.hops[ownIndex] : undefined;
+    if (ownIndex !== undefined && ownHop?.ttl === obs.reachedAt && ownIndex === last + 1) last = ownIndex;
     const ownPrefix = obs.from === "a" ? "f" : "r";
     const otherPrefix = obs.from === "a" ? "r" : "f";
-    const outStretches = matched > 0 ? range(ownPrefix, 0, matched - 1) : [];
+    const outStretches = last >= 0 ? range(ownPrefix, 0, last) : [];
     out.push({
       label: `${obs.from === "a" ? labels.a : labels.b}'s probes to ${obs.target}`,
       sent: obs.sent,
@@ -261,21 +335,93 @@ function seriesLL(s: Series, h: Hypothesis, p: number, q: number): number {
   );
 }
 
-/** The hypothesis's best one-way losses on a 1% grid and the log-likelihood there. */
-function fit(h: Hypothesis, series: Series[]): { p: number; q: number; ll: number } {
-  const grid: number[] = [];
-  for (let x = 0; x <= LOSS_READING_MAX + 1e-9; x += 0.01) grid.push(Math.round(x * 100) / 100);
-  const ps = h.forwardStretch ? grid : [0];
-  const qs = h.reverseStretch ? grid : [0];
-  let best = { p: 0, q: 0, ll: Number.NEGATIVE_INFINITY };
+const GRID: number[] = [];
+for (let x = 0; x <= LOSS_READING_MAX + 1e-9; x += 0.01) GRID.push(Math.round(x * 100) / 100);
+
+interface Fit {
+  p: number;
+  q: number;
+  ll: number;
+  /** The best log-likelihood at each value of p (over q), and at each value of q (over p). */
+  profileP: Map<number, number>;
+  profileQ: Map<number, number>;
+}
+
+/**
+ * A series as one hypothesis sees it: whether its probes or answers cross the forward stretch and the
+ * reverse stretch (`null`: only the unknown way back could cross it, so either case may hold).
+ */
+interface Crossing {
+  lost: number;
+  recv: number;
+  forward: boolean | null;
+  reverse: boolean | null;
+}
+
+function crossingOf(s: Series, h: Hypothesis): Crossing {
+  const at = (key: StretchKey | null): boolean | null => {
+    if (!key) return false;
+    if (s.out.has(key)) return true;
+    if (s.back) return s.back.has(key);
+    return null;
+  };
+  return {
+    lost: s.sent - s.recv,
+    recv: s.recv,
+    forward: at(h.forwardStretch),
+    reverse: at(h.reverseStretch),
+  };
+}
+
+const clampLoss = (x: number) => Math.min(1 - LOSS_NOISE_FLOOR, Math.max(LOSS_NOISE_FLOOR, x));
+
+/** The hypothesis's best one-way losses on a 1% grid, the log-likelihood there, and its profiles. */
+function fit(h: Hypothesis, series: Series[]): Fit {
+  const ps = h.forwardStretch ? GRID : [0];
+  const qs = h.reverseStretch ? GRID : [0];
+  // Series that cross the same way add up; only those whose way back is unknown stay apart.
+  const known = new Map<string, Crossing>();
+  const open: Crossing[] = [];
+  for (const x of series.map((one) => crossingOf(one, h))) {
+    if (x.forward === null || x.reverse === null) {
+      open.push(x);
+      continue;
+    }
+    const key = `${x.forward}:${x.reverse}`;
+    const sum = known.get(key);
+    if (sum) {
+      sum.lost += x.lost;
+      sum.recv += x.recv;
+    } else known.set(key, { ...x });
+  }
+  const groups = [...known.values()];
+  const ll = (x: Crossing, f: boolean, r: boolean, p: number, q: number) => {
+    const loss = clampLoss(1 - (f ? 1 - p : 1) * (r ? 1 - q : 1));
+    return x.recv * Math.log(1 - loss) + x.lost * Math.log(loss);
+  };
+  const best: Fit = { p: 0, q: 0, ll: Number.NEGATIVE_INFINITY, profileP: new Map(), profileQ: new Map() };
   for (const p of ps) {
     for (const q of qs) {
-      let ll = 0;
-      for (const s of series) ll += seriesLL(s, h, p, q);
-      if (ll > best.ll) best = { p, q, ll };
+      let total = 0;
+      for (const g of groups) total += ll(g, g.forward === true, g.reverse === true, p, q);
+      for (const x of open) {
+        const f = x.forward ?? false;
+        const r = x.reverse ?? false;
+        total += Math.max(ll(x, f, r, p, q), ll(x, x.forward ?? true, x.reverse ?? true, p, q));
+      }
+      if (total > best.ll) Object.assign(best, { p, q, ll: total });
+      if (total > (best.profileP.get(p) ?? Number.NEGATIVE_INFINITY)) best.profileP.set(p, total);
+      if (total > (best.profileQ.get(q) ?? Number.NEGATIVE_INFINITY)) best.profileQ.set(q, total);
     }
   }
   return best;
+}
+
+/** The highest one-way loss the data still allow (profile likelihood, 95%): where the profile drops by PROFILE_DROP. */
+function upperBound(profile: Map<number, number>, best: number): number {
+  let high = 0;
+  for (const [x, ll] of profile) if (ll >= best - PROFILE_DROP && x > high) high = x;
+  return high;
 }
 
 /** The series that separate the chosen reading from the runner-up most, in words. */
