@@ -72,7 +72,8 @@ export function gradePathTest(v: PathTestView, s: PairScenario): PairGrade {
   const faultRight = !!c && c.faultDirection === s.faultDirection && same(stretches, expectedStretches);
 
   const followUpProbes = [...v.forward.followUps, ...(v.reverse?.followUps ?? [])].reduce(
-    (n, f) => n + (f.sent ?? 0) * (f.ttl ?? f.path?.length ?? 1),
+    // An alias trace probes every hop up to its target; a TCP, UDP or echo follow-up probes its target only.
+    (n, f) => n + (f.sent ?? 0) * (f.kind === "alias-trace" ? (f.ttl ?? f.path?.length ?? 1) : 1),
     0,
   );
   const traceProbes = [...v.forward.hops, ...(v.reverse?.hops ?? [])].reduce((n, h) => n + h.sent, 0);
