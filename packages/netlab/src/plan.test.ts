@@ -288,3 +288,16 @@ describe("lossRestoreInput", () => {
     expect(v6.indexOf("neighbour-advertisement")).toBeLessThan(v6.indexOf("-j DROP"));
   });
 });
+
+describe("the randloss single-trace scenario", () => {
+  it("is the forward direction of the fwdloss pair (nyc -> ams over reta), losing from eams on", () => {
+    const lab = describeReferenceLab("lgtest", 1);
+    const s = lab.scenarios.randloss;
+    const pair = lab.pairs.fwdloss;
+    expect(s.from).toBe("nyc");
+    expect(s.target).toBe(pair.forward.target);
+    expect(s.expectedHops).toEqual(pair.forward.expectedHops);
+    expect(s.lossFromTtl).toBe(pair.forward.lossFromTtl);
+    expect(s.expectedNodes[(s.lossFromTtl as number) - 1]).toBe("eams");
+  });
+});

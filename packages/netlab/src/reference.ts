@@ -32,7 +32,8 @@ export type ScenarioName =
   | "delay"
   | "ecmp"
   | "asym"
-  | "clean6";
+  | "clean6"
+  | "randloss";
 
 /** One expected hop: the responder, the set of ECMP responders, or null (silent). */
 export type ExpectedHop = string | string[] | null;
@@ -297,7 +298,18 @@ export function referenceScenarios(plan: LabPlan): Record<ScenarioName, Scenario
   });
   asym.description = `fra -> sin crosses ${asym.forwardRouters?.join(", ")}; sin -> fra returns over ${asym.reverseRouters?.join(", ")}: the paths differ`;
 
-  return { clean, clean6, throttle, loss, filtered, loop, blackhole, delay, ecmp, asym };
+  // Random loss on a single trace: nyc -> ams crosses reta -> eams, which drops 25% at random (the
+  // lab's default directed loss), unlike lossy's fixed counters: some readings at a small count are
+  // undecided, which is what --until-sure is for.
+  const randloss = scenario("nyc", "ams", 4, "");
+  const randlossFrom = ttlOf(randloss.expectedNodes, RETURN_LOSS.to);
+  Object.assign(randloss, {
+    lossFromTtl: randlossFrom,
+    forwardLoss: RETURN_LOSS.probability,
+    description: `${RETURN_LOSS.from} drops ${RETURN_LOSS.probability * 100}% of what it sends towards ${RETURN_LOSS.to} at random: from hop ${randlossFrom} (${RETURN_LOSS.to}) on, every hop loses about that much; the hops before lose none`,
+  });
+
+  return { clean, clean6, throttle, loss, filtered, loop, blackhole, delay, ecmp, asym, randloss };
 }
 
 const same = (x: DirectedLoss, y: DirectedLoss) => x.from === y.from && x.to === y.to;

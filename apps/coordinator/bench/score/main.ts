@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import type { PairName, PairScenario, ReferenceLab } from "@lg/netlab";
+import { DEFAULT_LOSSES } from "@lg/netlab";
 import {
   MeasurementAccepted,
   type MeasurementRequestInput,
@@ -247,7 +248,8 @@ async function main() {
         );
       }
     }
-    if (opts.pairs.length > 0) await lab.setLosses([]);
+    // The lab's own directed loss (reta -> eams) for the single traces: only randloss crosses it.
+    await lab.setLosses(DEFAULT_LOSSES);
 
     // One measurement per scenario at a time: the scenarios' faults sit on separate branches of
     // the lab, but a trace's timing is read on two shared cores, so no reading competes with another.

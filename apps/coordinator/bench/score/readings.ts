@@ -32,6 +32,7 @@ export const TRACE_SCENARIOS = [
   "delay",
   "ecmp",
   "asym",
+  "randloss",
 ] as const satisfies readonly ScenarioName[];
 export type TraceScenarioName = (typeof TRACE_SCENARIOS)[number];
 
@@ -65,6 +66,7 @@ export function traceExpectation(name: TraceScenarioName, s: Scenario): TraceExp
         },
       };
     case "loss":
+    case "randloss":
       return {
         verdict: "problem",
         finding: { code: "real-loss", hops: [need(name, "lossFromTtl", s.lossFromTtl)], match: "first" },
