@@ -1,5 +1,5 @@
 import type { TraceOptions } from "@lg/protocol";
-import { and, asc, eq, gt, inArray, isNull } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import {
   type PathTestFollowUpRow,
@@ -110,6 +110,29 @@ export function pathTestQueries(db: Database) {
         .update(pathTests)
         .set({ status: "following-up", followUps })
         .where(and(eq(pathTests.id, id), eq(pathTests.status, "running"), isNull(pathTests.followUps)))
+        .returning({ id: pathTests.id });
+      return rows.length > 0;
+    },
+
+    /**
+     * Claims a further round of follow-ups: only the caller that finds exactly `known` rows stored
+     * (of any replica) gets `true` and stores `followUps` (the old rows and the new round) in their place.
+     */
+    async claimMorePathTestFollowUps(
+      id: string,
+      known: number,
+      followUps: PathTestFollowUpRow[],
+    ): Promise<boolean> {
+      const rows = await db
+        .update(pathTests)
+        .set({ followUps })
+        .where(
+          and(
+            eq(pathTests.id, id),
+            eq(pathTests.status, "following-up"),
+            sql`jsonb_array_length(${pathTests.followUps}) = ${known}`,
+          ),
+        )
         .returning({ id: pathTests.id });
       return rows.length > 0;
     },

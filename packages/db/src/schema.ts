@@ -121,6 +121,10 @@ export interface PathTestFollowUpRow {
   traceId: string | null;
   /** Why it was not sent (the target policy refused the address, the budget was spent…). */
   failure: string | null;
+  /** 1 for the first round; 2 for the round sent when the first left the loss reading undecided. */
+  round?: number;
+  /** When it was sent (ISO time): the comparison waits for a round until its deadline from then. */
+  sentAt?: string;
 }
 
 /**

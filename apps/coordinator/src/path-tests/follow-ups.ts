@@ -20,7 +20,7 @@ const FOLLOW_UP_SLACK_SECONDS = 15;
  * the path test's family and pace, and enough probes to see a loss on the way back
  * ({@link thresholds.ALIAS_TRACE_PROBES}).
  */
-export function aliasTraceOptions(options: TraceOptions): TraceOptions {
+export function aliasTraceOptions(options: TraceOptions, round = 1): TraceOptions {
   return {
     ...options,
     protocol: "icmp",
@@ -28,13 +28,19 @@ export function aliasTraceOptions(options: TraceOptions): TraceOptions {
     localPort: undefined,
     pinFlow: false,
     mda: false,
-    count: Math.max(options.count, thresholds.ALIAS_TRACE_PROBES),
+    count: Math.min(MAX_ALIAS_COUNT, Math.max(options.count, thresholds.ALIAS_TRACE_PROBES) * round),
   };
 }
 
-/** Seconds after both traces end until the comparison goes ahead without the follow-ups still out. */
-export function followUpDeadlineSeconds(options: TraceOptions): number {
-  const o = aliasTraceOptions(options);
+/** The measurement API's largest count: a second round's alias traces stay within it. */
+const MAX_ALIAS_COUNT = 300;
+
+/** The last round of follow-ups sent (1 or 2). */
+export const roundOf = (rows: PathTestFollowUpRow[]) => Math.max(1, ...rows.map((r) => r.round ?? 1));
+
+/** Seconds after a round is sent until the comparison goes ahead without its follow-ups still out. */
+export function followUpDeadlineSeconds(options: TraceOptions, round = 1): number {
+  const o = aliasTraceOptions(options, round);
   // The measurement API's defaults for the timeout and grace period (10 s and 5 s) bound the tail.
   return o.count * o.interval + 15 + FOLLOW_UP_SLACK_SECONDS;
 }
@@ -48,10 +54,12 @@ export async function sendAliasTraces(
   deps: { measurements: MeasurementService; logger: Logger },
   pathTest: PathTestRow,
   targets: AliasTarget[],
+  round = 1,
 ): Promise<PathTestFollowUpRow[]> {
   const agentOf = (from: "a" | "b") =>
     from === "a" ? pathTest.a : typeof pathTest.b === "string" ? pathTest.b : null;
-  const options = aliasTraceOptions(pathTest.options);
+  const options = aliasTraceOptions(pathTest.options, round);
+  const sentAt = new Date().toISOString();
   const { protocol, count, interval, size, ipVersion, maxTtl } = options;
   return Promise.all(
     targets.map(async (t): Promise<PathTestFollowUpRow> => {
@@ -63,6 +71,8 @@ export async function sendAliasTraces(
         measurementId: null,
         traceId: null,
         failure: null,
+        round,
+        sentAt,
       };
       const agent = agentOf(t.from);
       if (!agent) return { ...row, failure: "this end has no agent" };
@@ -105,6 +115,12 @@ export function pendingFollowUps(rows: PathTestFollowUpRow[], traces: Map<string
   return rows.filter((r) => r.traceId && !finished(traces.get(r.traceId))).length;
 }
 
+/** A round claimed but not yet recorded as sent (its sender may have died in between). */
+export function unrecordedRound(rows: PathTestFollowUpRow[]): boolean {
+  const last = rows.filter((r) => (r.round ?? 1) === roundOf(rows));
+  return last.length > 0 && last.every((r) => !r.traceId && !r.failure);
+}
+
 /** The alias traces as the comparison reads them (finished ones only), and as each end's trace lists them. */
 export function readFollowUps(
   rows: PathTestFollowUpRow[],
@@ -134,8 +150,15 @@ export function readFollowUps(
       continue;
     }
     const observation = aliasObservation(row.from, row.target, trace.hops);
-    observations.push(observation);
     records[row.from].push(aliasFollowUp(target, observation));
+    // A second round to the same address adds its probes to the first's.
+    const same = observations.find((o) => o.from === row.from && o.target === row.target);
+    if (same && observation.reachedAt !== null) {
+      same.sent += observation.sent;
+      same.recv += observation.recv;
+      if (same.reachedAt === null)
+        Object.assign(same, { reachedAt: observation.reachedAt, path: observation.path });
+    } else if (!same) observations.push(observation);
   }
   return { observations, records };
 }

@@ -24,7 +24,14 @@ import { ApiError, DependencyError, notFound } from "../errors";
 import type { Logger } from "../logger";
 import type { MeasurementService, PreparedMeasurement } from "../measurements/service";
 import { traceView } from "../views";
-import { followUpDeadlineSeconds, pendingFollowUps, readFollowUps, sendAliasTraces } from "./follow-ups";
+import {
+  followUpDeadlineSeconds,
+  pendingFollowUps,
+  readFollowUps,
+  roundOf,
+  sendAliasTraces,
+  unrecordedRound,
+} from "./follow-ups";
 
 export interface PathTestServiceDeps {
   repo: Repository;
@@ -260,14 +267,44 @@ export function createPathTestService(deps: PathTestServiceDeps) {
         return again ? viewOf(again) : first;
       }
     }
-    if (comparable && p.status === "following-up") {
+    if (comparable && p.status === "following-up" && reverse) {
+      const round = roundOf(rows);
       const waiting = pendingFollowUps(rows, found.followUps);
       const ended = Math.max(
-        ...[forward.finishedAt, reverse?.finishedAt].map((x) => (x ? Date.parse(x) : 0)),
+        ...[forward.finishedAt, reverse.finishedAt, ...rows.map((r) => r.sentAt)].map((x) =>
+          x ? Date.parse(x) : 0,
+        ),
       );
-      const overdue = Date.now() - ended > followUpDeadlineSeconds(p.options) * 1000;
-      const unrecorded = rows.length > 0 && rows.every((r) => !r.traceId && !r.failure);
-      if ((waiting > 0 || unrecorded) && !overdue) return view(found, null, records, Math.max(waiting, 1));
+      const overdue = Date.now() - ended > followUpDeadlineSeconds(p.options, round) * 1000;
+      if ((waiting > 0 || unrecordedRound(rows)) && !overdue)
+        return view(found, null, records, Math.max(waiting, 1));
+      // The first round left the direction of a loss undecided: one more round to the same routers
+      // with twice the probes, their counts added to the first's, before the comparison says so.
+      const comparison = comparisonOf(found, forward, reverse);
+      const again = rows.filter((r) => (r.round ?? 1) === 1 && r.traceId && !r.failure);
+      if (round === 1 && !overdue && comparison.loss?.reading === "undetermined" && again.length > 0) {
+        const targets = again.map(({ from, target, seenAt, purpose }) => ({ from, target, seenAt, purpose }));
+        const claimed = [
+          ...rows,
+          ...targets.map((t) => ({ ...t, measurementId: null, traceId: null, failure: null, round: 2 })),
+        ];
+        if (
+          await db("claim follow-ups", () => deps.repo.claimMorePathTestFollowUps(p.id, rows.length, claimed))
+        ) {
+          const sent = await sendAliasTraces(deps, p, targets, 2);
+          await db("record follow-ups", () => deps.repo.setPathTestFollowUps(p.id, [...rows, ...sent]));
+          log.info(
+            { pathTestId: p.id, aliasTraces: sent.length },
+            "loss direction undecided: second round of alias traces sent",
+          );
+        }
+        const reread = await db("read path test", () => deps.repo.getPathTest(p.id));
+        return reread ? viewOf(reread) : first;
+      }
+      await db("store comparison", () =>
+        deps.repo.finishPathTest(p.id, comparison as unknown as Record<string, unknown>),
+      );
+      return view({ ...found, pathTest: { ...p, status: "done", comparison } }, comparison, records);
     }
     const comparison = comparable && reverse ? comparisonOf(found, forward, reverse) : null;
     await db("store comparison", () =>
