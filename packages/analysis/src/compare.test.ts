@@ -247,8 +247,8 @@ describe("the direction of a loss, from both traces and the follow-ups together"
     const [forward, reverse] = returnOnly();
     // fra's probes to esin and core3 answer over core3 -> efra; sin's probes to efra go out over it.
     const aliases = routeBackAliases({
-      fromA: { "198.18.7.1": 5, "198.18.5.2": 5 },
-      fromB: { "198.18.1.2": 5 },
+      fromA: { "198.18.7.1": 10, "198.18.5.2": 10 },
+      fromB: { "198.18.1.2": 10 },
     });
     const c = compare(forward, reverse, options({ aliases }));
     expect(c.faultDirection).toBe("reverse");
@@ -273,8 +273,8 @@ describe("the direction of a loss, from both traces and the follow-ups together"
     const [forward, reverse] = lossyPair({ 4: 5, 5: 5 }, { 3: 5, 4: 5 });
     // fra's probes to esin go out over core2 -> esin; sin's probes to efra, core1, core2 answer over it.
     const aliases = routeBackAliases({
-      fromA: { "198.18.7.1": 5 },
-      fromB: { "198.18.1.2": 5, "198.18.2.2": 5, "198.18.3.2": 5 },
+      fromA: { "198.18.7.1": 10 },
+      fromB: { "198.18.1.2": 10, "198.18.2.2": 10, "198.18.3.2": 10 },
     });
     const c = compare(forward, reverse, options({ aliases }));
     expect(c.faultDirection).toBe("forward");
@@ -287,8 +287,8 @@ describe("the direction of a loss, from both traces and the follow-ups together"
   it("says both when each direction loses on its own stretch", () => {
     const [forward, reverse] = lossyPair({ 4: 9, 5: 9 }, { 3: 9, 4: 9 });
     const aliases = routeBackAliases({
-      fromA: { "198.18.7.1": 9, "198.18.5.2": 5 },
-      fromB: { "198.18.1.2": 9, "198.18.2.2": 5, "198.18.3.2": 5 },
+      fromA: { "198.18.7.1": 18, "198.18.5.2": 10 },
+      fromB: { "198.18.1.2": 18, "198.18.2.2": 10, "198.18.3.2": 10 },
     });
     const c = compare(forward, reverse, options({ aliases }));
     expect(c.faultDirection).toBe("both");
@@ -306,7 +306,7 @@ describe("the direction of a loss, from both traces and the follow-ups together"
 
   it("a loss the follow-ups cannot separate either stays undetermined", () => {
     const [forward, reverse] = returnOnly();
-    const aliases = routeBackAliases().map((a) => ({ ...a, sent: 1, recv: 1 }));
+    const aliases = routeBackAliases({}, 1);
     const c = compare(forward, reverse, options({ aliases }));
     expect(c.faultDirection).toBe("undetermined");
   });
