@@ -63,7 +63,9 @@ N times each, and grades each reading against the lab's ground truth. Tables on 
 on stderr. Exit 1 when any reading was wrong, 0 otherwise (undecided readings are not wrong).
 
   --runs N          readings per scenario and mode (default 3; the issues' acceptance uses 10)
-  --count N         probes per hop of each trace (default 20)
+  --count N         probes per hop of each single trace (default 20)
+  --pair-count N    probes per hop of each path test's two traces (default 40: clearing a direction
+                    rests on the traces' own hops as well as on the alias traces)
   --interval S      seconds between cycles (default 0.1, the API's minimum)
   --only NAMES      comma-separated scenario names, or "pairs" / "traces" for a whole kind
                     pairs: ${PAIRS.join(", ")}
@@ -88,6 +90,7 @@ function options() {
         options: {
           runs: { type: "string", default: "3" },
           count: { type: "string", default: "20" },
+          "pair-count": { type: "string", default: "40" },
           interval: { type: "string", default: "0.1" },
           only: { type: "string" },
           mode: { type: "string", default: "both" },
@@ -111,6 +114,7 @@ function options() {
   };
   const runs = int("runs", parsed.runs, 1, 1000);
   const count = int("count", parsed.count, 1, 300);
+  const pairCount = int("pair-count", parsed["pair-count"], 1, 300);
   const interval = Number(parsed.interval);
   if (!(interval >= 0.1 && interval <= 60)) fail("--interval takes seconds from 0.1 to 60");
   const modes: TraceMode[] =
@@ -125,7 +129,7 @@ function options() {
   if (unknown.length > 0) fail(`unknown scenario ${unknown.join(", ")} (see --help)`);
   const pairs = PAIRS.filter((p) => names.includes("pairs") || names.includes(p));
   const traces = TRACE_SCENARIOS.filter((t) => names.includes("traces") || names.includes(t));
-  return { runs, count, interval, modes, pairs, traces, json: parsed.json };
+  return { runs, count, pairCount, interval, modes, pairs, traces, json: parsed.json };
 }
 
 const log = (text: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${text}\n`);
@@ -224,7 +228,7 @@ async function main() {
     for (const name of opts.pairs) {
       const s = lab.pairs[name];
       for (let run = 1; run <= opts.runs; run++) {
-        const graded = await readPair(url, lab, s, opts).then(
+        const graded = await readPair(url, lab, s, { ...opts, count: opts.pairCount }).then(
           (v) => {
             const g = gradePathTest(v, s);
             return { g, ...pairOutcome(g, s) };
@@ -302,7 +306,7 @@ async function main() {
     const out: string[] = [`${command}  (${started.toISOString().slice(0, 10)})`, ""];
     if (pairRuns.length > 0) {
       out.push(
-        `Pairs: path tests through the real agents (count ${opts.count}, interval ${opts.interval} s)`,
+        `Pairs: path tests through the real agents (count ${opts.pairCount}, interval ${opts.interval} s)`,
         "",
         markdownTable(PAIR_COLUMNS, pairRows(pairRuns)),
         "",
