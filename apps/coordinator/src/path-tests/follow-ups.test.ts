@@ -57,9 +57,15 @@ describe("a path test's alias-trace rounds", () => {
   });
 
   it("a second round sends twice the probes, within the measurement API's largest count", () => {
-    const base = { count: 10 } as Parameters<typeof aliasTraceOptions>[0];
+    const base = { count: 10, interval: 1 } as Parameters<typeof aliasTraceOptions>[0];
     expect(aliasTraceOptions({ ...base, count: 10 }).count).toBe(40);
     expect(aliasTraceOptions({ ...base, count: 10 }, 2).count).toBe(80);
     expect(aliasTraceOptions({ ...base, count: 200 }, 2).count).toBe(300);
+  });
+
+  it("alias traces keep the path test's pace when it is fast, and go at 0.5 s when it is slower", () => {
+    const base = { count: 10 } as Parameters<typeof aliasTraceOptions>[0];
+    expect(aliasTraceOptions({ ...base, interval: 0.1 }).interval).toBe(0.1);
+    expect(aliasTraceOptions({ ...base, interval: 1 }).interval).toBe(0.5);
   });
 });

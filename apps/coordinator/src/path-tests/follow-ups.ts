@@ -29,8 +29,16 @@ export function aliasTraceOptions(options: TraceOptions, round = 1): TraceOption
     pinFlow: false,
     mda: false,
     count: Math.min(MAX_ALIAS_COUNT, Math.max(options.count, thresholds.ALIAS_TRACE_PROBES) * round),
+    interval: Math.min(options.interval, ALIAS_MAX_INTERVAL),
   };
 }
+
+/**
+ * The slowest pace of an alias trace, seconds: the public bounds' fastest interval, polite to
+ * routers that rate-limit pings aimed at them, and 40 probes at the default 1 s pace would keep a
+ * path test waiting 40 s for its follow-ups (20 s at this pace).
+ */
+const ALIAS_MAX_INTERVAL = 0.5;
 
 /** The measurement API's largest count: a second round's alias traces stay within it. */
 const MAX_ALIAS_COUNT = 300;
