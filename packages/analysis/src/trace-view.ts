@@ -36,7 +36,9 @@ export interface DiagnoseOptions {
 export function destinationProbes(options: DiagnoseOptions): FollowUp[] {
   const destination = options.destination;
   return (options.followUps ?? []).filter(
-    (f) => f.kind !== "alias-trace" && (destination === undefined || f.target === destination),
+    (f) =>
+      (f.kind === "tcp-syn" || f.kind === "udp" || f.kind === "echo") &&
+      (destination === undefined || f.target === destination),
   );
 }
 

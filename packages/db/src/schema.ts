@@ -123,6 +123,8 @@ export interface PathTestFollowUpRow {
   failure: string | null;
   /** 1 for the first round; 2 for the round sent when the first left the loss reading undecided. */
   round?: number;
+  /** `retrace`: the end's own trace again (to the other end's address), in the second round. */
+  kind?: "alias-trace" | "retrace";
   /** When it was sent (ISO time): the comparison waits for a round until its deadline from then. */
   sentAt?: string;
 }

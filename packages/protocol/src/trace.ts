@@ -135,10 +135,12 @@ export type Hop = z.infer<typeof Hop>;
  * A probe the system sent on its own to decide a question a trace left open:
  * `alias-trace`: a short trace from one end of a path test to an address only the other end saw
  * (is that router on this end's path, and do its replies back to this end lose packets?);
+ * `retrace`: the same trace again with more probes (a path test whose loss direction the first
+ * round left undecided; its counts are added to the trace's own for the comparison);
  * `tcp-syn`, `udp`, `echo`: single-target probes (does a destination that ignores ICMP answer
  * TCP, does a router answer when addressed itself).
  */
-export const FollowUpKind = z.enum(["alias-trace", "tcp-syn", "udp", "echo"]);
+export const FollowUpKind = z.enum(["alias-trace", "retrace", "tcp-syn", "udp", "echo"]);
 export type FollowUpKind = z.infer<typeof FollowUpKind>;
 
 export const FollowUp = z.object({

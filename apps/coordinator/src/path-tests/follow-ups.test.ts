@@ -1,7 +1,7 @@
 import type { PathTestFollowUpRow, TraceRow } from "@lg/db";
 import { hopOf } from "@lg/protocol/testing";
 import { describe, expect, it } from "vitest";
-import { aliasTraceOptions, readFollowUps, roundOf, unrecordedRound } from "./follow-ups";
+import { aliasTraceOptions, readFollowUps, roundOf, unrecordedRound, withRetraces } from "./follow-ups";
 
 const row = (over: Partial<PathTestFollowUpRow>): PathTestFollowUpRow => ({
   from: "a",
@@ -67,5 +67,30 @@ describe("a path test's alias-trace rounds", () => {
     const base = { count: 10 } as Parameters<typeof aliasTraceOptions>[0];
     expect(aliasTraceOptions({ ...base, interval: 0.1 }).interval).toBe(0.1);
     expect(aliasTraceOptions({ ...base, interval: 1 }).interval).toBe(0.5);
+  });
+});
+
+describe("retraces in the second round", () => {
+  it("add their counts to the trace's own where the same address answered the same TTL, and leave other hops alone", () => {
+    const own = [hopOf(1, "198.18.1.2", 40), hopOf(2, "198.18.2.2", 40, { recv: 30, drop: 10, lossPct: 25 })];
+    const again = [hopOf(1, "198.18.1.2", 80), hopOf(2, "198.18.9.9", 80)];
+    const merged = withRetraces(own, [again]);
+    expect(merged[0]).toMatchObject({ sent: 120, recv: 120, lossPct: 0, lossCi: [0, 3.1] });
+    expect(merged[1]).toBe(own[1]);
+  });
+
+  it("are listed as follow-ups of their end and are not alias observations", () => {
+    const rows = [
+      row({ traceId: "t1" }),
+      row({ kind: "retrace", traceId: "r1", round: 2, target: "198.18.7.2" }),
+    ];
+    const traces = new Map([
+      ["t1", trace("t1", 40, 30)],
+      ["r1", trace("r1", 80, 80)],
+    ]);
+    const read = readFollowUps(rows, traces);
+    expect(read.observations).toHaveLength(1);
+    expect(read.retraced.a).toHaveLength(1);
+    expect(read.records.a.map((f) => f.kind)).toEqual(["alias-trace", "retrace"]);
   });
 });

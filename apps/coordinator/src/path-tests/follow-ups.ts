@@ -6,7 +6,7 @@ import {
   thresholds,
 } from "@lg/analysis";
 import type { PathTestFollowUpRow, PathTestRow, TraceRow } from "@lg/db";
-import type { FollowUp, TraceOptions } from "@lg/protocol";
+import { type FollowUp, type Hop, lossInterval, type TraceOptions } from "@lg/protocol";
 import { ApiError } from "../errors";
 import type { Logger } from "../logger";
 import type { MeasurementService } from "../measurements/service";
@@ -133,10 +133,37 @@ export function unrecordedRound(rows: PathTestFollowUpRow[]): boolean {
 export function readFollowUps(
   rows: PathTestFollowUpRow[],
   traces: Map<string, TraceRow>,
-): { observations: AliasObservation[]; records: { a: FollowUp[]; b: FollowUp[] } } {
+): {
+  observations: AliasObservation[];
+  records: { a: FollowUp[]; b: FollowUp[] };
+  /** Each end's retraces' hops (finished ones), to add to its own trace's counts. */
+  retraced: { a: Hop[][]; b: Hop[][] };
+} {
   const observations: AliasObservation[] = [];
   const records: { a: FollowUp[]; b: FollowUp[] } = { a: [], b: [] };
+  const retraced: { a: Hop[][]; b: Hop[][] } = { a: [], b: [] };
   for (const row of rows) {
+    if (row.kind === "retrace") {
+      const trace = row.traceId ? traces.get(row.traceId) : undefined;
+      const done = trace?.status === "done";
+      if (done) retraced[row.from].push(trace.hops);
+      const sent = done ? trace.hops.reduce((n, h) => n + h.sent, 0) : 0;
+      records[row.from].push({
+        kind: "retrace",
+        target: row.target,
+        answered: done,
+        ...(done ? { sent } : {}),
+        purpose: row.purpose,
+        result: row.failure
+          ? `not sent: ${row.failure}`
+          : done
+            ? `${trace.hops.length} hops, ${sent} probes, added to the trace's own counts for the comparison`
+            : trace?.status === "failed"
+              ? `failed: ${trace.failure?.message ?? "its trace failed"}`
+              : "probing",
+      });
+      continue;
+    }
     const target = { from: row.from, target: row.target, seenAt: row.seenAt, purpose: row.purpose };
     const trace = row.traceId ? traces.get(row.traceId) : undefined;
     if (row.failure || !trace) {
@@ -168,5 +195,34 @@ export function readFollowUps(
         Object.assign(same, { reachedAt: observation.reachedAt, path: observation.path });
     } else if (!same) observations.push(observation);
   }
-  return { observations, records };
+  return { observations, records, retraced };
+}
+
+/**
+ * A trace's hops with its retraces' counts added, TTL by TTL, where the same address answered
+ * (sent, received and lost add up; Loss% and the interval are worked out again; times stay the
+ * first trace's). A TTL where the retrace met another router keeps the trace's own counts.
+ */
+export function withRetraces(hops: Hop[], retraces: Hop[][]): Hop[] {
+  if (retraces.length === 0) return hops;
+  return hops.map((h) => {
+    let sent = h.sent;
+    let recv = h.recv;
+    for (const again of retraces) {
+      const same = again.find((x) => x.ttl === h.ttl && x.host === h.host);
+      if (!same) continue;
+      sent += same.sent;
+      recv += same.recv;
+    }
+    if (sent === h.sent) return h;
+    const lost = sent - recv;
+    return {
+      ...h,
+      sent,
+      recv,
+      drop: lost,
+      lossPct: Math.round((lost / sent) * 1000) / 10,
+      lossCi: lossInterval(sent, recv),
+    };
+  });
 }

@@ -31,6 +31,7 @@ import {
   roundOf,
   sendAliasTraces,
   unrecordedRound,
+  withRetraces,
 } from "./follow-ups";
 
 export interface PathTestServiceDeps {
@@ -211,15 +212,22 @@ export function createPathTestService(deps: PathTestServiceDeps) {
     const aAddress = p.aAddress ?? "";
     const bAddress = p.bAddress ?? "";
     const nat = behindNat(p) ? customerSideOfNat(forward.hops, aAddress) : undefined;
-    const { observations } = readFollowUps(p.followUps ?? [], found.followUps);
-    return compare(nat?.hops ?? forward.hops, reverse.hops, {
-      forward: diagnoseOptions(forward, bAddress),
-      reverse: diagnoseOptions(reverse, aAddress),
-      ...(forward.diagnosis ? { forwardDiagnosis: forward.diagnosis } : {}),
-      ...(reverse.diagnosis ? { reverseDiagnosis: reverse.diagnosis } : {}),
-      aliases: observations,
-      labels: { a: labelOf(p.a), b: labelOf(typeof p.b === "string" ? p.b : p.bAddress) },
-    });
+    const { observations, retraced } = readFollowUps(p.followUps ?? [], found.followUps);
+    // A second round's retraces add their counts to each trace's own; the diagnoses are then made
+    // again from the added counts.
+    const merged = retraced.a.length > 0 || retraced.b.length > 0;
+    return compare(
+      withRetraces(nat?.hops ?? forward.hops, retraced.a),
+      withRetraces(reverse.hops, retraced.b),
+      {
+        forward: diagnoseOptions(forward, bAddress),
+        reverse: diagnoseOptions(reverse, aAddress),
+        ...(forward.diagnosis && !merged ? { forwardDiagnosis: forward.diagnosis } : {}),
+        ...(reverse.diagnosis && !merged ? { reverseDiagnosis: reverse.diagnosis } : {}),
+        aliases: observations,
+        labels: { a: labelOf(p.a), b: labelOf(typeof p.b === "string" ? p.b : p.bAddress) },
+      },
+    );
   }
 
   /**
@@ -278,21 +286,46 @@ export function createPathTestService(deps: PathTestServiceDeps) {
       const overdue = Date.now() - ended > followUpDeadlineSeconds(p.options, round) * 1000;
       if ((waiting > 0 || unrecordedRound(rows)) && !overdue)
         return view(found, null, records, Math.max(waiting, 1));
-      // The first round left the direction of a loss undecided: one more round to the same routers
-      // with twice the probes, their counts added to the first's, before the comparison says so.
+      // The first round left the direction of a loss undecided: one more round — the same routers
+      // with twice the probes, and each end's own trace again — whose counts are added to the
+      // first's before the comparison says so.
       const comparison = comparisonOf(found, forward, reverse);
       const again = rows.filter((r) => (r.round ?? 1) === 1 && r.traceId && !r.failure);
       if (round === 1 && !overdue && comparison.loss?.reading === "undetermined" && again.length > 0) {
-        const targets = again.map(({ from, target, seenAt, purpose }) => ({ from, target, seenAt, purpose }));
+        const aliases = again.map(({ from, target, seenAt, purpose }) => ({ from, target, seenAt, purpose }));
+        const retraces = [
+          {
+            from: "a" as const,
+            target: first.bAddress,
+            seenAt: 0,
+            purpose: `${labelOf(p.a)}'s trace again with more probes: the first round left the direction of a loss undecided`,
+          },
+          {
+            from: "b" as const,
+            target: first.aAddress,
+            seenAt: 0,
+            purpose: `${labelOf(typeof p.b === "string" ? p.b : p.bAddress)}'s trace again with more probes: the first round left the direction of a loss undecided`,
+          },
+        ];
+        const targets = [...aliases, ...retraces];
         const claimed = [
           ...rows,
-          ...targets.map((t) => ({ ...t, measurementId: null, traceId: null, failure: null, round: 2 })),
+          ...aliases.map((t) => ({ ...t, measurementId: null, traceId: null, failure: null, round: 2 })),
+          ...retraces.map((t) => ({
+            ...t,
+            measurementId: null,
+            traceId: null,
+            failure: null,
+            round: 2,
+            kind: "retrace" as const,
+          })),
         ];
         if (
           await db("claim follow-ups", () => deps.repo.claimMorePathTestFollowUps(p.id, rows.length, claimed))
         ) {
           const sent = await sendAliasTraces(deps, p, targets, 2);
-          await db("record follow-ups", () => deps.repo.setPathTestFollowUps(p.id, [...rows, ...sent]));
+          const kinds = sent.map((r, i) => (i >= aliases.length ? { ...r, kind: "retrace" as const } : r));
+          await db("record follow-ups", () => deps.repo.setPathTestFollowUps(p.id, [...rows, ...kinds]));
           log.info(
             { pathTestId: p.id, aliasTraces: sent.length },
             "loss direction undecided: second round of alias traces sent",

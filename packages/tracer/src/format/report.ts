@@ -88,6 +88,7 @@ const KIND_WORDS: Record<FollowUp["kind"], string> = {
   udp: "UDP",
   echo: "ICMP echo",
   "alias-trace": "alias trace",
+  retrace: "trace again",
 };
 
 /** `198.18.0.9:443`, `[2001:2::9]:443`, or the address alone without a port. */

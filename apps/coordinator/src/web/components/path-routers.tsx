@@ -252,6 +252,7 @@ export function LossReadingCard(props: { loss: LossReading; ends: Ends; id: stri
 
 const FOLLOW_UP_WORDS: Record<FollowUp["kind"], string> = {
   "alias-trace": "alias trace",
+  retrace: "trace again",
   "tcp-syn": "TCP SYN",
   udp: "UDP",
   echo: "ICMP echo",
