@@ -78,7 +78,9 @@ function labView(withAliases: boolean): PathTestView {
   const labels = { a: "fra", b: "sin" };
   const f = path(lab.forward, { lost: { 4: 5, 5: 5 } });
   const r = path(lab.reverse, { lost: { 3: 5, 4: 5 } });
-  const aliases = withAliases ? routeBackAliases({ fromA: { "198.18.7.1": 10, "198.18.5.2": 10 }, fromB: { "198.18.1.2": 10 } }) : [];
+  const aliases = withAliases
+    ? routeBackAliases({ fromA: { "198.18.7.1": 10, "198.18.5.2": 10 }, fromB: { "198.18.1.2": 10 } })
+    : [];
   const targets = withAliases ? aliasTargets(f, r, { aAddress: lab.a, bAddress: lab.b, labels }) : [];
   const followUps = (from: "a" | "b") =>
     targets
