@@ -87,6 +87,22 @@ interface JszMeta {
  * leader in a cluster of three.
  */
 export async function startLocalDeployment(): Promise<LocalDeployment> {
+  // The nodes' ports are chosen free before the first node starts; another process can take one in
+  // the seconds before the last node binds it. Then the whole deployment starts again on new ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startLocalDeploymentOnce();
+    } catch (err) {
+      if (attempt >= PORT_RACE_ATTEMPTS || !/address already in use/.test(String((err as Error).message)))
+        throw err;
+    }
+  }
+}
+
+/** Starts of a local deployment tried when a port it chose was taken before a node bound it. */
+const PORT_RACE_ATTEMPTS = 3;
+
+async function startLocalDeploymentOnce(): Promise<LocalDeployment> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "lg-nats-cluster-"));
   const keys = await createOperatorModeKeys();
   const ports = await renderNatsConfigs(dir, keys);
