@@ -322,8 +322,7 @@ export class TraceSession {
     switch (f.reason) {
       case "probes-exhausted":
         // The port already retried; the probe never left, so it does not count as sent.
-        hop.sent--;
-        hop.inFlight--;
+        hop.probeUnsent();
         this.unsent++;
         return true;
       case "network-down":

@@ -84,6 +84,19 @@ describe("HopStats", () => {
     expect(s.toHop().mpls).toEqual([{ label: 24005, tc: 0, bottom: true, ttl: 254 }]);
     expect(s.toHop().responders[0]?.mpls).toHaveLength(1);
   });
+  it("a probe that never left counts neither as sent nor as lost", () => {
+    const s = hopWith([1, null]);
+    s.probeSent();
+    s.probeUnsent();
+    expect(s.toHop()).toMatchObject({ sent: 2, recv: 1, drop: 1, lossPct: 50 });
+    expect(s.inFlight).toBe(0);
+  });
+  it("exposes its figures read-only: only its methods change them", () => {
+    const s = hopWith([1]);
+    // @ts-expect-error sent has a getter only
+    expect(() => (s.sent = 5)).toThrow(TypeError);
+    expect(s.sent).toBe(1);
+  });
 });
 
 describe("mdaProbesNeeded", () => {
