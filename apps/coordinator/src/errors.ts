@@ -32,7 +32,11 @@ export const notFound = (what: string, id: string) =>
   new ApiError(404, "not_found", `${what} '${id}' does not exist`);
 
 /** Turns the first zod issue into an ApiError that names the field. */
-export function validationError(error: Issues, where: "body" | "query" | "path", input?: unknown): ApiError {
+export function validationError(
+  error: Issues,
+  where: "body" | "query" | "path" | "header" | "cookie",
+  input?: unknown,
+): ApiError {
   const issue = error.issues[0];
   if (!issue) return new ApiError(400, "invalid_request", `the ${where} is not valid`);
   if (issue.code === "unrecognized_keys") {
