@@ -6,7 +6,8 @@ import {
   ProgressMessage,
   subjects,
 } from "@lg/protocol";
-import { linearPath, realClock, type Script, ScriptedPort, Tracer } from "@lg/tracer";
+import { realClock, Tracer } from "@lg/tracer";
+import { linearPath, type Script, ScriptedPort } from "@lg/tracer/testing";
 import { jetstream } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningAgent, runAgent } from "./agent";

@@ -32,8 +32,6 @@ export { type ProbePlan, planProbes } from "./plan";
 export type { StopReason } from "./session";
 export { HopStats, MAX_RESPONDERS } from "./stats";
 export { resolveTarget } from "./target";
-export { ManualClock } from "./testing/manual-clock";
-export { linearPath, type Script, type ScriptedAnswer, ScriptedPort } from "./testing/scripted-port";
 export {
   type DiagnoseHops,
   type TraceEvent,
