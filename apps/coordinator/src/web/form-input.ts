@@ -16,7 +16,8 @@ export interface FormValues {
   count: string;
 }
 
-const one = (v: string | string[] | undefined): string =>
+/** A single-valued field, trimmed ("" when absent). */
+export const one = (v: string | string[] | undefined): string =>
   (Array.isArray(v) ? (v[0] ?? "") : (v ?? "")).trim();
 const many = (v: string | string[] | undefined): string[] =>
   (Array.isArray(v) ? v : v === undefined ? [] : [v]).map((s) => s.trim()).filter(Boolean);
@@ -33,7 +34,7 @@ export function formValues(fields: FormFields): FormValues {
 }
 
 /** A numeric field as a number when it is one, else as typed (the schema then says what is wrong). */
-function numberOrText(text: string): number | string {
+export function numberOrText(text: string): number | string {
   return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
 }
 
