@@ -4,22 +4,19 @@ import {
   type AgentCounters,
   type AgentDescriptor,
   agentInboxPrefix,
-  CancelMessage,
-  confirmTarget,
   createTargetResolver,
   DEFAULT_RESOLVE_TIMEOUT_MS,
   type FinalResultMessage,
   HEARTBEAT_INTERVAL_MS,
   type JobRejectReason,
   type JobReply,
-  JobRequest,
+  type JobRequest,
   PROTOCOL_VERSION,
   type PresenceMessage,
   type ProgressMessage,
   type ResolvedTarget,
   type Resolver,
   subjects,
-  TargetError,
   zeroAgentCounters,
 } from "@lg/protocol";
 import type { Tracer } from "@lg/tracer";
@@ -32,14 +29,17 @@ import {
   type NatsConnection,
 } from "@nats-io/transport-node";
 import { detectPublicAddresses, type InterfaceTable, localAddresses } from "./addresses";
+import { type AdmissionState, admit, checkTarget, type TargetCheck } from "./admission";
 import type { AgentConfig } from "./config";
 import { roleOfUserJwt, userJwtOf } from "./credential";
 import { createAgentTracer } from "./engine";
 import { traceFailure } from "./failure";
+import { parseCancel, parseJob } from "./inbound";
 import { createLogger, type Logger } from "./logger";
 import { Outbox } from "./outbox";
 import { ProgressThrottle } from "./progress";
-import { agentCapabilities, planRejection, unsupportedReason } from "./support";
+import { agentCapabilities } from "./support";
+import { withTimeout } from "./timeout";
 import { AGENT_VERSION } from "./version";
 
 /** The part of the tracer the agent uses (tests may pass a Tracer with a scripted packet port). */
@@ -101,26 +101,6 @@ interface ActiveTrace {
 }
 
 const RECENT_LIMIT = 1_000;
-
-const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve("timeout"), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
-
-/** One line per problem, e.g. "options.count: Too big: expected number to be <=10000". */
-function describeIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
-  return error.issues.map((i) => `${i.path.map(String).join(".") || "message"}: ${i.message}`).join("; ");
-}
 
 /**
  * Runs a probe agent: connects to NATS (reconnecting forever), announces itself and heartbeats on
@@ -277,67 +257,43 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
   };
 
   async function onJob(msg: Msg): Promise<void> {
-    let raw: unknown;
-    try {
-      raw = msg.json();
-    } catch {
-      return reject(msg, "", "invalid", "the job is not JSON");
-    }
-    const parsed = JobRequest.safeParse(raw);
-    if (!parsed.success) {
-      const id = (raw as { traceId?: unknown } | null)?.traceId;
-      return reject(msg, typeof id === "string" ? id : "", "invalid", describeIssues(parsed.error));
-    }
-    const job = parsed.data;
+    const parsed = parseJob(msg.string());
+    if ("invalid" in parsed) return reject(msg, parsed.invalid.traceId, "invalid", parsed.invalid.message);
+    const job = parsed.job;
     const traceId = job.traceId;
-    if (active.has(traceId) || recent.has(traceId) || outbox.has(traceId)) {
+    const state = (target?: TargetCheck): AdmissionState => ({
+      draining,
+      maxTraces: config.maxTraces,
+      inFlight: active.size + checking.size,
+      alreadyAccepted: active.has(traceId) || recent.has(traceId) || outbox.has(traceId),
+      beingChecked: checking.has(traceId),
+      capabilities: descriptor.capabilities,
+      isLocalAddress: (a) => ownAddresses.has(a),
+      ...(target ? { target } : {}),
+    });
+    const first = admit(job, state());
+    if (first.verdict === "confirm") {
       // A retried request for a job already taken: confirm it, but never run it twice.
       jobsLog.info({ traceId }, "job already accepted; confirming again");
       return reply(msg, { v: PROTOCOL_VERSION, traceId, accepted: true });
     }
-    if (checking.has(traceId)) return reject(msg, traceId, "busy", "this job is already being checked");
-    if (draining) return reject(msg, traceId, "draining", "the agent is shutting down and takes no new jobs");
-    if (active.size + checking.size >= config.maxTraces) {
-      return reject(msg, traceId, "busy", `the agent is running its limit of ${config.maxTraces} traces`);
-    }
+    if (first.verdict === "reject") return reject(msg, traceId, first.reason, first.message);
     checking.add(traceId);
-    let resolved: ResolvedTarget;
+    let checked: TargetCheck;
     try {
-      // The job's address is what the coordinator checked (opt-out, budget, audit): probe exactly it,
-      // but only if it passes this agent's policy and the name resolves to it here too. A name that
-      // answers differently now (DNS rebinding) is refused, never traced elsewhere.
-      const checked = await withTimeout(
-        confirmTarget(job.target, job.address, {
-          allow: config.allowList,
-          ipVersion: job.options.ipVersion,
-          resolver,
-          here: config.id,
-        }),
-        resolveTimeoutMs,
-      );
-      if (checked === "timeout") {
-        throw new TargetError(
-          "resolve_failed",
-          `${job.target} did not resolve within ${resolveTimeoutMs / 1000} s`,
-        );
-      }
-      resolved = checked;
-    } catch (err) {
+      checked = await checkTarget(job, {
+        allow: config.allowList,
+        resolver,
+        here: config.id,
+        timeoutMs: resolveTimeoutMs,
+      });
+    } finally {
       checking.delete(traceId);
-      if (err instanceof TargetError && err.code === "invalid_target") {
-        return reject(msg, traceId, "invalid", err.message);
-      }
-      const message = err instanceof Error ? err.message : String(err);
-      return reject(msg, traceId, "target-refused", message);
     }
-    checking.delete(traceId);
-    if (draining) return reject(msg, traceId, "draining", "the agent is shutting down and takes no new jobs");
-    const unsupported = unsupportedReason(job.options, resolved.family, descriptor.capabilities, (a) =>
-      ownAddresses.has(a),
-    );
-    if (unsupported) return reject(msg, traceId, "unsupported", unsupported);
-    const planProblem = planRejection(resolved.address, resolved.family, job.options);
-    if (planProblem) return reject(msg, traceId, planProblem.reason, planProblem.message);
+    const decision = admit(job, state(checked));
+    if (decision.verdict === "reject") return reject(msg, traceId, decision.reason, decision.message);
+    if (decision.verdict !== "accept") throw new Error(`unexpected admission ${decision.verdict}`);
+    const resolved = decision.target;
 
     counters.jobsAccepted++;
     const controller = new AbortController();
@@ -444,24 +400,19 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
   }
 
   function onCancel(msg: Msg): void {
-    let raw: unknown;
-    try {
-      raw = msg.json();
-    } catch {
-      jobsLog.warn({ subject: msg.subject }, "cancel message is not JSON; dropped");
+    const parsed = parseCancel(msg.string());
+    if ("dropped" in parsed) {
+      if (parsed.dropped === "not-json")
+        jobsLog.warn({ subject: msg.subject }, "cancel message is not JSON; dropped");
+      else jobsLog.warn({ issues: parsed.issues }, "malformed cancel message; dropped");
       return;
     }
-    const parsed = CancelMessage.safeParse(raw);
-    if (!parsed.success) {
-      jobsLog.warn({ issues: describeIssues(parsed.error) }, "malformed cancel message; dropped");
-      return;
-    }
-    const trace = active.get(parsed.data.traceId);
+    const trace = active.get(parsed.traceId);
     if (!trace) {
-      jobsLog.info({ traceId: parsed.data.traceId }, "cancel for a trace that is not running");
+      jobsLog.info({ traceId: parsed.traceId }, "cancel for a trace that is not running");
       return;
     }
-    jobsLog.info({ traceId: parsed.data.traceId }, "cancelling trace");
+    jobsLog.info({ traceId: parsed.traceId }, "cancelling trace");
     trace.controller.abort();
   }
 

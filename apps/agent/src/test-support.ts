@@ -2,17 +2,12 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import {
-  type JobReply,
-  JobRequest,
-  PROTOCOL_VERSION,
-  RESULTS_STREAM,
-  subjects,
-  type TraceOptionsInput,
-} from "@lg/protocol";
+import { type JobReply, RESULTS_STREAM, subjects } from "@lg/protocol";
 import { type NatsServer, startNatsServer } from "@lg/services";
 import { type JetStreamManager, jetstreamManager, type StoredMsg } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+
+export { job, uniqueId } from "./test-jobs";
 
 export interface TestNats {
   server: NatsServer;
@@ -45,28 +40,6 @@ export async function startTestNats(): Promise<TestNats> {
 
 export async function createResultsStream(jsm: JetStreamManager): Promise<void> {
   await jsm.streams.add({ name: RESULTS_STREAM, subjects: [subjects.finalAll] });
-}
-
-let counter = 0;
-export const uniqueId = (prefix: string) =>
-  `${prefix}-${process.pid}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
-
-/** A job; `address` is what the coordinator checked (default: the target, for IP literals). */
-export function job(
-  traceId: string,
-  target: string,
-  options: TraceOptionsInput = {},
-  address = target,
-): JobRequest {
-  return JobRequest.parse({
-    v: PROTOCOL_VERSION,
-    traceId,
-    measurementId: `m-${traceId}`,
-    target,
-    address,
-    options,
-    issuedAt: new Date().toISOString(),
-  });
 }
 
 /** Sends a job (or any payload) to an agent and returns its answer. */
