@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { FinalResultMessage, Hop, PresenceMessage } from "@lg/protocol";
 import { TraceOptions } from "@lg/protocol";
 import { hopOf, presenceOf } from "@lg/protocol/testing";
-import { testDatabaseUrl } from "@lg/services";
+import { testDatabaseUrl } from "@lg/services/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type DbHandle } from "./client";
 import { createRepository, type Repository } from "./repository";

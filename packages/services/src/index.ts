@@ -13,10 +13,4 @@ export {
   type UserMintOptions,
 } from "./nats-auth";
 export { findFreePort } from "./ports";
-export {
-  type PostgresOptions,
-  type PostgresServer,
-  startPostgres,
-  type TestDatabase,
-  testDatabaseUrl,
-} from "./postgres";
+export { type PostgresOptions, type PostgresServer, startPostgres } from "./postgres";

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDb, createRepository, type DbHandle } from "@lg/db";
-import { testDatabaseUrl } from "@lg/services";
+import { testDatabaseUrl } from "@lg/services/testing";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rowsOf } from "../monitors/store";
