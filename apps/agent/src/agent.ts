@@ -6,20 +6,17 @@ import {
   agentInboxPrefix,
   createTargetResolver,
   DEFAULT_RESOLVE_TIMEOUT_MS,
-  type FinalResultMessage,
   HEARTBEAT_INTERVAL_MS,
   type JobRejectReason,
   type JobReply,
   type JobRequest,
   PROTOCOL_VERSION,
   type PresenceMessage,
-  type ProgressMessage,
   type ResolvedTarget,
   type Resolver,
   subjects,
   zeroAgentCounters,
 } from "@lg/protocol";
-import type { Tracer } from "@lg/tracer";
 import { jetstream } from "@nats-io/jetstream";
 import {
   type ConnectionOptions,
@@ -32,18 +29,16 @@ import { detectPublicAddresses, type InterfaceTable, localAddresses } from "./ad
 import { type AdmissionState, admit, checkTarget, type TargetCheck } from "./admission";
 import type { AgentConfig } from "./config";
 import { roleOfUserJwt, userJwtOf } from "./credential";
-import { createAgentTracer } from "./engine";
-import { traceFailure } from "./failure";
+import { createAgentTracer, type TraceEngine } from "./engine";
 import { parseCancel, parseJob } from "./inbound";
 import { createLogger, type Logger } from "./logger";
 import { Outbox } from "./outbox";
-import { ProgressThrottle } from "./progress";
+import { countFinal, runTrace } from "./run-trace";
 import { agentCapabilities } from "./support";
 import { withTimeout } from "./timeout";
 import { AGENT_VERSION } from "./version";
 
-/** The part of the tracer the agent uses (tests may pass a Tracer with a scripted packet port). */
-export type TraceEngine = Pick<Tracer, "run" | "close">;
+export type { TraceEngine } from "./engine";
 
 export interface AgentDeps {
   tracer?: TraceEngine;
@@ -297,7 +292,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
 
     counters.jobsAccepted++;
     const controller = new AbortController();
-    const done = runTrace(job, resolved, controller.signal).catch((err) =>
+    const done = runJob(job, resolved, controller.signal).catch((err) =>
       jobsLog.error({ err, traceId }, "trace bookkeeping failed"),
     );
     active.set(traceId, { controller, done });
@@ -305,91 +300,19 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     jobsLog.info({ traceId, target: job.target, address: resolved.address }, "job accepted");
   }
 
-  async function runTrace(job: JobRequest, target: ResolvedTarget, signal: AbortSignal): Promise<void> {
+  async function runJob(job: JobRequest, target: ResolvedTarget, signal: AbortSignal): Promise<void> {
     const traceId = job.traceId;
-    const startedAt = new Date().toISOString();
-    const progressSubject = subjects.progress(config.id, traceId);
-    const throttle = new ProgressThrottle((snapshot) => {
-      if (nc.isClosed() || !connected) return;
-      const message: ProgressMessage = {
-        v: PROTOCOL_VERSION,
-        traceId,
-        agentId: config.id,
-        seq: snapshot.seq,
-        cycle: snapshot.cycle,
-        address: target.address,
-        hops: snapshot.hops,
-        // The throttle's own clock reading, so consecutive sentAt are at least the interval apart.
-        sentAt: new Date(snapshot.at).toISOString(),
-      };
-      nc.publish(progressSubject, JSON.stringify(message));
-    }, deps.progressIntervalMs ?? 500);
-
-    const base = {
-      v: PROTOCOL_VERSION,
-      traceId,
-      measurementId: job.measurementId,
+    const final = await runTrace(job, target, signal, {
       agentId: config.id,
-      target: job.target,
-      address: target.address,
-      startedAt,
-    } as const;
-    let final: FinalResultMessage;
-    try {
-      // The tracer gets the checked address, never the name, so it probes what was checked.
-      const result = await tracer.run(
-        { target: target.address, options: { ...job.options, ipVersion: target.family }, signal },
-        (event) => {
-          try {
-            if (event.type === "hop") throttle.hop(event.hop);
-            else throttle.cycleDone(event.cycle, event.hops);
-          } catch (err) {
-            jobsLog.warn({ err, traceId }, "progress snapshot failed");
-          }
-        },
-      );
-      final = {
-        ...base,
-        status: "done",
-        hops: result.hops,
-        stoppedBy: signal.aborted ? "cancelled" : result.stoppedBy,
-        ...(result.followUps ? { followUps: result.followUps } : {}),
-        ...(result.adaptive ? { adaptive: result.adaptive } : {}),
-        finishedAt: new Date().toISOString(),
-      };
-    } catch (err) {
-      if (signal.aborted) {
-        final = {
-          ...base,
-          status: "done",
-          hops: throttle.table(),
-          stoppedBy: "cancelled",
-          finishedAt: new Date().toISOString(),
-        };
-      } else {
-        const failure = traceFailure(err);
-        jobsLog.warn({ traceId, failure }, "trace failed");
-        final = {
-          ...base,
-          status: "failed",
-          failure,
-          hops: throttle.table(),
-          finishedAt: new Date().toISOString(),
-        };
-      }
-    } finally {
-      throttle.close();
-    }
-    if (final.status === "done") counters.tracesDone++;
-    else counters.tracesFailed++;
-    for (const hop of final.hops) {
-      counters.probesSent += hop.sent;
-      counters.probesAnswered += hop.recv;
-    }
-    for (const f of final.followUps ?? []) {
-      counters.probesSent += f.sent ?? 0;
-      counters.probesAnswered += f.recv ?? 0;
-    }
+      engine: tracer,
+      publishProgress: (message) => {
+        if (nc.isClosed() || !connected) return;
+        nc.publish(subjects.progress(config.id, traceId), JSON.stringify(message));
+      },
+      progressIntervalMs: deps.progressIntervalMs ?? 500,
+      log: jobsLog,
+    });
+    countFinal(counters, final);
     outbox.add(final);
     remember(traceId);
     active.delete(traceId);
