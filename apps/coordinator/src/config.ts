@@ -75,14 +75,32 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/** The variables that are set: empty ones count as unset. */
+function setOnly(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1].trim() !== ""),
+  );
+}
+
+/**
+ * Where the coordinator keeps its data, read the way `loadConfig` reads it: PostgreSQL at
+ * `DATABASE_URL`, else PGlite in `<LG_DATA_DIR>/pg`. For `lg keys` and `lg up`, which need the
+ * same database (and data folder) without a whole coordinator configuration.
+ */
+export function databaseLocation(env: Record<string, string | undefined>): {
+  databaseUrl: string | undefined;
+  dataDir: string;
+} {
+  const e = EnvSchema.pick({ DATABASE_URL: true, LG_DATA_DIR: true }).parse(setOnly(env));
+  return { databaseUrl: e.DATABASE_URL, dataDir: e.LG_DATA_DIR };
+}
+
 /**
  * Reads the configuration from an environment. Empty variables count as unset.
  * Throws ConfigError with one line naming the first wrong variable.
  */
 export function loadConfig(env: Record<string, string | undefined>): CoordinatorConfig {
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ""),
-  );
+  const present = setOnly(env);
   const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

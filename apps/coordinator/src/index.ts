@@ -1,5 +1,5 @@
 export { DatabaseError } from "@lg/db";
-export { ConfigError, type CoordinatorConfig, loadConfig } from "./config";
+export { ConfigError, type CoordinatorConfig, databaseLocation, loadConfig } from "./config";
 export { type RunningCoordinator, type StartOptions, startCoordinator } from "./coordinator";
 export { ApiError, DependencyError } from "./errors";
 export { type AppDeps, createApp } from "./http/app";

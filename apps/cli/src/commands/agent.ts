@@ -1,6 +1,8 @@
 import { ConfigError, parseAgentConfig, runAgent } from "@lg/agent";
 import { type Command, Option } from "commander";
+import { loadCliConfig } from "../config";
 import { CliError } from "../errors";
+import { USAGE } from "../options";
 
 /** Each flag sets the environment variable of the same meaning; a flag wins over the variable. */
 const FLAGS: { flag: string; env: string; help: string; choices?: string[] }[] = [
@@ -59,13 +61,10 @@ const optionKey = (flag: string) =>
   (flag.split(" ")[0] ?? "").replace(/^--/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** `lg agent`: a probe agent that takes trace jobs over NATS. */
-export function register(program: Command): void {
-  const command = program
-    .command("agent")
-    .description("run a probe agent: takes trace jobs over NATS, runs them with mtr-packet, reports results")
-    .addHelpText(
-      "after",
-      `
+export function register(agent: Command): void {
+  const command = agent.addHelpText(
+    "after",
+    `
 Every flag can be given as the environment variable named in brackets; a flag wins.
 The agent announces itself on lg.presence.<id> and heartbeats every 5 s; it answers jobs on
 lg.agent.<id>.job at once (accepted, or refused as busy, unsupported, target-refused, invalid or
@@ -80,13 +79,14 @@ that resolves elsewhere here is refused as target-refused).
 Example:
   NATS_URL=nats://127.0.0.1:4222 lg agent --id fra-1 --region eu --allow-targets 198.18.0.0/15
 `,
-    );
+  );
   for (const { flag, env, help, choices } of FLAGS) {
     const option = new Option(flag, `${help} [${env}]`);
     command.addOption(choices ? option.choices(choices) : option);
   }
   command.action(async (opts: Record<string, string | undefined>) => {
-    const source: Record<string, string | undefined> = { ...process.env };
+    // The agent's variables are read by its own schema; a flag wins over its variable.
+    const source = { ...loadCliConfig().environment };
     for (const { flag, env } of FLAGS) {
       const value = opts[optionKey(flag)];
       if (value !== undefined) source[env] = value;
@@ -95,7 +95,7 @@ Example:
     try {
       config = parseAgentConfig(source);
     } catch (err) {
-      if (err instanceof ConfigError) throw new CliError(err.message, 2);
+      if (err instanceof ConfigError) throw new CliError(err.message, USAGE);
       throw err;
     }
     let agent: Awaited<ReturnType<typeof runAgent>>;

@@ -1,6 +1,8 @@
 import { ConfigError, DatabaseError, loadConfig, NatsConnectError, startCoordinator } from "@lg/coordinator";
 import type { Command } from "commander";
+import { loadCliConfig } from "../config";
 import { CliError } from "../errors";
+import { USAGE } from "../options";
 
 /**
  * Resolves with the first SIGINT or SIGTERM; the caller then shuts down in order. Later signals
@@ -37,29 +39,24 @@ export function startFailure(err: unknown, host: string, port: number): CliError
 }
 
 /** `lg coordinator`: the API (and later the web UI), configured by environment only. */
-export function register(program: Command): void {
-  program
-    .command("coordinator")
-    .description(
-      "run the coordinator API (env: HOST, PORT, NATS_URL (required), NATS_CREDS, LG_NATS_SIGNING_KEY, DATABASE_URL, LG_DATA_DIR, LG_ALLOW_TARGETS, LOG_LEVEL)",
-    )
-    .action(async () => {
-      let config: ReturnType<typeof loadConfig>;
-      try {
-        config = loadConfig(process.env);
-      } catch (err) {
-        if (err instanceof ConfigError) throw new CliError(err.message, 2);
-        throw err;
-      }
-      let coordinator: Awaited<ReturnType<typeof startCoordinator>>;
-      try {
-        coordinator = await startCoordinator(config);
-      } catch (err) {
-        throw startFailure(err, config.host, config.port) ?? err;
-      }
-      const signal = await untilSignal();
-      coordinator.logger.info({ signal }, "stopping");
-      await coordinator.stop();
-      exitAfterShutdown();
-    });
+export function register(command: Command): void {
+  command.action(async () => {
+    let config: ReturnType<typeof loadConfig>;
+    try {
+      config = loadConfig(loadCliConfig().environment);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new CliError(err.message, USAGE);
+      throw err;
+    }
+    let coordinator: Awaited<ReturnType<typeof startCoordinator>>;
+    try {
+      coordinator = await startCoordinator(config);
+    } catch (err) {
+      throw startFailure(err, config.host, config.port) ?? err;
+    }
+    const signal = await untilSignal();
+    coordinator.logger.info({ signal }, "stopping");
+    await coordinator.stop();
+    exitAfterShutdown();
+  });
 }

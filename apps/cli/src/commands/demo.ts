@@ -1,7 +1,9 @@
 import { join } from "node:path";
 import { type LabProcess, labOrigins, type ReferenceLab, startReferenceLab } from "@lg/netlab";
 import type { Command } from "commander";
+import { loadCliConfig } from "../config";
 import { CliError } from "../errors";
+import { USAGE } from "../options";
 import { exitAfterShutdown, untilSignal } from "./coordinator";
 import { agentEnv, type LocalStack, selfCommand, startLocalStack } from "./up";
 
@@ -46,72 +48,68 @@ export function startLabAgents(
  * `lg demo`: `lg up` plus the reference lab with agents inside its PoPs (fra, sin, and ams, nyc of
  * the two-way block), VM and customer host. The lab comes up with reta dropping 25% towards eams.
  */
-export function register(program: Command): void {
-  program
-    .command("demo")
-    .description(
-      "lg up plus the reference lab internet: agents inside the lab's PoPs (fra, sin, ams, nyc), VM and customer host, the lab ranges allow-listed; Ctrl-C stops all and removes the lab",
-    )
-    .action(async () => {
-      if (process.getuid?.() !== 0) throw new CliError("lg demo builds network namespaces and needs root");
-      const external = process.env.NATS_URL?.trim();
-      if (external && /(^|\/\/|,)(127\.|localhost|\[::1\])/.test(external)) {
-        throw new CliError(
-          "NATS_URL points at a loopback address, which agents inside the lab cannot reach; unset it (lg demo then starts its own NATS) or give an address the lab can route to",
-          2,
-        );
-      }
-      process.stdout.write("building the lab internet…\n");
-      let lab: ReferenceLab;
-      try {
-        lab = await startReferenceLab();
-      } catch (err) {
-        throw new CliError(`cannot build the lab: ${(err as Error).message.split("\n")[0]}`);
-      }
-      let stack: LocalStack | undefined;
-      let agents = new Map<string, LabProcess>();
-      try {
-        if (!lab.hostAddress.v4) throw new CliError("the lab was built without its host link");
-        stack = await startLocalStack({
-          extraAllow: lab.labCidrs,
-          extraHosts: [lab.hostAddress.v4],
-          // The lab's pretend networks, so hops name their "carrier" like public ones do.
-          asnPrefixes: labOrigins(lab.plan).map((o) => `${o.cidr},${o.asn},${o.owner}`),
-        });
-        // Lab agents dial NATS on the host-side lab address (an extra listener of the local server).
-        const labNats = stack.nats?.extraUrls[0] ?? stack.natsUrl;
-        agents = startLabAgents(lab, stack, labNats);
-        const url = stack.coordinator.url;
-        const labUrl = stack.coordinator.urls[1] ?? url;
-        const s = lab.scenarios;
-        process.stdout.write(
-          [
-            `lg demo is up: ${url}  (inside the lab: ${labUrl})`,
-            `  agents   ${DEMO_AGENTS.map((a) => `${a.node} (${a.role})`).join(", ")} in lab ${lab.prefix}`,
-            `  targets  the lab ranges ${lab.labCidrs.join(", ")} are allow-listed`,
-            "Try (in another terminal):",
-            `  bin/lg measure --from fra,sin ${s.clean.target}        # ${s.clean.description}`,
-            `  bin/lg measure --from fra ${s.loss.target}             # ${s.loss.description}`,
-            `  bin/lg measure --from fra ${s.throttle.target}         # ${s.throttle.description}`,
-            `  bin/lg measure --from fra -T -P ${s.filtered.tcpPort ?? 8080} ${s.filtered.target}  # ${s.filtered.description}`,
-            `  bin/lg path fra sin                                  # both directions at once: ${s.asym.description}`,
-            `  bin/lg path ams nyc                                  # ${lab.pairs.retloss.description}`,
-            `  bin/lg lab loss --prefix ${lab.prefix} fwdb enyc 0.25   # then both directions of ams <-> nyc lose (0 switches it off)`,
-            "  a customer behind the lab's NAT (asked on the lab-side address, so the command works inside the lab):",
-            `    curl -s -XPOST ${labUrl}/api/v1/reverse-sessions -H 'content-type: application/json' -d '{"server":{"host":"${s.clean.target}"},"via":"vm"}'`,
-            `    ip netns exec ${lab.ns("cust")} sh    # a shell on the customer's host: paste the command it printed`,
-            `  curl ${url}/api/v1/agents`,
-            "Ctrl-C stops everything and removes the lab.",
-            "",
-          ].join("\n"),
-        );
-        await untilSignal();
-        process.stdout.write("lg: stopping…\n");
-      } finally {
-        await Promise.all([...agents.values()].map((a) => a.stop("SIGTERM")));
-        await stack?.stop();
-        await lab.down();
-      }
-      exitAfterShutdown();
-    });
+export function register(command: Command): void {
+  command.action(async () => {
+    if (process.getuid?.() !== 0) throw new CliError("lg demo builds network namespaces and needs root");
+    const config = loadCliConfig();
+    const external = config.natsUrl;
+    if (external && /(^|\/\/|,)(127\.|localhost|\[::1\])/.test(external)) {
+      throw new CliError(
+        "NATS_URL points at a loopback address, which agents inside the lab cannot reach; unset it (lg demo then starts its own NATS) or give an address the lab can route to",
+        USAGE,
+      );
+    }
+    process.stdout.write("building the lab internet…\n");
+    let lab: ReferenceLab;
+    try {
+      lab = await startReferenceLab();
+    } catch (err) {
+      throw new CliError(`cannot build the lab: ${(err as Error).message.split("\n")[0]}`);
+    }
+    let stack: LocalStack | undefined;
+    let agents = new Map<string, LabProcess>();
+    try {
+      if (!lab.hostAddress.v4) throw new CliError("the lab was built without its host link");
+      stack = await startLocalStack(config, {
+        extraAllow: lab.labCidrs,
+        extraHosts: [lab.hostAddress.v4],
+        // The lab's pretend networks, so hops name their "carrier" like public ones do.
+        asnPrefixes: labOrigins(lab.plan).map((o) => `${o.cidr},${o.asn},${o.owner}`),
+      });
+      // Lab agents dial NATS on the host-side lab address (an extra listener of the local server).
+      const labNats = stack.nats?.extraUrls[0] ?? stack.natsUrl;
+      agents = startLabAgents(lab, stack, labNats);
+      const url = stack.coordinator.url;
+      const labUrl = stack.coordinator.urls[1] ?? url;
+      const s = lab.scenarios;
+      process.stdout.write(
+        [
+          `lg demo is up: ${url}  (inside the lab: ${labUrl})`,
+          `  agents   ${DEMO_AGENTS.map((a) => `${a.node} (${a.role})`).join(", ")} in lab ${lab.prefix}`,
+          `  targets  the lab ranges ${lab.labCidrs.join(", ")} are allow-listed`,
+          "Try (in another terminal):",
+          `  bin/lg measure --from fra,sin ${s.clean.target}        # ${s.clean.description}`,
+          `  bin/lg measure --from fra ${s.loss.target}             # ${s.loss.description}`,
+          `  bin/lg measure --from fra ${s.throttle.target}         # ${s.throttle.description}`,
+          `  bin/lg measure --from fra -T -P ${s.filtered.tcpPort ?? 8080} ${s.filtered.target}  # ${s.filtered.description}`,
+          `  bin/lg path fra sin                                  # both directions at once: ${s.asym.description}`,
+          `  bin/lg path ams nyc                                  # ${lab.pairs.retloss.description}`,
+          `  bin/lg lab loss --prefix ${lab.prefix} fwdb enyc 0.25   # then both directions of ams <-> nyc lose (0 switches it off)`,
+          "  a customer behind the lab's NAT (asked on the lab-side address, so the command works inside the lab):",
+          `    curl -s -XPOST ${labUrl}/api/v1/reverse-sessions -H 'content-type: application/json' -d '{"server":{"host":"${s.clean.target}"},"via":"vm"}'`,
+          `    ip netns exec ${lab.ns("cust")} sh    # a shell on the customer's host: paste the command it printed`,
+          `  curl ${url}/api/v1/agents`,
+          "Ctrl-C stops everything and removes the lab.",
+          "",
+        ].join("\n"),
+      );
+      await untilSignal();
+      process.stdout.write("lg: stopping…\n");
+    } finally {
+      await Promise.all([...agents.values()].map((a) => a.stop("SIGTERM")));
+      await stack?.stop();
+      await lab.down();
+    }
+    exitAfterShutdown();
+  });
 }

@@ -1,16 +1,14 @@
 import { JoinError, runJoin } from "@lg/agent";
 import type { Command } from "commander";
+import { loadCliConfig } from "../config";
 import { CliError } from "../errors";
 
 /** `lg join <url>`: the join agent for one reverse session (its credential comes from the session). */
-export function register(program: Command): void {
-  program
-    .command("join")
-    .description(
-      "join a reverse-test session as the customer: registers with the looking-glass, lets it trace to and from this machine, and prints each leg's verdict",
-    )
+export function register(command: Command): void {
+  command
     .argument("<url>", "the session's join URL (…/api/v1/reverse-sessions/<id>/join?token=…)")
     .action(async (url: string) => {
+      const { logLevel } = loadCliConfig();
       const abort = new AbortController();
       const onSignal = () => abort.abort();
       process.once("SIGINT", onSignal);
@@ -18,7 +16,7 @@ export function register(program: Command): void {
       try {
         const { session } = await runJoin(url, {
           signal: abort.signal,
-          logLevel: process.env.LOG_LEVEL || "warn",
+          logLevel,
         });
         for (const leg of session.legs) {
           const b = typeof leg.b === "string" ? leg.b : leg.b.host;

@@ -2,6 +2,7 @@ import {
   ConfigError,
   createApiKey,
   DatabaseError,
+  databaseLocation,
   isScope,
   openSecurityStore,
   SCOPE_HELP,
@@ -10,18 +11,20 @@ import {
   type SecurityStore,
 } from "@lg/coordinator";
 import type { Command } from "commander";
+import { loadCliConfig } from "../config";
 import { CliError } from "../errors";
+import { USAGE } from "../options";
 
 /**
- * Opens the coordinator's database the way the coordinator does: `DATABASE_URL`, else the
- * embedded database in `$LG_DATA_DIR/pg` (which only one process may open: stop `lg up` first).
+ * Opens the coordinator's database where the coordinator's own configuration puts it:
+ * `DATABASE_URL`, else the embedded database in `$LG_DATA_DIR/pg` (which only one process may
+ * open: stop `lg up` first).
  */
 async function withStore<T>(fn: (store: SecurityStore) => Promise<T>): Promise<T> {
-  const databaseUrl = process.env.DATABASE_URL?.trim() || undefined;
-  const dataDir = process.env.LG_DATA_DIR?.trim() || "./.lg";
+  const location = databaseLocation(loadCliConfig().environment);
   let opened: Awaited<ReturnType<typeof openSecurityStore>>;
   try {
-    opened = await openSecurityStore({ databaseUrl, dataDir });
+    opened = await openSecurityStore(location);
   } catch (err) {
     if (err instanceof DatabaseError || err instanceof ConfigError) throw new CliError(err.message);
     throw new CliError(`cannot open the database: ${(err as Error).message}`);
@@ -34,9 +37,9 @@ async function withStore<T>(fn: (store: SecurityStore) => Promise<T>): Promise<T
 }
 
 function scopesOf(list: string[]): Scope[] {
-  if (list.length === 0) throw new CliError(`give at least one --scope (${SCOPES.join(", ")})`, 2);
+  if (list.length === 0) throw new CliError(`give at least one --scope (${SCOPES.join(", ")})`, USAGE);
   return list.map((s) => {
-    if (!isScope(s)) throw new CliError(`unknown scope '${s}'; scopes are ${SCOPES.join(", ")}`, 2);
+    if (!isScope(s)) throw new CliError(`unknown scope '${s}'; scopes are ${SCOPES.join(", ")}`, USAGE);
     return s;
   });
 }
@@ -44,11 +47,7 @@ function scopesOf(list: string[]): Scope[] {
 const collect = (value: string, previous: string[]) => [...previous, ...value.split(",").filter(Boolean)];
 
 /** `lg keys create|list|revoke`: operator API keys, straight in the coordinator's database. */
-export function register(program: Command): void {
-  const keys = program
-    .command("keys")
-    .description("operator API keys (env: DATABASE_URL or LG_DATA_DIR, as the coordinator)");
-
+export function register(keys: Command): void {
   keys
     .command("create")
     .description(

@@ -70,13 +70,10 @@ export function describeLab(prefix: string, slot: number | undefined): string {
 }
 
 /** `lg lab up|down|status|exec`: the reference lab by hand. */
-export function register(program: Command): void {
-  const lab = program
-    .command("lab")
-    .description("build, inspect and use the reference lab internet (network namespaces; needs root)")
-    .addHelpText(
-      "after",
-      `
+export function register(lab: Command): void {
+  lab.addHelpText(
+    "after",
+    `
 The reference lab is a small internet in network namespaces in 198.18.0.0/15 and 2001:2::/48:
 PoPs fra and sin (and ams, nyc in the two-way block), a neutral VM host vm, a customer host cust behind the NAT router nat, core
 routers, and one target per impairment (throttling, loss, filtered ICMP, routing loop, black
@@ -90,7 +87,7 @@ Examples:
   lg lab loss fwdb enyc 0.25                  fwdb drops 25% of what it sends towards enyc (0: stop)
   lg lab status                               what is up, and leftovers of crashed runs
   lg lab down                                 remove it`,
-    );
+  );
 
   lab
     .command("up")

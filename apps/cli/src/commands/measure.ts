@@ -1,5 +1,4 @@
 import {
-  ApiErrorBody,
   type Hop,
   HopEvent,
   MeasurementAccepted,
@@ -10,8 +9,10 @@ import {
 } from "@lg/protocol";
 import { formatFollowUps, formatReport, LG_REPORT_ORDER } from "@lg/tracer";
 import type { Command } from "commander";
-import { createParser } from "eventsource-parser";
+import { type ApiClient, createApiClient } from "../client";
+import { loadCliConfig } from "../config";
 import { CliError } from "../errors";
+import { numberOption, USAGE } from "../options";
 
 interface MeasureFlags {
   from?: string;
@@ -31,21 +32,12 @@ interface MeasureFlags {
   json?: boolean;
 }
 
-function number(flag: string, value: string | undefined, integer: boolean): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-    throw new CliError(`${flag} needs ${integer ? "a whole number" : "a number"}, got '${value}'`, 2);
-  }
-  return n;
-}
-
 /** The request body from the command line; the API validates the bounds and says which field is wrong. */
 export function measurementRequest(target: string, f: MeasureFlags): MeasurementRequestInput {
-  if (f.ipv4 && f.ipv6) throw new CliError("give -4 or -6, not both", 2);
+  if (f.ipv4 && f.ipv6) throw new CliError("give -4 or -6, not both", USAGE);
   const protocol = f.tcp ? "tcp" : f.udp ? "udp" : f.protocol;
   if (protocol !== undefined && !["icmp", "udp", "tcp"].includes(protocol)) {
-    throw new CliError(`--protocol must be icmp, udp or tcp, got '${protocol}'`, 2);
+    throw new CliError(`--protocol must be icmp, udp or tcp, got '${protocol}'`, USAGE);
   }
   const body: MeasurementRequestInput = { target };
   const from = f.from
@@ -57,45 +49,18 @@ export function measurementRequest(target: string, f: MeasureFlags): Measurement
   const set = <K extends keyof MeasurementRequestInput>(k: K, v: MeasurementRequestInput[K] | undefined) => {
     if (v !== undefined) body[k] = v;
   };
-  set("count", number("--count", f.count, true));
-  set("interval", number("--interval", f.interval, false));
-  set("size", number("--psize", f.size, true));
-  set("maxTtl", number("--max-ttl", f.maxTtl, true));
-  set("port", number("--port", f.port, true));
-  set("servicePort", number("--service-port", f.servicePort, true));
+  const whole = { integer: true };
+  set("count", numberOption("-c/--count", f.count, whole));
+  set("interval", numberOption("-i/--interval", f.interval));
+  set("size", numberOption("-s/--psize", f.size, whole));
+  set("maxTtl", numberOption("-m/--max-ttl", f.maxTtl, whole));
+  set("port", numberOption("-P/--port", f.port, whole));
+  set("servicePort", numberOption("--service-port", f.servicePort, whole));
   if (f.untilSure) body.adaptive = true;
   if (f.ipv4) body.ipVersion = 4;
   if (f.ipv6) body.ipVersion = 6;
   if (f.pinFlow) body.pinFlow = true;
   return body;
-}
-
-/** Calls the API; network failures and error answers become one-line CLI errors. */
-export async function api(base: string, path: string, init: RequestInit = {}): Promise<Response> {
-  const key = process.env.LG_API_KEY?.trim();
-  const headers = new Headers(init.headers);
-  if (key) headers.set("authorization", `Bearer ${key}`);
-  let res: Response;
-  try {
-    res = await fetch(`${base}${path}`, { ...init, headers });
-  } catch (err) {
-    let cause: unknown = err;
-    while ((cause as { cause?: unknown }).cause && !(cause as { code?: string }).code)
-      cause = (cause as { cause: unknown }).cause;
-    const why = (cause as { code?: string }).code ?? (cause as Error).message;
-    throw new CliError(
-      `cannot reach the coordinator at ${base} (${why}); start one with \`lg up\` or set LG_API_URL`,
-    );
-  }
-  if (!res.ok) {
-    const parsed = ApiErrorBody.safeParse(await res.json().catch(() => null));
-    if (parsed.success) {
-      const e = parsed.data.error;
-      throw new CliError(`${e.message} (${e.code}${e.field ? `, field ${e.field}` : ""})`);
-    }
-    throw new CliError(`the coordinator answered HTTP ${res.status} to ${path}`);
-  }
-  return res;
 }
 
 /** One PoP's report: the header line, then mtr's report format (or why the trace failed). */
@@ -135,11 +100,8 @@ export function popReport(trace: TraceView, hops: Hop[], options: MeasurementVie
  * Follows the measurement's event stream and keeps each PoP's hops current. On a terminal the
  * reports are redrawn in place; otherwise each PoP's report is printed once, when it finishes.
  */
-async function follow(base: string, id: string, mode: "live" | "print" | "quiet"): Promise<void> {
+async function follow(api: ApiClient, id: string, mode: "live" | "print" | "quiet"): Promise<void> {
   const live = mode === "live";
-  const res = await api(base, `/api/v1/measurements/${id}/events`, {
-    headers: { accept: "text/event-stream" },
-  });
   let options: MeasurementView["options"] | undefined;
   const traces = new Map<string, TraceView>();
   const hops = new Map<string, Map<number, Hop>>();
@@ -175,31 +137,24 @@ async function follow(base: string, id: string, mode: "live" | "print" | "quiet"
   };
 
   let finished = false;
-  const parser = createParser({
-    onEvent: (e) => {
-      const data = JSON.parse(e.data) as unknown;
-      if (e.event === "snapshot") {
-        const m = MeasurementView.parse(data);
-        options = m.options;
-        for (const t of m.traces) setTrace(t);
-      } else if (e.event === "hop") {
-        const h = HopEvent.parse(data);
-        const table = hops.get(h.traceId) ?? new Map<number, Hop>();
-        hops.set(h.traceId, table);
-        table.set(h.hop.ttl, h.hop);
-      } else if (e.event === "trace") {
-        setTrace(TraceViewSchema.parse(data));
-      } else if (e.event === "done") {
-        finished = true;
-      }
-      draw(e.event !== "hop");
-      printFinished();
-    },
-  });
-  const decoder = new TextDecoder();
-  if (!res.body) throw new CliError("the coordinator sent no event stream");
-  for await (const chunk of res.body) {
-    parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
+  for await (const e of api.events(`/api/v1/measurements/${id}/events`)) {
+    const data = JSON.parse(e.data) as unknown;
+    if (e.event === "snapshot") {
+      const m = MeasurementView.parse(data);
+      options = m.options;
+      for (const t of m.traces) setTrace(t);
+    } else if (e.event === "hop") {
+      const h = HopEvent.parse(data);
+      const table = hops.get(h.traceId) ?? new Map<number, Hop>();
+      hops.set(h.traceId, table);
+      table.set(h.hop.ttl, h.hop);
+    } else if (e.event === "trace") {
+      setTrace(TraceViewSchema.parse(data));
+    } else if (e.event === "done") {
+      finished = true;
+    }
+    draw(e.event !== "hop");
+    printFinished();
     if (finished) break;
   }
   draw(true);
@@ -207,10 +162,8 @@ async function follow(base: string, id: string, mode: "live" | "print" | "quiet"
 }
 
 /** `lg measure --from <pops> <target>`: a client of the coordinator API. */
-export function register(program: Command): void {
-  program
-    .command("measure")
-    .description("trace a target from several PoPs through the coordinator (LG_API_URL, LG_API_KEY)")
+export function register(command: Command): void {
+  command
     .argument("<target>", "hostname or IP address")
     .option("--from <pops>", "comma-separated agent ids or region:<name> (default: every online PoP)")
     .option("-c, --count <n>", "probes per hop (mtr -c)")
@@ -240,24 +193,17 @@ export function register(program: Command): void {
         ipv4: raw["4"] === true,
         ipv6: raw["6"] === true,
       };
-      const base = (process.env.LG_API_URL?.trim() || "http://127.0.0.1:8080").replace(/\/+$/, "");
       const body = measurementRequest(target, flags);
-      const res = await api(base, "/api/v1/measurements", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      const accepted = MeasurementAccepted.parse(await res.json());
+      const api = createApiClient(loadCliConfig());
+      const accepted = await api.post("/api/v1/measurements", body, MeasurementAccepted);
       const mode = flags.json ? "quiet" : process.stdout.isTTY ? "live" : "print";
       if (!flags.json) {
         process.stdout.write(
           `measurement ${accepted.id} from ${accepted.traces.map((t) => t.agentId).join(", ")}\n`,
         );
       }
-      await follow(base, accepted.id, mode);
-      const final = MeasurementView.parse(
-        await (await api(base, `/api/v1/measurements/${accepted.id}`)).json(),
-      );
+      await follow(api, accepted.id, mode);
+      const final = await api.get(`/api/v1/measurements/${accepted.id}`, MeasurementView);
       if (flags.json) process.stdout.write(`${JSON.stringify(final, null, 2)}\n`);
       const failed = final.traces.filter((t) => t.status === "failed");
       if (failed.length > 0) {

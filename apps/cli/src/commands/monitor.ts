@@ -1,8 +1,11 @@
 import { AlertView, type MonitorRequestInput, type MonitorRules, MonitorView } from "@lg/protocol";
 import type { Command } from "commander";
 import { z } from "zod";
+import { type ApiClient, createApiClient } from "../client";
+import { loadCliConfig } from "../config";
 import { CliError } from "../errors";
-import { api, measurementRequest } from "./measure";
+import { numberOption, USAGE } from "../options";
+import { measurementRequest } from "./measure";
 
 interface CreateFlags {
   every: string;
@@ -20,26 +23,17 @@ interface CreateFlags {
   json?: boolean;
 }
 
-const base = () => (process.env.LG_API_URL?.trim() || "http://127.0.0.1:8080").replace(/\/+$/, "");
-const json = { "content-type": "application/json" };
-
-function positive(flag: string, value: string | undefined, integer: boolean): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) {
-    throw new CliError(`${flag} needs ${integer ? "a whole number" : "a number"}, got '${value}'`, 2);
-  }
-  return n;
-}
+const api = (): ApiClient => createApiClient(loadCliConfig());
+const whole = { integer: true, min: 0 };
 
 /** The request body from the command line; the API checks the bounds and names a wrong field. */
 export function monitorRequest(target: string, f: CreateFlags): MonitorRequestInput {
-  const every = positive("--every", f.every, true) as number;
-  const runs = positive("--runs", f.runs, true);
+  const every = numberOption("-e/--every", f.every, whole) as number;
+  const runs = numberOption("--runs", f.runs, whole);
   const rules: MonitorRules = {};
-  const loss = positive("--loss", f.loss, false);
+  const loss = numberOption("--loss", f.loss, { min: 0 });
   if (loss !== undefined) rules.loss = { pct: loss, runs: runs ?? 3 };
-  const latency = positive("--latency", f.latency, false);
+  const latency = numberOption("--latency", f.latency, { min: 0 });
   if (latency !== undefined) rules.latency = { ms: latency, runs: runs ?? 3 };
   if (f.pathChange) rules.pathChange = { runs: runs ?? 2 };
   if (f.popOffline) rules.popOffline = {};
@@ -51,13 +45,14 @@ export function monitorRequest(target: string, f: CreateFlags): MonitorRequestIn
   };
   if (f.to) {
     if (f.from?.includes(","))
-      throw new CliError("a path test monitor runs from one agent: give --from <agent>", 2);
-    if (!f.from) throw new CliError("a path test monitor needs --from <agent> and --to <agent>", 2);
+      throw new CliError("a path test monitor runs from one agent: give --from <agent>", USAGE);
+    if (!f.from) throw new CliError("a path test monitor needs --from <agent> and --to <agent>", USAGE);
     const options = measurementRequest("x", { count: f.count, interval: f.interval });
     const { target: _t, ...rest } = options;
     return { kind: "path-test", ...common, pathTest: { a: f.from, b: f.to, ...rest } };
   }
-  if (!target) throw new CliError("give a target, or --from <agent> --to <agent> for a path test monitor", 2);
+  if (!target)
+    throw new CliError("give a target, or --from <agent> --to <agent> for a path test monitor", USAGE);
   return {
     kind: "trace",
     ...common,
@@ -75,13 +70,7 @@ function rulesText(r: MonitorRules): string {
 }
 
 /** `lg monitor create|list|delete|alerts`: scheduled measurements and their alerts (LG_API_URL, LG_API_KEY). */
-export function register(program: Command): void {
-  const monitor = program
-    .command("monitor")
-    .description(
-      "scheduled measurements and path tests with alerts (LG_API_URL, LG_API_KEY with the monitors scope)",
-    );
-
+export function register(monitor: Command): void {
   monitor
     .command("create")
     .description("run a measurement (a target from PoPs) or a path test (--from a --to b) every N seconds")
@@ -101,12 +90,7 @@ export function register(program: Command): void {
     .option("--json", "print the created monitor as JSON")
     .action(async (target: string | undefined, flags: CreateFlags) => {
       const body = monitorRequest(target ?? "", flags);
-      const res = await api(base(), "/api/v1/monitors", {
-        method: "POST",
-        headers: json,
-        body: JSON.stringify(body),
-      });
-      const created = MonitorView.parse(await res.json());
+      const created = await api().post("/api/v1/monitors", body, MonitorView);
       if (flags.json) process.stdout.write(`${JSON.stringify(created, null, 2)}\n`);
       else
         process.stdout.write(
@@ -119,7 +103,7 @@ export function register(program: Command): void {
     .description("list monitors (id, name, every, runs, firing alerts, rules, last run)")
     .option("--json", "print JSON")
     .action(async (flags: { json?: boolean }) => {
-      const rows = z.array(MonitorView).parse(await (await api(base(), "/api/v1/monitors")).json());
+      const rows = await api().get("/api/v1/monitors", z.array(MonitorView));
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
@@ -136,7 +120,7 @@ export function register(program: Command): void {
     .command("delete <id>")
     .description("delete a monitor and its series (its alert history stays)")
     .action(async (id: string) => {
-      await api(base(), `/api/v1/monitors/${encodeURIComponent(id)}`, { method: "DELETE" });
+      await api().request(`/api/v1/monitors/${encodeURIComponent(id)}`, { method: "DELETE" });
       process.stderr.write(`monitor ${id} deleted\n`);
     });
 
@@ -148,10 +132,10 @@ export function register(program: Command): void {
     .option("-l, --limit <n>", "at most n alerts", "50")
     .option("--json", "print JSON")
     .action(async (flags: { monitor?: string; firing?: boolean; limit: string; json?: boolean }) => {
-      const q = new URLSearchParams({ limit: String(positive("--limit", flags.limit, true)) });
+      const q = new URLSearchParams({ limit: String(numberOption("-l/--limit", flags.limit, whole)) });
       if (flags.monitor) q.set("monitor", flags.monitor);
       if (flags.firing) q.set("status", "firing");
-      const rows = z.array(AlertView).parse(await (await api(base(), `/api/v1/alerts?${q}`)).json());
+      const rows = await api().get(`/api/v1/alerts?${q}`, z.array(AlertView));
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;

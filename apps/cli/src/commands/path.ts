@@ -9,9 +9,11 @@ import {
   type SegmentHop,
 } from "@lg/protocol";
 import type { Command } from "commander";
-import { createParser } from "eventsource-parser";
+import { type ApiClient, createApiClient } from "../client";
+import { loadCliConfig } from "../config";
 import { CliError } from "../errors";
-import { api, measurementRequest, popReport } from "./measure";
+import { USAGE } from "../options";
+import { measurementRequest, popReport } from "./measure";
 
 /** Width of the visible text (ANSI-free: the reports carry none). */
 const width = (s: string) => [...s].length;
@@ -197,32 +199,16 @@ export function formatPathTest(v: PathTestView, opts: { stacked?: boolean } = {}
 }
 
 /** Waits on the path test's event stream until `done` (the stream's last event). */
-async function untilDone(base: string, id: string): Promise<void> {
-  const res = await api(base, `/api/v1/path-tests/${id}/events`, {
-    headers: { accept: "text/event-stream" },
-  });
-  if (!res.body) throw new CliError("the coordinator sent no event stream");
-  let done = false;
-  const parser = createParser({
-    onEvent: (e) => {
-      if (e.event === "done") done = true;
-    },
-  });
-  const decoder = new TextDecoder();
-  for await (const chunk of res.body) {
-    parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }));
-    if (done) break;
+async function untilDone(api: ApiClient, id: string): Promise<void> {
+  for await (const e of api.events(`/api/v1/path-tests/${id}/events`)) {
+    if (e.event === "done") return;
   }
-  if (!done) throw new CliError("the event stream ended before the path test finished");
+  throw new CliError("the event stream ended before the path test finished");
 }
 
 /** `lg path <a> <b>`: forward and reverse together, compared (a client of the coordinator API). */
-export function register(program: Command): void {
-  program
-    .command("path")
-    .description(
-      "trace a -> b and b -> a at the same time and compare them (a: an agent; b: an agent, or a host for the forward direction only)",
-    )
+export function register(command: Command): void {
+  command
     .argument("<a>", "agent id at one end")
     .argument("<b>", "agent id at the other end, or host:<name-or-address> for a host without an agent")
     .option("-c, --count <n>", "probes per hop (mtr -c)")
@@ -250,18 +236,13 @@ export function register(program: Command): void {
       const { target: _target, from: _from, ...rest } = options;
       const b = bArg.startsWith("host:") ? { host: bArg.slice("host:".length) } : bArg;
       if (typeof b !== "string" && !b.host)
-        throw new CliError("host: needs a name or address, e.g. host:192.0.2.1", 2);
+        throw new CliError("host: needs a name or address, e.g. host:192.0.2.1", USAGE);
       const body: PathTestRequestInput = { a, b, ...rest };
-      const base = (process.env.LG_API_URL?.trim() || "http://127.0.0.1:8080").replace(/\/+$/, "");
-      const res = await api(base, "/api/v1/path-tests", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      const { id } = PathTestAccepted.parse(await res.json());
+      const api = createApiClient(loadCliConfig());
+      const { id } = await api.post("/api/v1/path-tests", body, PathTestAccepted);
       if (!raw.json) process.stdout.write(`path test ${id}: tracing ${a} → ${bArg} and back…\n`);
-      await untilDone(base, id);
-      const view = PathTestView.parse(await (await api(base, `/api/v1/path-tests/${id}`)).json());
+      await untilDone(api, id);
+      const view = await api.get(`/api/v1/path-tests/${id}`, PathTestView);
       if (raw.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
       else process.stdout.write(formatPathTest(view, { stacked: raw.stacked === true }));
       const failed = [view.forward, view.reverse].filter((t) => t?.status === "failed");

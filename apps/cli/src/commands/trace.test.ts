@@ -88,20 +88,20 @@ describe("lg trace (real mtr-packet, loopback)", () => {
     );
   }, 20_000); // two runs of bin/lg from source: ~3 s each on a loaded machine
 
-  it("exits non-zero with one line on a bad flag", async () => {
+  it("exits 2 with one line on a bad flag", async () => {
     const err = (await run(lg, ["trace", "--bogus", "127.0.0.1"], { env }).catch((e: unknown) => e)) as {
       code: number;
       stderr: string;
     };
-    expect(err.code).not.toBe(0);
+    expect(err.code).toBe(2);
     expect(err.stderr.trim().split("\n")).toHaveLength(1);
   });
-  it("refuses --mda over TCP in one line", async () => {
+  it("refuses --mda over TCP in one line, as a usage error", async () => {
     const err = (await run(lg, ["trace", "-T", "--mda", "127.0.0.1"], { env }).catch((e: unknown) => e)) as {
       code: number;
       stderr: string;
     };
-    expect(err.code).toBe(1);
+    expect(err.code).toBe(2);
     expect(err.stderr).toBe(
       "lg: --mda needs IPv4 UDP probes (-u -4): mtr-packet can hold or choose the flow id only for those, not for TCP\n",
     );

@@ -20,6 +20,7 @@ import {
 } from "@lg/tracer";
 import { type Command, Option } from "commander";
 import { CliError } from "../errors";
+import { numberOption, USAGE } from "../options";
 
 interface TraceFlags {
   reportCycles?: string;
@@ -57,19 +58,12 @@ interface TraceFlags {
 
 type OutputMode = "live" | "report" | "json" | "csv" | "ndjson";
 
-function number(flag: string, text: string | undefined, integer: boolean): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value) || (integer && !Number.isInteger(value)))
-    throw new CliError(`${flag}: "${text}" is not ${integer ? "a whole number" : "a number"}`);
-  return value;
-}
-
 /** Turns mtr-style flags into the engine's options; every mistake is one CliError line. */
 export function traceOptionsFromFlags(flags: TraceFlags): TraceOptions {
   if (flags.tcp && flags.udp)
-    throw new CliError("-T/--tcp and -u/--udp exclude each other: pick one probe type");
-  if (flags.inet && flags.inet6) throw new CliError("-4 and -6 exclude each other");
+    throw new CliError("-T/--tcp and -u/--udp exclude each other: pick one probe type", USAGE);
+  if (flags.inet && flags.inet6) throw new CliError("-4 and -6 exclude each other", USAGE);
+  const whole = { integer: true };
   const input: TraceOptionsInput = {
     protocol: flags.tcp ? "tcp" : flags.udp ? "udp" : "icmp",
     mda: flags.mda ?? false,
@@ -78,18 +72,18 @@ export function traceOptionsFromFlags(flags: TraceFlags): TraceOptions {
   const set = <K extends keyof TraceOptionsInput>(key: K, value: TraceOptionsInput[K] | undefined) => {
     if (value !== undefined) input[key] = value;
   };
-  set("count", number("-c/--report-cycles", flags.reportCycles, true));
-  set("interval", number("-i/--interval", flags.interval, false));
-  set("size", number("-s/--psize", flags.psize, true));
-  set("firstTtl", number("-f/--first-ttl", flags.firstTtl, true));
-  set("maxTtl", number("-m/--max-ttl", flags.maxTtl, true));
-  set("maxUnknown", number("-U/--max-unknown", flags.maxUnknown, true));
-  set("timeout", number("-Z/--timeout", flags.timeout, false));
-  set("gracePeriod", number("-G/--gracetime", flags.gracetime, false));
-  set("port", number("-P/--port", flags.port, true));
-  set("localPort", number("-L/--localport", flags.localport, true));
-  set("tos", number("-Q/--tos", flags.tos, true));
-  set("servicePort", number("--service-port", flags.servicePort, true));
+  set("count", numberOption("-c/--report-cycles", flags.reportCycles, whole));
+  set("interval", numberOption("-i/--interval", flags.interval));
+  set("size", numberOption("-s/--psize", flags.psize, whole));
+  set("firstTtl", numberOption("-f/--first-ttl", flags.firstTtl, whole));
+  set("maxTtl", numberOption("-m/--max-ttl", flags.maxTtl, whole));
+  set("maxUnknown", numberOption("-U/--max-unknown", flags.maxUnknown, whole));
+  set("timeout", numberOption("-Z/--timeout", flags.timeout));
+  set("gracePeriod", numberOption("-G/--gracetime", flags.gracetime));
+  set("port", numberOption("-P/--port", flags.port, whole));
+  set("localPort", numberOption("-L/--localport", flags.localport, whole));
+  set("tos", numberOption("-Q/--tos", flags.tos, whole));
+  set("servicePort", numberOption("--service-port", flags.servicePort, whole));
   if (flags.untilSure) input.adaptive = true;
   set("sourceAddress", flags.address);
   if (flags.inet) input.ipVersion = 4;
@@ -98,7 +92,7 @@ export function traceOptionsFromFlags(flags: TraceFlags): TraceOptions {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = String(issue?.path[0] ?? "");
-    throw new CliError(`${FLAG_OF[key] ?? key}: ${issue?.message ?? "invalid value"}`);
+    throw new CliError(`${FLAG_OF[key] ?? key}: ${issue?.message ?? "invalid value"}`, USAGE);
   }
   return parsed.data;
 }
@@ -125,7 +119,7 @@ function outputMode(flags: TraceFlags, isTty: boolean): OutputMode {
   if (flags.json) chosen.push("json");
   if (flags.csv) chosen.push("csv");
   if (flags.ndjson) chosen.push("ndjson");
-  if (chosen.length > 1) throw new CliError("choose one output: -r/-w, -j, -C or --ndjson");
+  if (chosen.length > 1) throw new CliError("choose one output: -r/-w, -j, -C or --ndjson", USAGE);
   return chosen[0] ?? (isTty ? "live" : "report");
 }
 
@@ -192,8 +186,9 @@ Examples:
 
 Exit status:
   0 when the trace ran, whatever the path looked like (also after Ctrl-C: the result so far is
-  printed); 1 on bad flags or when the trace could not run (unresolvable name, no permission
-  to send, mtr-packet missing), with one line on standard error saying why.
+  printed); 1 when the trace could not run (unresolvable name, no permission to send,
+  mtr-packet missing); 2 on bad flags or a combination mtr-packet cannot do (e.g. --mda over
+  TCP). Either way one line on standard error says why.
 
 Permissions:
   mtr-packet needs raw sockets. Debian's mtr-tiny installs it with cap_net_raw; otherwise grant
@@ -201,10 +196,8 @@ Permissions:
 `;
 
 /** `lg trace`: a local, mtr-compatible trace. */
-export function register(program: Command): void {
-  program
-    .command("trace")
-    .summary("trace the route to a host from this machine, like mtr")
+export function register(command: Command): void {
+  command
     .description(
       "Trace the route to TARGET from this machine, like mtr, with mtr's flags and output formats.",
     )
@@ -280,7 +273,8 @@ async function runTrace(target: string, flags: TraceFlags): Promise<void> {
   const order = flags.jitter ? JITTER_ORDER : flags.order;
   if (order !== undefined) {
     const parsed = parseFieldOrder(order);
-    if ("unknown" in parsed) throw new CliError(`-o/--order: unknown field letter "${parsed.unknown}"`);
+    if ("unknown" in parsed)
+      throw new CliError(`-o/--order: unknown field letter "${parsed.unknown}"`, USAGE);
   }
   const naming = { useNames: flags.dns, showIps: flags.showIps === true };
   const local = hostname();
@@ -316,7 +310,9 @@ async function runTrace(target: string, flags: TraceFlags): Promise<void> {
         write(
           ndjsonLine({ type: "error", code: err.code, message: err.message, at: new Date().toISOString() }),
         );
-      throw new CliError(err.message, 1, { cause: err });
+      // The caller's options at fault (e.g. --mda over TCP) is a usage error; anything else a failure.
+      const usage = err.code === "invalid-argument" || err.code === "unsupported";
+      throw new CliError(err.message, usage ? USAGE : 1, { cause: err });
     }
     throw err;
   } finally {

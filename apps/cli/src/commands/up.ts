@@ -5,13 +5,16 @@ import { join, resolve } from "node:path";
 import {
   ConfigError,
   createLogger,
+  databaseLocation,
   loadConfig,
   type RunningCoordinator,
   startCoordinator,
 } from "@lg/coordinator";
 import { type NatsServer, startNatsServer } from "@lg/services";
 import type { Command } from "commander";
+import { type CliConfig, loadCliConfig } from "../config";
 import { CliError } from "../errors";
+import { USAGE } from "../options";
 import { exitAfterShutdown, startFailure, untilSignal } from "./coordinator";
 
 /** How `lg` runs itself again as a child (same node flags: tsx loader or bundle). */
@@ -20,6 +23,8 @@ export function selfCommand(...args: string[]): string[] {
 }
 
 export interface LocalStack {
+  /** The CLI's configuration the stack was started with. */
+  config: CliConfig;
   nats: NatsServer | undefined;
   natsUrl: string;
   coordinator: RunningCoordinator;
@@ -42,16 +47,16 @@ export interface LocalStackOptions {
  * NATS (a child on a free port unless NATS_URL), the database (PGlite unless DATABASE_URL) and
  * the coordinator in this process. The environment is read through the coordinator's one schema.
  */
-export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
-  const env = process.env;
-  const dataDir = resolve(env.LG_DATA_DIR?.trim() || "./.lg");
-  const allowTargets = [env.LG_ALLOW_TARGETS ?? "", ...(opts.extraAllow ?? [])]
+export async function startLocalStack(cli: CliConfig, opts: LocalStackOptions = {}): Promise<LocalStack> {
+  const env = cli.environment;
+  const dataDir = resolve(databaseLocation(env).dataDir);
+  const allowTargets = [cli.allowTargets, ...(opts.extraAllow ?? [])]
     .map((s) => s.trim())
     .filter(Boolean)
     .join(",");
   await mkdir(dataDir, { recursive: true });
   let nats: NatsServer | undefined;
-  let natsUrl = env.NATS_URL?.trim() ?? "";
+  let natsUrl = cli.natsUrl ?? "";
   if (!natsUrl) {
     try {
       nats = await startNatsServer({ dataDir: join(dataDir, "nats"), extraListen: opts.extraHosts });
@@ -67,14 +72,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       NATS_URL: natsUrl,
       LG_DATA_DIR: dataDir,
       LG_ALLOW_TARGETS: allowTargets,
-      LOG_LEVEL: env.LOG_LEVEL || "warn",
-      ...(opts.asnPrefixes && !env.LG_ASN_PREFIXES?.trim()
+      LOG_LEVEL: cli.logLevel,
+      ...(opts.asnPrefixes && !cli.asnPrefixes
         ? { LG_ASN_PREFIXES: await writePrefixTable(dataDir, opts.asnPrefixes) }
         : {}),
     });
   } catch (err) {
     await nats?.stop();
-    if (err instanceof ConfigError) throw new CliError(err.message, 2);
+    if (err instanceof ConfigError) throw new CliError(err.message, USAGE);
     throw err;
   }
   let coordinator: RunningCoordinator;
@@ -89,6 +94,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     throw startFailure(err, config.host, config.port) ?? err;
   }
   return {
+    config: cli,
     nats,
     natsUrl,
     coordinator,
@@ -122,7 +128,7 @@ export function agentEnv(
   agent: Record<string, string>,
 ): Record<string, string> {
   const base = Object.fromEntries(
-    Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+    Object.entries(stack.config.environment).filter((e): e is [string, string] => e[1] !== undefined),
   );
   delete base.DATABASE_URL;
   return {
@@ -130,59 +136,54 @@ export function agentEnv(
     NATS_URL: natsUrl,
     LG_ALLOW_TARGETS: stack.allowTargets,
     LG_DRAIN_TIMEOUT: "5",
-    LOG_LEVEL: process.env.LOG_LEVEL || "warn",
+    LOG_LEVEL: stack.config.logLevel,
     ...agent,
   };
 }
 
 /** `lg up`: a single-node looking-glass on this machine; Ctrl-C stops everything. */
-export function register(program: Command): void {
-  program
-    .command("up")
-    .description(
-      "run a single-node looking-glass: NATS (a child on a free port unless NATS_URL), PGlite unless DATABASE_URL, the coordinator and one local agent; Ctrl-C stops all",
-    )
-    .action(async () => {
-      const stack = await startLocalStack();
-      const agentId =
-        process.env.LG_AGENT_ID?.trim() ||
-        hostname()
-          .replace(/[^A-Za-z0-9_-]/g, "-")
-          .slice(0, 64) ||
-        "local";
-      const [cmd, ...args] = selfCommand("agent");
-      const agent = spawn(cmd as string, args, {
-        env: agentEnv(stack, stack.natsUrl, {
-          LG_AGENT_ID: agentId,
-          LG_DATA_DIR: join(stack.dataDir, "agent"),
-        }),
-        stdio: ["ignore", "inherit", "inherit"],
-      });
-      let stopping = false;
-      const agentExit = new Promise<void>((r) => agent.once("exit", () => r()));
-      agent.once("exit", (code, signal) => {
-        if (!stopping) process.stderr.write(`lg: the local agent exited (${signal ?? `code ${code}`})\n`);
-      });
-      const url = stack.coordinator.url;
-      process.stdout.write(
-        [
-          `lg is up: ${url}`,
-          `  API      ${url}/api/v1/agents · ${url}/openapi.json`,
-          `  NATS     ${stack.natsUrl}${stack.nats ? " (child process)" : ""}`,
-          `  database ${stack.coordinator.db.kind === "pglite" ? `PGlite in ${join(stack.dataDir, "pg")}` : "PostgreSQL (DATABASE_URL)"}`,
-          `  agent    ${agentId} (this machine)`,
-          `Try: bin/lg measure --from ${agentId} <target>   (LG_ALLOW_TARGETS lets private ranges be traced)`,
-          "Ctrl-C stops everything.",
-          "",
-        ].join("\n"),
-      );
-      await Promise.race([untilSignal(), agentExit]);
-      stopping = true;
-      process.stdout.write("lg: stopping…\n");
-      await stopChild(agent, "SIGTERM", 10_000);
-      await stack.stop();
-      exitAfterShutdown();
+export function register(command: Command): void {
+  command.action(async () => {
+    const stack = await startLocalStack(loadCliConfig());
+    const agentId =
+      stack.config.agentId ||
+      hostname()
+        .replace(/[^A-Za-z0-9_-]/g, "-")
+        .slice(0, 64) ||
+      "local";
+    const [cmd, ...args] = selfCommand("agent");
+    const agent = spawn(cmd as string, args, {
+      env: agentEnv(stack, stack.natsUrl, {
+        LG_AGENT_ID: agentId,
+        LG_DATA_DIR: join(stack.dataDir, "agent"),
+      }),
+      stdio: ["ignore", "inherit", "inherit"],
     });
+    let stopping = false;
+    const agentExit = new Promise<void>((r) => agent.once("exit", () => r()));
+    agent.once("exit", (code, signal) => {
+      if (!stopping) process.stderr.write(`lg: the local agent exited (${signal ?? `code ${code}`})\n`);
+    });
+    const url = stack.coordinator.url;
+    process.stdout.write(
+      [
+        `lg is up: ${url}`,
+        `  API      ${url}/api/v1/agents · ${url}/openapi.json`,
+        `  NATS     ${stack.natsUrl}${stack.nats ? " (child process)" : ""}`,
+        `  database ${stack.coordinator.db.kind === "pglite" ? `PGlite in ${join(stack.dataDir, "pg")}` : "PostgreSQL (DATABASE_URL)"}`,
+        `  agent    ${agentId} (this machine)`,
+        `Try: bin/lg measure --from ${agentId} <target>   (LG_ALLOW_TARGETS lets private ranges be traced)`,
+        "Ctrl-C stops everything.",
+        "",
+      ].join("\n"),
+    );
+    await Promise.race([untilSignal(), agentExit]);
+    stopping = true;
+    process.stdout.write("lg: stopping…\n");
+    await stopChild(agent, "SIGTERM", 10_000);
+    await stack.stop();
+    exitAfterShutdown();
+  });
 }
 
 /** Writes the stack's own prefix table into the data folder and returns its path. */
