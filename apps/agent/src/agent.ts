@@ -1,4 +1,3 @@
-import fs from "node:fs";
 import path from "node:path";
 import {
   type AgentCounters,
@@ -6,13 +5,7 @@ import {
   agentInboxPrefix,
   createTargetResolver,
   DEFAULT_RESOLVE_TIMEOUT_MS,
-  HEARTBEAT_INTERVAL_MS,
-  type JobRejectReason,
   type JobReply,
-  type JobRequest,
-  PROTOCOL_VERSION,
-  type PresenceMessage,
-  type ResolvedTarget,
   type Resolver,
   subjects,
   zeroAgentCounters,
@@ -25,18 +18,19 @@ import {
   type Msg,
   type NatsConnection,
 } from "@nats-io/transport-node";
-import { detectPublicAddresses, type InterfaceTable, localAddresses } from "./addresses";
-import { type AdmissionState, admit, checkTarget, type TargetCheck } from "./admission";
+import { type InterfaceTable, localAddresses } from "./addresses";
+import { checkTarget } from "./admission";
 import type { AgentConfig } from "./config";
-import { roleOfUserJwt, userJwtOf } from "./credential";
+import { AgentCredentials } from "./credential";
 import { createAgentTracer, type TraceEngine } from "./engine";
-import { parseCancel, parseJob } from "./inbound";
+import { parseCancel } from "./inbound";
+import { createJobDesk } from "./jobs";
 import { createLogger, type Logger } from "./logger";
 import { Outbox } from "./outbox";
+import { agentDescriptor, Presence } from "./presence";
 import { countFinal, runTrace } from "./run-trace";
-import { agentCapabilities } from "./support";
-import { withTimeout } from "./timeout";
-import { AGENT_VERSION } from "./version";
+import { createShutdown } from "./shutdown";
+import { TraceRegistry } from "./traces";
 
 export type { TraceEngine } from "./engine";
 
@@ -89,19 +83,14 @@ export interface RunningAgent {
   closed: Promise<Error | undefined>;
 }
 
-interface ActiveTrace {
-  controller: AbortController;
-  /** Settles when the trace's final result has been handed to the outbox. */
-  done: Promise<void>;
-}
-
-const RECENT_LIMIT = 1_000;
-
 /**
  * Runs a probe agent: connects to NATS (reconnecting forever), announces itself and heartbeats on
  * `lg.presence.<id>`, answers jobs on `lg.agent.<id>.job` at once, runs accepted traces with the
  * tracer, streams progress snapshots, and publishes each final result through JetStream with the
  * trace id as message id, retrying until it is acknowledged.
+ *
+ * This function only wires: NATS subscriptions to the handlers (`jobs.ts`, `inbound.ts`), and the
+ * handlers' outputs (replies, progress, presence, final results) to NATS publishes.
  *
  * @example
  * const agent = await runAgent(parseAgentConfig(process.env));
@@ -114,56 +103,27 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
   const outboxLog = log.child({ module: "outbox" });
   const natsLog = log.child({ module: "nats" });
 
-  const interfaces = deps.interfaces;
   const resolveTimeoutMs = deps.resolveTimeoutMs ?? DEFAULT_RESOLVE_TIMEOUT_MS;
   // c-ares, not dns.lookup: a name that never answers holds a socket until its deadline, not one
   // of libuv's four threads. Lookups are bounded per name; LG_MAX_TRACES bounds them all.
   const targetNames = createTargetResolver({ servers: config.dnsServers, timeoutMs: resolveTimeoutMs });
   const resolver: Resolver = deps.resolver ?? ((name, family) => targetNames.lookup(name, family));
-  const ownAddresses = localAddresses(interfaces);
-  const hasIpv6 = [...config.publicAddresses, ...detectPublicAddresses(interfaces)].some((a) =>
-    a.includes(":"),
-  );
-  const descriptor: AgentDescriptor = {
-    id: config.id,
-    region: config.region,
-    role: config.role,
-    version: AGENT_VERSION,
-    addresses: config.publicAddresses,
-    capabilities: agentCapabilities({ maxTraces: config.maxTraces, ipv6: hasIpv6, mda: true }),
-  };
+  const ownAddresses = localAddresses(deps.interfaces);
+  const descriptor = agentDescriptor(config, deps.interfaces);
 
-  /** The user JWT the agent last authenticated with: sent with presence, so the coordinator can read the role in it. */
-  let userJwt: string | undefined;
-  let roleWarned = false;
-  const readCreds = (file: string): Uint8Array => {
-    const creds = fs.readFileSync(file);
-    userJwt = userJwtOf(creds);
-    const credentialRole = userJwt ? roleOfUserJwt(userJwt) : undefined;
-    if (credentialRole && credentialRole !== descriptor.role) {
-      if (config.roleGiven && !roleWarned) {
-        presenceLog.warn(
-          { configured: config.role, credential: credentialRole },
-          "LG_ROLE differs from the role in the NATS credentials; the credentials decide",
-        );
-        roleWarned = true;
-      }
-      descriptor.role = credentialRole;
-    }
-    return creds;
-  };
-
-  let readCredsError: unknown;
-  if (config.natsCreds) {
+  const creds = config.natsCreds
+    ? new AgentCredentials(config.natsCreds, descriptor, {
+        roleGiven: config.roleGiven,
+        warn: (fields, message) => presenceLog.warn(fields, message),
+      })
+    : undefined;
+  if (creds) {
     try {
-      readCreds(config.natsCreds);
+      creds.read();
     } catch (err) {
-      readCredsError = err;
+      throw new Error(`NATS_CREDS: cannot read ${config.natsCreds}`, { cause: err });
     }
-    if (readCredsError)
-      throw new Error(`NATS_CREDS: cannot read ${config.natsCreds}`, { cause: readCredsError });
   }
-  const credsFile = config.natsCreds;
 
   const tracer = deps.tracer ?? createAgentTracer();
   natsLog.info({ servers: config.natsUrl }, "connecting to NATS");
@@ -176,25 +136,22 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     waitOnFirstConnect: true,
     reconnectTimeWait: 1_000,
     // Read the creds file on every (re)connect so rotated credentials are picked up.
-    authenticator: credsFile ? credsAuthenticator(() => readCreds(credsFile)) : undefined,
+    authenticator: creds ? credsAuthenticator(() => creds.read()) : undefined,
     ...(config.natsTls ? { tls: config.natsTls } : {}),
   });
   natsLog.info({ server: nc.getServer() }, "connected to NATS");
   const js = jetstream(nc);
 
-  const counters: AgentCounters = zeroAgentCounters();
-  const active = new Map<string, ActiveTrace>();
-  /** Ids of jobs being checked (reserved slots) before they are accepted or rejected. */
-  const checking = new Set<string>();
-  const recent = new Set<string>();
-  let draining = false;
   /** While disconnected, heartbeats and progress are skipped rather than queued: stale ones help nobody. */
   let connected = true;
-
-  const remember = (traceId: string) => {
-    recent.add(traceId);
-    if (recent.size > RECENT_LIMIT) recent.delete(recent.values().next().value as string);
+  const publishLive = (subject: string, message: unknown): boolean => {
+    if (nc.isClosed() || !connected) return false;
+    nc.publish(subject, JSON.stringify(message));
+    return true;
   };
+
+  const counters: AgentCounters = zeroAgentCounters();
+  const traces = new TraceRegistry();
 
   const outbox = new Outbox(
     async (result) => {
@@ -219,20 +176,43 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
   const reloaded = outbox.load();
   if (reloaded > 0) outboxLog.info({ count: reloaded }, "publishing results left unsent by an earlier run");
 
-  const publishPresence = (kind: PresenceMessage["kind"]) => {
-    if (nc.isClosed() || !connected) return;
-    const message: PresenceMessage = {
-      v: PROTOCOL_VERSION,
-      kind,
-      agent: descriptor,
-      running: active.size,
-      counters: { ...counters },
-      sentAt: new Date().toISOString(),
-      ...(userJwt ? { userJwt } : {}),
-    };
-    nc.publish(subjects.presence(config.id), JSON.stringify(message));
-    presenceLog.debug({ kind, running: active.size }, "presence");
-  };
+  const presence = new Presence({
+    state: () => ({ descriptor, running: traces.running, counters, userJwt: creds?.userJwt }),
+    draining: () => traces.draining,
+    send: (message) => {
+      if (publishLive(subjects.presence(config.id), message)) {
+        presenceLog.debug({ kind: message.kind, running: message.running }, "presence");
+      }
+    },
+    heartbeatIntervalMs: deps.heartbeatIntervalMs,
+  });
+
+  const takeJob = createJobDesk({
+    traces,
+    counters,
+    maxTraces: config.maxTraces,
+    capabilities: descriptor.capabilities,
+    isLocalAddress: (a) => ownAddresses.has(a),
+    isUnsent: (traceId) => outbox.has(traceId),
+    checkTarget: (job) =>
+      checkTarget(job, { allow: config.allowList, resolver, here: config.id, timeoutMs: resolveTimeoutMs }),
+    run: async (job, target, signal) => {
+      const final = await runTrace(job, target, signal, {
+        agentId: config.id,
+        engine: tracer,
+        publishProgress: (message) => publishLive(subjects.progress(config.id, job.traceId), message),
+        progressIntervalMs: deps.progressIntervalMs ?? 500,
+        log: jobsLog,
+      });
+      countFinal(counters, final);
+      outbox.add(final);
+      jobsLog.info(
+        { traceId: job.traceId, status: final.status, stoppedBy: final.stoppedBy, hops: final.hops.length },
+        "trace finished",
+      );
+    },
+    log: jobsLog,
+  });
 
   const reply = (msg: Msg, answer: JobReply) => {
     if (!msg.reply) {
@@ -245,84 +225,8 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
       jobsLog.warn({ err, traceId: answer.traceId }, "could not answer a job");
     }
   };
-  const reject = (msg: Msg, traceId: string, reason: JobRejectReason, message: string) => {
-    counters.jobsRejected++;
-    jobsLog.info({ traceId, reason, message }, "job rejected");
-    reply(msg, { v: PROTOCOL_VERSION, traceId, accepted: false, reason, message });
-  };
 
-  async function onJob(msg: Msg): Promise<void> {
-    const parsed = parseJob(msg.string());
-    if ("invalid" in parsed) return reject(msg, parsed.invalid.traceId, "invalid", parsed.invalid.message);
-    const job = parsed.job;
-    const traceId = job.traceId;
-    const state = (target?: TargetCheck): AdmissionState => ({
-      draining,
-      maxTraces: config.maxTraces,
-      inFlight: active.size + checking.size,
-      alreadyAccepted: active.has(traceId) || recent.has(traceId) || outbox.has(traceId),
-      beingChecked: checking.has(traceId),
-      capabilities: descriptor.capabilities,
-      isLocalAddress: (a) => ownAddresses.has(a),
-      ...(target ? { target } : {}),
-    });
-    const first = admit(job, state());
-    if (first.verdict === "confirm") {
-      // A retried request for a job already taken: confirm it, but never run it twice.
-      jobsLog.info({ traceId }, "job already accepted; confirming again");
-      return reply(msg, { v: PROTOCOL_VERSION, traceId, accepted: true });
-    }
-    if (first.verdict === "reject") return reject(msg, traceId, first.reason, first.message);
-    checking.add(traceId);
-    let checked: TargetCheck;
-    try {
-      checked = await checkTarget(job, {
-        allow: config.allowList,
-        resolver,
-        here: config.id,
-        timeoutMs: resolveTimeoutMs,
-      });
-    } finally {
-      checking.delete(traceId);
-    }
-    const decision = admit(job, state(checked));
-    if (decision.verdict === "reject") return reject(msg, traceId, decision.reason, decision.message);
-    if (decision.verdict !== "accept") throw new Error(`unexpected admission ${decision.verdict}`);
-    const resolved = decision.target;
-
-    counters.jobsAccepted++;
-    const controller = new AbortController();
-    const done = runJob(job, resolved, controller.signal).catch((err) =>
-      jobsLog.error({ err, traceId }, "trace bookkeeping failed"),
-    );
-    active.set(traceId, { controller, done });
-    reply(msg, { v: PROTOCOL_VERSION, traceId, accepted: true });
-    jobsLog.info({ traceId, target: job.target, address: resolved.address }, "job accepted");
-  }
-
-  async function runJob(job: JobRequest, target: ResolvedTarget, signal: AbortSignal): Promise<void> {
-    const traceId = job.traceId;
-    const final = await runTrace(job, target, signal, {
-      agentId: config.id,
-      engine: tracer,
-      publishProgress: (message) => {
-        if (nc.isClosed() || !connected) return;
-        nc.publish(subjects.progress(config.id, traceId), JSON.stringify(message));
-      },
-      progressIntervalMs: deps.progressIntervalMs ?? 500,
-      log: jobsLog,
-    });
-    countFinal(counters, final);
-    outbox.add(final);
-    remember(traceId);
-    active.delete(traceId);
-    jobsLog.info(
-      { traceId, status: final.status, stoppedBy: final.stoppedBy, hops: final.hops.length },
-      "trace finished",
-    );
-  }
-
-  function onCancel(msg: Msg): void {
+  const onCancel = (msg: Msg): void => {
     const parsed = parseCancel(msg.string());
     if ("dropped" in parsed) {
       if (parsed.dropped === "not-json")
@@ -330,14 +234,10 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
       else jobsLog.warn({ issues: parsed.issues }, "malformed cancel message; dropped");
       return;
     }
-    const trace = active.get(parsed.traceId);
-    if (!trace) {
-      jobsLog.info({ traceId: parsed.traceId }, "cancel for a trace that is not running");
-      return;
-    }
-    jobsLog.info({ traceId: parsed.traceId }, "cancelling trace");
-    trace.controller.abort();
-  }
+    const { traceId } = parsed;
+    if (traces.cancel(traceId)) jobsLog.info({ traceId }, "cancelling trace");
+    else jobsLog.info({ traceId }, "cancel for a trace that is not running");
+  };
 
   const subscribe = (subject: string, handle: (msg: Msg) => void | Promise<void>) =>
     nc.subscribe(subject, {
@@ -356,7 +256,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
         }
       },
     });
-  subscribe(subjects.job(config.id), onJob);
+  subscribe(subjects.job(config.id), async (msg) => reply(msg, await takeJob(msg.string())));
   subscribe(subjects.cancel(config.id), onCancel);
 
   void (async () => {
@@ -369,7 +269,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
         natsLog.info({ server: status.server }, "reconnected to NATS");
         // Tell the coordinator at once that we are back. Not "announce": that means a fresh process
         // running nothing, and the coordinator fails such an agent's unfinished traces.
-        publishPresence(draining ? "leaving" : "heartbeat");
+        presence.beat();
         outbox.retryNow();
       } else if (status.type === "error") natsLog.error({ err: status.error }, "NATS error");
     }
@@ -380,57 +280,29 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     // traces the previous process left unfinished, and these are finished.
     await outbox.whenEmpty(deps.startupFlushTimeoutMs ?? 10_000);
   }
-  publishPresence("announce");
+  presence.announce();
   await nc.flush().catch(() => {});
-  const heartbeat = setInterval(
-    () => publishPresence(draining ? "leaving" : "heartbeat"),
-    deps.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
-  );
+  presence.startHeartbeat();
   log.info({ descriptor }, "agent ready");
 
-  const cancelAll = () => {
-    for (const trace of active.values()) trace.controller.abort();
-  };
-
-  let shuttingDown: Promise<void> | undefined;
-  const shutdown = () => {
-    shuttingDown ??= (async () => {
-      draining = true;
-      log.info({ running: active.size }, "shutting down: no new jobs, draining running traces");
-      publishPresence("leaving");
-      await withTimeout(nc.flush(), 2_000).catch(() => {});
-      const runningNow = () => Promise.all([...active.values()].map((t) => t.done));
-      if ((await withTimeout(runningNow(), config.drainTimeoutSec * 1_000)) === "timeout") {
-        log.warn({ running: active.size }, "drain timeout: cancelling the traces still running");
-        cancelAll();
-        await withTimeout(runningNow(), 10_000);
-      }
-      const flushed = await outbox.whenEmpty(deps.outboxFlushTimeoutMs ?? 15_000);
-      if (!flushed) {
-        outboxLog.error(
-          {
-            unsent: outbox.size,
-            kept: config.dataDir ? "in the unsent-results file" : "nowhere (no LG_DATA_DIR)",
-          },
-          "shutting down with final results JetStream has not acknowledged",
-        );
-      }
-      outbox.stop();
-      clearInterval(heartbeat);
-      publishPresence("leaving");
-      if ((await withTimeout(nc.drain(), 5_000).catch(() => "timeout")) === "timeout") await nc.close();
-      await tracer.close();
-      log.info("agent stopped");
-    })();
-    return shuttingDown;
-  };
+  const shutdown = createShutdown({
+    traces,
+    presence,
+    outbox,
+    connection: nc,
+    closeEngine: () => tracer.close(),
+    drainTimeoutMs: config.drainTimeoutSec * 1_000,
+    outboxFlushTimeoutMs: deps.outboxFlushTimeoutMs,
+    unsentKept: config.dataDir ? "in the unsent-results file" : "nowhere (no LG_DATA_DIR)",
+    log,
+  });
 
   const closed = nc.closed().then((err) => {
-    if (!shuttingDown) {
+    if (!shutdown.started) {
       natsLog.fatal({ err }, "NATS connection closed; the agent cannot go on");
-      clearInterval(heartbeat);
+      presence.stopHeartbeat();
       outbox.stop();
-      cancelAll();
+      traces.cancelAll();
     }
     return err ?? undefined;
   });
@@ -439,10 +311,10 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     descriptor,
     connection: nc,
     closed,
-    running: () => [...active.keys()],
+    running: () => traces.ids(),
     counters: () => ({ ...counters }),
     unsentResults: () => outbox.size,
-    shutdown,
-    cancelAll,
+    shutdown: () => shutdown.run(),
+    cancelAll: () => traces.cancelAll(),
   };
 }
