@@ -1,6 +1,7 @@
 import type { ApiErrorBody } from "@lg/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack } from "./harness";
+import { expectError } from "./kit/http";
 
 /** The HTTP contract without agents: validation, error shape and codes, documents. PGlite + real NATS. */
 describe("coordinator HTTP API", () => {
@@ -18,17 +19,6 @@ describe("coordinator HTTP API", () => {
       headers: { "content-type": contentType },
       body: typeof body === "string" ? body : JSON.stringify(body),
     });
-
-  async function expectError(res: Response, status: number, code: string, field?: string) {
-    expect(res.status).toBe(status);
-    const body = (await res.json()) as ApiErrorBody;
-    expect(Object.keys(body)).toEqual(["error"]);
-    expect(body.error.code).toBe(code);
-    expect(typeof body.error.message).toBe("string");
-    expect(body.error.message.length).toBeGreaterThan(0);
-    expect(body.error.field).toBe(field);
-    return body.error;
-  }
 
   it("a body without a target is refused with missing_field naming target", async () => {
     await expectError(await post({ from: ["fra"] }), 400, "missing_field", "target");

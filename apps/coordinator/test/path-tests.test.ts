@@ -1,7 +1,8 @@
-import type { ApiErrorBody, PathTestAccepted, PathTestView } from "@lg/protocol";
+import type { PathTestAccepted, PathTestView } from "@lg/protocol";
 import { PathTestView as PathTestViewSchema } from "@lg/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, readEvents, type Stack, startAgentsOnline, startStack, waitFor } from "./harness";
+import { expectError } from "./kit/http";
 
 /**
  * Path tests over the real stack (nats-server, PGlite, coordinator) with two real agents on this
@@ -29,15 +30,6 @@ describe("path tests API", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
     });
-
-  async function expectError(res: Response, status: number, code: string, field?: string) {
-    expect(res.status).toBe(status);
-    const body = (await res.json()) as ApiErrorBody;
-    expect(body.error.code).toBe(code);
-    expect(body.error.field).toBe(field);
-    expect(body.error.message.length).toBeGreaterThan(0);
-    return body.error;
-  }
 
   const finished = (id: string) =>
     waitFor(

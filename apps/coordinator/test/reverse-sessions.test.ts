@@ -2,13 +2,10 @@ import type { ChildProcess } from "node:child_process";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  type ApiErrorBody,
-  type ReverseSessionCreated,
-  ReverseSessionView as ReverseSessionViewSchema,
-} from "@lg/protocol";
+import { type ReverseSessionCreated, ReverseSessionView as ReverseSessionViewSchema } from "@lg/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, type Stack, startAgentsOnline, startStack, waitFor } from "./harness";
+import { expectError } from "./kit/http";
 import { lgJoin, runToEnd } from "./kit/process";
 
 /**
@@ -38,14 +35,6 @@ describe("reverse sessions API", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
     });
-
-  async function expectError(res: Response, status: number, code: string, field?: string) {
-    expect(res.status).toBe(status);
-    const body = (await res.json()) as ApiErrorBody;
-    expect(body.error.code).toBe(code);
-    expect(body.error.field).toBe(field);
-    return body.error;
-  }
 
   const session = async (id: string) =>
     ReverseSessionViewSchema.parse(await (await fetch(`${url}/api/v1/reverse-sessions/${id}`)).json());
