@@ -1,12 +1,20 @@
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
+import { JITTER_ORDER } from "@lg/tracer";
 import { describe, expect, it } from "vitest";
 import { CliError } from "../errors";
-import { traceOptionsFromFlags } from "./trace";
+import { JITTER_COLUMNS } from "./trace";
+import { traceOptionsFromFlags } from "./trace-run";
 
 const run = promisify(execFile);
 const lg = resolve(import.meta.dirname, "../../../../bin/lg");
+
+describe("lg trace --help", () => {
+  it("names the tracer's own jitter columns without loading the tracer", () => {
+    expect(JITTER_COLUMNS).toBe(JITTER_ORDER);
+  });
+});
 
 describe("traceOptionsFromFlags", () => {
   it("maps mtr's flags to the engine's options", () => {
