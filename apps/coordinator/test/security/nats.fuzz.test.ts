@@ -1,4 +1,6 @@
-import { JobReply, subjects } from "@lg/protocol";
+import { JobReply, RESULTS_CONSUMER, RESULTS_STREAM, subjects } from "@lg/protocol";
+import { presenceOf } from "@lg/protocol/testing";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,6 +9,7 @@ import {
   type Stack,
   startAgent,
   startStack,
+  waitFor,
   waitForAgents,
   waitForMeasurementDone,
 } from "../harness";
@@ -91,8 +94,20 @@ describe("NATS messages under random payloads", () => {
       );
       await nc.flush();
     }
-    // Let the consumers chew through it.
-    await new Promise((r) => setTimeout(r, 2_000));
+    // Wait until both processes have taken in all of it. NATS delivers one connection's messages in
+    // order, so a message each listener answers, sent last, comes through after the garbage: the
+    // agent refuses one more job (after its cancels), the coordinator lists an agent announced last
+    // (after its presence messages), and the results consumer has nothing left once a final result
+    // acknowledged by the stream after the garbage is gone from it (a garbage result is terminated).
+    await nc.request(subjects.job("fz-a"), encoder.encode("{}"), { timeout: 5_000 });
+    nc.publish(subjects.presence("fz-last"), JSON.stringify(presenceOf("fz-last", {}, { kind: "announce" })));
+    await waitForAgents(stack.coordinator.url, ["fz-last"]);
+    await jetstream(nc).publish(subjects.final("fz-a", "last"), "{}");
+    const jsm = await jetstreamManager(nc);
+    await waitFor("the results consumer to take in every result", async () => {
+      const consumer = await jsm.consumers.info(RESULTS_STREAM, RESULTS_CONSUMER);
+      return consumer.num_pending === 0 && consumer.num_ack_pending === 0;
+    });
     expect(agent.child.exitCode).toBeNull();
     expect(agent.child.signalCode).toBeNull();
     const health = await fetch(`${stack.coordinator.url}/healthz`);
