@@ -32,8 +32,6 @@ import { countFinal, runTrace } from "./run-trace";
 import { createShutdown } from "./shutdown";
 import { TraceRegistry } from "./traces";
 
-export type { TraceEngine } from "./engine";
-
 export interface AgentDeps {
   tracer?: TraceEngine;
   logger?: Logger;

@@ -1,5 +1,5 @@
 export { detectPublicAddresses } from "./addresses";
-export { type AgentDeps, type RunningAgent, runAgent, type TraceEngine } from "./agent";
+export { type AgentDeps, type RunningAgent, runAgent } from "./agent";
 export {
   type AgentConfig,
   AgentEnvSchema,
@@ -7,7 +7,7 @@ export {
   ConfigError,
   parseAgentConfig,
 } from "./config";
-export { createAgentTracer } from "./engine";
+export { createAgentTracer, type TraceEngine } from "./engine";
 export { JoinError, type JoinOptions, parseJoinUrl, runJoin } from "./join/join";
 export { createLogger } from "./logger";
 export { AGENT_VERSION } from "./version";
