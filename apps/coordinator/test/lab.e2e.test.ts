@@ -6,6 +6,7 @@ import {
   type MeasurementAccepted,
   type MeasurementView,
   OFFLINE_AFTER_MS,
+  subjects,
   type TraceView,
 } from "@lg/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -148,7 +149,11 @@ describe("lab end-to-end: agents inside two PoPs, coordinator over lab links", (
     const target = lab.scenarios.clean.target;
     const accepted = await submit({ target, from: ["fra", "sin"], count: 60, interval: 0.5 });
     const fraTrace = accepted.traces.find((t) => t.agentId === "fra")?.id as string;
-    // Wait until fra is really tracing (its progress reached the stream), then kill it.
+    // Wait until fra is really tracing (its trace is running and a hop of it came over NATS), then kill it.
+    const progress = stack.coordinator.nc.subscribe(subjects.progressOfTrace(fraTrace), {
+      max: 1,
+      timeout: 20_000,
+    });
     await waitFor(
       "fra's first hops",
       async () => {
@@ -158,7 +163,7 @@ describe("lab end-to-end: agents inside two PoPs, coordinator over lab links", (
       },
       20_000,
     );
-    await new Promise((r) => setTimeout(r, 1_500));
+    for await (const _ of progress) break;
     const fraProc = agents.get("fra") as LabProcess;
     process.kill(fraProc.pid, "SIGKILL");
     const killedAt = Date.now();
