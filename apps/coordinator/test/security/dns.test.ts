@@ -1,7 +1,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ApiErrorBody, MeasurementAccepted, MeasurementView } from "@lg/protocol";
+import {
+  type ApiErrorBody,
+  DEFAULT_LOOKUPS_PER_CLIENT,
+  type MeasurementAccepted,
+  type MeasurementView,
+} from "@lg/protocol";
 import { startTestDns, type TestDnsServer } from "@lg/protocol/testing";
 import { type NatsServer, startNatsServer } from "@lg/services";
 import pino from "pino";
@@ -9,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { type RunningCoordinator, startCoordinator } from "../../src/coordinator";
 import { createApiKey, createSecurityStore } from "../../src/security";
-import { type AgentProcess, startAgent, waitForAgents, waitForMeasurementDone } from "../harness";
+import { type AgentProcess, startAgent, waitFor, waitForAgents, waitForMeasurementDone } from "../harness";
 
 /**
  * Attacks through target names, over real HTTP: a coordinator (PGlite, real NATS) and a real
@@ -112,7 +117,14 @@ describe("target names: rebinding, names that never answer, one address one budg
     const slow = Array.from({ length: 12 }, (_, i) =>
       timedPost("198.51.100.10", { target: `n${i}.slow.test`, count: 1, maxTtl: 2 }),
     );
-    await new Promise((r) => setTimeout(r, 200));
+    // The slow client holds all its lookups at the name server before the other client asks.
+    await waitFor(
+      "the slow client's lookups at the name server",
+      async () =>
+        new Set(dns.queries.filter((q) => q.name.endsWith(".slow.test")).map((q) => q.name)).size >=
+        DEFAULT_LOOKUPS_PER_CLIENT,
+      2_000,
+    );
     const other = await timedPost("198.51.100.11", { target: "fast.test", count: 1, maxTtl: 2 });
     expect(other.res.status).toBe(202);
     expect(other.ms).toBeLessThan(1_000);
