@@ -117,6 +117,11 @@ describe("NATS operator-mode credentials", () => {
         },
       });
     }
+    // Messages each side may receive, sent after the forged ones on the same connection: once
+    // they arrive, anything forged that got through would have arrived before them.
+    const agentBarrier = nc.subscribe("lg.agent.fra.job", { max: 1 });
+    const coordinatorBarrier = admin.subscribe("lg.presence.fra", { max: 1 });
+    await nc.flush();
     await admin.flush();
 
     admin.publish("lg.agent.sin.job", "a job for sin");
@@ -125,8 +130,11 @@ describe("NATS operator-mode credentials", () => {
     await expect(
       jetstream(nc).publish("lg.result.sin.final.t9", "forged", { msgID: "t9", timeout: 1_000 }),
     ).rejects.toThrow();
-    await nc.flush();
-    await sleep(300);
+    admin.publish("lg.agent.fra.job", "barrier");
+    nc.publish("lg.presence.fra", "barrier");
+    for await (const _ of agentBarrier) break;
+    for await (const _ of coordinatorBarrier) break;
+    for (let i = 0; i < 50 && errors.length < 2; i++) await sleep(20);
 
     expect(stolen).toEqual([]);
     expect(seenByCoordinator).toEqual([]);
