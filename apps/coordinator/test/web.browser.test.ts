@@ -542,6 +542,159 @@ describe("web UI in Chromium on the reference lab", () => {
       await fetch(`${url}/api/v1/monitors/${m.id}`, { method: "DELETE", headers: auth });
   });
 
+  it("a row filled live from the stream is the row the server renders once the trace is stored", async () => {
+    const repo = createRepository(env.stack.coordinator.db.db);
+    const nc = env.stack.coordinator.nc;
+    const id = nanoid();
+    const traceId = nanoid();
+    const base = {
+      sent: 10,
+      jitter: 0.1,
+      jitterAvg: 0.1,
+      jitterMax: 0.3,
+    };
+    // Every part a row can have: a name, other responders, a loss interval, an AS with its owner;
+    // a silent hop; a bare address without name or AS.
+    const hops: Hop[] = [
+      {
+        ...base,
+        ttl: 1,
+        host: "198.18.0.1",
+        name: "core1.lab.example",
+        asn: 64500,
+        owner: "Example Transit",
+        lossPct: 20,
+        recv: 8,
+        drop: 2,
+        lossCi: [5.7, 51],
+        last: 1.53,
+        avg: 1.46,
+        best: 1.12,
+        worst: 2.04,
+        stdev: 0.21,
+        responders: [
+          { address: "198.18.0.1", name: "core1.lab.example", count: 6 },
+          { address: "198.18.0.9", name: "core9.lab.example", count: 1 },
+          { address: "198.18.0.10", count: 1 },
+        ],
+      },
+      {
+        ...base,
+        ttl: 2,
+        host: null,
+        lossPct: 100,
+        recv: 0,
+        drop: 10,
+        last: 0,
+        avg: 0,
+        best: 0,
+        worst: 0,
+        stdev: 0,
+        responders: [],
+      },
+      {
+        ...base,
+        ttl: 3,
+        host: "198.18.0.3",
+        lossPct: 0,
+        recv: 10,
+        drop: 0,
+        last: 3.3,
+        avg: 3.25,
+        best: 3,
+        worst: 3.9,
+        stdev: 0.3,
+        responders: [{ address: "198.18.0.3", count: 10 }],
+      },
+    ];
+    await repo.createMeasurement({
+      id,
+      target: "198.18.0.3",
+      options: {
+        protocol: "icmp",
+        count: 10,
+        interval: 1,
+        size: 64,
+        firstTtl: 1,
+        maxTtl: 30,
+        maxUnknown: 12,
+        timeout: 10,
+        gracePeriod: 5,
+        tos: 0,
+        pinFlow: false,
+        mda: false,
+      },
+      client: null,
+      traces: [{ id: traceId, agentId: "fra", status: "queued" }],
+    });
+    const page = await newPage();
+    await page.goto(`${url}/m/${id}`);
+    await page.waitForSelector('[data-measurement][data-live="on"]');
+    const progress: ProgressMessage = {
+      v: 1,
+      traceId,
+      agentId: "fra",
+      seq: 1,
+      cycle: 10,
+      address: "198.18.0.3",
+      hops,
+      sentAt: new Date().toISOString(),
+    };
+    const publish = () => nc.publish(subjects.progress("fra", traceId), JSON.stringify(progress));
+    const last = `#trace-${traceId} tr.hop[data-ttl="3"]`;
+    publish();
+    await page.waitForSelector(last, { timeout: 5_000 }).catch(async () => {
+      // The stream may have subscribed just after the first publish.
+      publish();
+      await page.waitForSelector(last, { timeout: 10_000 });
+    });
+    // Each row as markup: its attributes and every cell's attributes and content. The chart cell's
+    // content is left out: live it draws the hop over time, stored the best–worst bar on the
+    // section's scale. `fresh` only marks a row's arrival (an animation).
+    const rows = () =>
+      page.locator(`#trace-${traceId} tr.hop`).evaluateAll((trs) =>
+        trs.map((tr) => ({
+          attributes: [...tr.attributes]
+            .map((a) => `${a.name}=${a.name === "class" ? a.value.replace(/ ?\bfresh\b/, "") : a.value}`)
+            .sort(),
+          cells: [...tr.querySelectorAll("td")].map((td) => ({
+            attributes: [...td.attributes].map((a) => `${a.name}=${a.value}`).sort(),
+            html: td.classList.contains("c-chart") ? "" : td.innerHTML,
+          })),
+        })),
+      );
+    const live = await rows();
+    expect(live).toHaveLength(3);
+    expect(await page.getAttribute(`#trace-${traceId}`, "data-status")).not.toBe("done");
+    // What the live script used to leave out: the AS owner's hover.
+    expect(live[0]?.cells[9]).toEqual({
+      attributes: ["class=c-asn", "title=Example Transit"],
+      html: "AS64500",
+    });
+
+    const row = await repo.storeFinalResult(
+      {
+        v: 1,
+        traceId,
+        measurementId: id,
+        agentId: "fra",
+        status: "done",
+        target: "198.18.0.3",
+        address: "198.18.0.3",
+        hops,
+        stoppedBy: "destination",
+        startedAt: new Date().toISOString(),
+        finishedAt: new Date().toISOString(),
+      },
+      { verdict: "clean", findings: [] },
+    );
+    if (row) publishTraceChange(nc, row);
+    await page.waitForSelector(`#trace-${traceId}[data-status="done"] .verdict`);
+    expect(await page.locator(`#trace-${traceId} template`).count()).toBe(0);
+    expect(await rows()).toEqual(live);
+    await page.close();
+  });
+
   it("hostile reverse-DNS names are shown as text, live over the stream and once stored", async () => {
     const repo = createRepository(env.stack.coordinator.db.db);
     const nc = env.stack.coordinator.nc;

@@ -636,3 +636,40 @@ describe("a measurement page shows what the engine did beyond mtr", () => {
     expect(page.split("198.18.9.2 answered 3 of 3").length - 1).toBe(1);
   });
 });
+
+describe("the live script's row template", () => {
+  const running: TraceView = {
+    ...trace("t1", "fra", "198.18.9.2", forwardHops),
+    status: "running",
+    diagnosis: null,
+  };
+  const templates = (html: string) => html.match(/<template data-role="hop-row">.*?<\/template>/g) ?? [];
+
+  it("a running trace's section carries the server's hop row with every optional part, for the script to fill", () => {
+    const html = render(
+      <MeasurementPage measurement={{ ...measurementOf([running]), status: "running" }} agents={agents} />,
+    );
+    const [row, ...more] = templates(html);
+    expect(more).toEqual([]);
+    for (const part of ['class="name"', 'class="addr"', 'class="others"', 'class="silent"'])
+      expect(row).toContain(part);
+    // The same cells, in the same order and with the same classes, as the rows the server draws.
+    const cells = (tr: string) => [...tr.matchAll(/<td class="([^"]*)"/g)].map((m) => m[1]);
+    const served = html.match(/<tbody data-role="hops">(<tr class="hop".*?<\/tr>)/)?.[1] ?? "";
+    expect(cells(row ?? "")).toEqual(cells(served));
+    expect(cells(served)).toHaveLength(11);
+  });
+
+  it("a finished trace's section has no template", () => {
+    expect(
+      templates(
+        render(
+          <MeasurementPage
+            measurement={measurementOf([trace("t1", "fra", "198.18.9.2", forwardHops)])}
+            agents={agents}
+          />,
+        ),
+      ),
+    ).toEqual([]);
+  });
+});

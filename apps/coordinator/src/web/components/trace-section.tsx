@@ -78,8 +78,21 @@ export function untilSureSentence(a: AdaptiveRun): string {
     : `Until sure: still undecided after ${more}: the finding stays inconclusive.`;
 }
 
-export function HopRow(props: { hop: Hop; severity: Finding["severity"] | undefined; scaleMax: number }) {
-  const { hop } = props;
+export interface HopRowProps {
+  hop: Hop;
+  severity: Finding["severity"] | undefined;
+  scaleMax: number;
+  /**
+   * The row as the live script's `<template>`: every optional part present (name, address,
+   * "also …", "???"), the chart cell empty. The script clones it, keeps the parts a hop has and
+   * fills them, so a live row is this component's row (see `assets/live.js`).
+   */
+  template?: boolean;
+}
+
+/** One hop of the mtr table: the server's rows and, through `HopRowTemplate`, the live script's. */
+export function HopRow(props: HopRowProps) {
+  const { hop, template } = props;
   const alive = hop.recv > 0;
   const name = hopName(hop);
   const others = hop.responders.filter((r) => r.address !== hop.host);
@@ -97,17 +110,18 @@ export function HopRow(props: { hop: Hop; severity: Finding["severity"] | undefi
         {hop.ttl}.
       </td>
       <td class="c-host">
-        {hop.host ? (
+        {hop.host || template ? (
           <>
-            {name ? <span class="name">{name}</span> : null}
+            {name || template ? <span class="name">{name}</span> : null}
             <span class="addr">{hop.host}</span>
-            {others.length > 0 ? (
-              <span class="others">also {others.map((r) => r.name ?? r.address).join(", ")}</span>
+            {others.length > 0 || template ? (
+              <span class="others">
+                {others.length > 0 ? `also ${others.map((r) => r.name ?? r.address).join(", ")}` : ""}
+              </span>
             ) : null}
           </>
-        ) : (
-          <span class="silent">???</span>
-        )}
+        ) : null}
+        {hop.host && !template ? null : <span class="silent">???</span>}
       </td>
       <td class={`c-num c-loss${hop.lossPct > 0 ? " lossy" : ""}`} title={lossIntervalTitle(hop)}>
         {pct(hop.lossPct)}
@@ -121,10 +135,39 @@ export function HopRow(props: { hop: Hop; severity: Finding["severity"] | undefi
       <td class="c-asn" title={hop.owner}>
         {asLabel(hop)}
       </td>
-      <td class="c-chart">
-        <RangeBar hop={hop} scaleMax={props.scaleMax} />
-      </td>
+      <td class="c-chart">{template ? null : <RangeBar hop={hop} scaleMax={props.scaleMax} />}</td>
     </tr>
+  );
+}
+
+/** The hop the template row is drawn from: nothing answered yet. */
+const BLANK_HOP: Hop = {
+  ttl: 0,
+  host: null,
+  lossPct: 0,
+  sent: 0,
+  recv: 0,
+  drop: 0,
+  last: 0,
+  avg: 0,
+  best: 0,
+  worst: 0,
+  stdev: 0,
+  jitter: 0,
+  jitterAvg: 0,
+  jitterMax: 0,
+  responders: [],
+};
+
+/**
+ * The `<template>` the live script builds its rows from: `HopRow` itself, so a row filled live and
+ * the row the server renders once the trace ends are one renderer's.
+ */
+export function HopRowTemplate() {
+  return (
+    <template data-role="hop-row">
+      <HopRow hop={BLANK_HOP} severity={undefined} scaleMax={1} template />
+    </template>
   );
 }
 
@@ -238,6 +281,7 @@ export function TraceSection(props: TraceSectionProps) {
           <FindingNote finding={f} />
         ))}
       {props.followUps ? <FollowUpTable trace={t} label={props.label ?? t.agentId} /> : null}
+      {final ? null : <HopRowTemplate />}
     </section>
   );
 }
