@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningAgent, runAgent } from "./agent";
 import { parseAgentConfig } from "./config";
 import { createLogger } from "./logger";
-import { job, sendJob, startTestNats, type TestNats, uniqueId, waitForFinal } from "./test-support";
+import { job, sendJob, startTestNats, type TestNats, uniqueId, until, waitForFinal } from "./test-support";
 
 /**
  * The agent's side of the target check, written as the attacks it closes: a real agent on a
@@ -58,7 +58,12 @@ describe("an agent's target resolution and the address it probes", () => {
     const hanging = Array.from({ length: 8 }, (_, i) =>
       timed(sendJob(nats.nc, id, job(uniqueId("hang"), `n${i}.slow.test`, { count: 1 }, "127.0.0.2"))),
     );
-    await new Promise((r) => setTimeout(r, 200));
+    // All eight are hanging at the name server before the other name is asked for.
+    await until(
+      () => new Set(dns.queries.filter((q) => q.name.endsWith(".slow.test")).map((q) => q.name)).size === 8,
+      2_000,
+      "the eight names at the name server",
+    );
     const quick = await timed(
       sendJob(nats.nc, id, job(uniqueId("quick"), "quick.test", { count: 1, maxTtl: 2 }, "127.0.0.2")),
     );
