@@ -39,7 +39,12 @@ export interface FailoverResult {
   consumed: number;
   /** Deliveries of a result already consumed, all flagged as redeliveries by the server. */
   redeliveries: number;
-  /** Repeated deliveries NOT flagged as redeliveries (must be zero). */
+  /**
+   * Repeated deliveries NOT flagged as redeliveries. Not zero in every run: an ack that died with the
+   * killed leader comes back from the new one, which flags it only when the consumer's delivered
+   * state had reached it. The coordinator's ingest never reads the flag (storing is idempotent per
+   * trace), so a repeat costs one ignored store, flagged or not.
+   */
   unflaggedRepeats: number;
   /** Results published but never consumed (must be empty). */
   missing: string[];
