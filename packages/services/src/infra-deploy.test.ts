@@ -68,18 +68,23 @@ function probeLoopbackLikeUnit(unit: string): Promise<string> {
       stdio: ["pipe", "pipe", "pipe"],
     });
     let output = "";
+    // mtr-packet stops at the end of its input: close it once the probe's one answer line is in
+    // (or after 15 s, when even a no-reply, 10 s after the probe, should have come).
+    const giveUp = setTimeout(() => child.stdin.end(), 15_000);
     child.stdout.on("data", (d: Buffer) => {
       output += d.toString();
+      if (output.includes("\n")) child.stdin.end();
     });
     child.stderr.on("data", (d: Buffer) => {
       output += d.toString();
     });
     child.once("error", reject);
-    child.once("exit", () => resolve(output.trim()));
+    child.once("exit", () => {
+      clearTimeout(giveUp);
+      resolve(output.trim());
+    });
     child.stdin.on("error", () => {});
     child.stdin.write("1 send-probe ip-4 127.0.0.1 ttl 64\n");
-    // mtr-packet stops at the end of its input; keep it open until the reply is in.
-    setTimeout(() => child.stdin.end(), 1_500);
   });
 }
 
