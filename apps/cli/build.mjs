@@ -4,7 +4,8 @@
 // is loaded only when that command runs. dist/lg.inputs lists every file the bundle was made
 // from, for bin/lg to tell whether it is current (see README.md, "Bundle and launcher").
 import { cp, readdir, rm, writeFile } from "node:fs/promises";
-import { relative, resolve } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -75,6 +76,13 @@ const joinCopied = await cp(joinBundle, new URL("./lg-join.mjs", dist)).then(
 // The web UI reads its stylesheet and script at start; the bundle finds them in dist/assets.
 const assets = new URL("../coordinator/src/web/assets", import.meta.url);
 await cp(assets, new URL("./assets", dist), { recursive: true });
+
+// The coordinator serves the API reference's page script at /docs (never from a CDN); it finds it
+// next to the lg bundle: the standalone build of @scalar/api-reference, a coordinator dependency.
+const scalar = createRequire(new URL("../coordinator/package.json", import.meta.url)).resolve(
+  "@scalar/api-reference",
+);
+await cp(join(dirname(scalar), "browser/standalone.js"), new URL("./scalar-api-reference.js", dist));
 
 // Every file the bundle was made from, relative to the repository: the workspace's own sources
 // (dependencies count through pnpm-lock.yaml) and the files copied beside it. bin/lg compares

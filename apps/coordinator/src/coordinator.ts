@@ -10,7 +10,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Context } from "hono";
 import type { CoordinatorConfig } from "./config";
 import { startAsnEnrichment } from "./enrich";
-import { createApp } from "./http/app";
+import { type AppDeps, createApp } from "./http/app";
 import { LiveHub } from "./live/hub";
 import { createLogger, type Logger } from "./logger";
 import { startLoop } from "./loop";
@@ -47,6 +47,8 @@ export interface StartOptions {
   joinBundle?: string;
   /** How often due monitors are looked for; default 1 s. */
   monitorTickMs?: number;
+  /** Told of every response whose status /openapi.json does not document for its route (tests). */
+  onUndocumentedStatus?: AppDeps["onUndocumentedStatus"];
 }
 
 export interface RunningCoordinator {
@@ -236,6 +238,7 @@ export async function startCoordinator(
       security,
       bodyLimit: { maxBytes: config.security.maxBodyBytes },
       ...(opts.joinBundle ? { joinBundle: opts.joinBundle } : {}),
+      ...(opts.onUndocumentedStatus ? { onUndocumentedStatus: opts.onUndocumentedStatus } : {}),
       watch: { nc, repo, hub, reconcileEveryMs: opts.reconcileEveryMs },
       health: {
         nats: async () => {

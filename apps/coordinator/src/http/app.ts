@@ -1,27 +1,28 @@
-import { zValidator } from "@hono/zod-validator";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Repository } from "@lg/db";
-import { MeasurementRequest } from "@lg/protocol";
-import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
-import { streamSSE } from "hono/streaming";
-import { ApiError, DependencyError, validationError } from "../errors";
-import { type WatchDeps, watchMeasurement } from "../live/watch";
+import { ApiError, DependencyError } from "../errors";
+import type { WatchDeps } from "../live/watch";
 import type { Logger } from "../logger";
+import { measurementRoutes } from "../measurements/routes";
 import type { MeasurementService } from "../measurements/service";
 import type { Metrics } from "../metrics/metrics";
 import { type MonitorRouteDeps, monitorRoutes } from "../monitors/routes";
+import { pathTestPaths, pathTestSchemas } from "../path-tests/openapi";
 import { pathTestRoutes } from "../path-tests/routes";
 import { createPathTestService, type PathTestService } from "../path-tests/service";
 import { reverseSessionRoutes } from "../reverse-sessions/routes";
 import type { ReverseSessionService } from "../reverse-sessions/service";
 import type { Security } from "../security";
 import { DEFAULT_MAX_BODY } from "../security/settings";
-import { agentView } from "../views";
 import { webRoutes } from "../web/routes";
 import { type BodyLimitRoute, requestBodyLimit } from "./body-limit";
-import { checkHealth, type HealthChecks } from "./health";
-import { openApiDocument } from "./openapi";
+import { docsRoutes } from "./docs";
+import { checkHealth, type HealthChecks, HealthReport } from "./health";
+import { type AppEnv, createRouter, jsonResponse, named } from "./kit";
+import { documentedStatuses, openApiDocument } from "./openapi";
+import { statusAudit, type UndocumentedStatus } from "./status-audit";
 
 export interface AppDeps {
   logger: Logger;
@@ -48,26 +49,73 @@ export interface AppDeps {
    * limit; a larger body is refused with 413 before the rest is read.
    */
   bodyLimit?: { maxBytes: number; routes?: readonly BodyLimitRoute[] };
+  /**
+   * Told of every response whose status its route does not document in /openapi.json (tests
+   * set it and fail on any report; absent: not checked).
+   */
+  onUndocumentedStatus?: (v: UndocumentedStatus) => void;
+  /** Where the API reference's page script is (default: found like the join bundle). */
+  docsScript?: string;
 }
-
-type Env = { Variables: { log: Logger; requestId: string } };
 
 function errorBody(err: ApiError) {
   return { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } };
 }
 
+const Health = named(HealthReport, "Health");
+
+const healthRoute = createRoute({
+  method: "get",
+  path: "/healthz",
+  tags: ["service"],
+  summary: "Liveness and dependencies",
+  responses: {
+    200: jsonResponse(Health, "NATS and the database answer"),
+    503: jsonResponse(Health, "NATS or the database does not answer"),
+  },
+});
+
+const documentRoute = createRoute({
+  method: "get",
+  path: "/openapi.json",
+  tags: ["service"],
+  summary: "This document",
+  responses: { 200: jsonResponse(z.record(z.string(), z.unknown()), "OpenAPI 3.1 document") },
+});
+
+const metricsRoute = createRoute({
+  method: "get",
+  path: "/metrics",
+  tags: ["service"],
+  summary: "Prometheus metrics (text exposition format)",
+  responses: {
+    200: { description: "Metrics", content: { "text/plain": { schema: z.string() } } },
+  },
+});
+
 /**
  * The coordinator's HTTP API. Every failure leaves through one `onError` as
  * `{"error": {"code", "message", "field"?}}`: 4xx for the caller's mistakes, 503 when the database
- * or NATS does not answer.
+ * or NATS does not answer. Each route is declared once (`createRoute`) and /openapi.json is
+ * generated from the declarations.
  *
  * @example
  *   const app = createApp(deps);
  *   const res = await app.request("/api/v1/agents");
  */
-export function createApp(deps: AppDeps): Hono<Env> {
-  const app = new Hono<Env>();
-  const openapi = openApiDocument();
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+  let document: ReturnType<typeof openApiDocument> | undefined;
+  // Generated on first use, once every route below is declared.
+  const openapi = () => {
+    document ??= openApiDocument(app, { paths: pathTestPaths(), schemas: pathTestSchemas() });
+    return document;
+  };
+
+  if (deps.onUndocumentedStatus) {
+    let statuses: ReturnType<typeof documentedStatuses> | undefined;
+    app.use(statusAudit(() => (statuses ??= documentedStatuses(openapi())), deps.onUndocumentedStatus));
+  }
 
   app.use(requestId());
   app.use(async (c, next) => {
@@ -89,9 +137,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
   if (deps.metrics) {
     const metrics = deps.metrics;
     app.use(metrics.middleware);
-    app.get("/metrics", async (c) => {
+    app.openapi(metricsRoute, async (c) => {
       const { body, contentType } = await metrics.text();
-      return c.body(body, 200, { "content-type": contentType });
+      return c.text(body, 200, { "Content-Type": contentType });
     });
   }
 
@@ -109,6 +157,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
       return c.json(errorBody(err), err.status);
     }
     if (err instanceof HTTPException) {
+      if (err.status === 415) {
+        return c.json(
+          errorBody(new ApiError(415, "unsupported_media_type", "send the body as application/json")),
+          415,
+        );
+      }
       const code = /json/i.test(err.message) ? "invalid_json" : "invalid_request";
       const message = code === "invalid_json" ? "the request body is not valid JSON" : err.message;
       return c.json({ error: { code, message } }, err.status === 500 ? 400 : err.status);
@@ -120,67 +174,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
     c.json({ error: { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
   );
 
-  app.get("/healthz", async (c) => {
+  app.openapi(healthRoute, async (c) => {
     const report = await checkHealth(deps.health);
-    return c.json(report, report.status === "ok" ? 200 : 503);
+    return report.status === "ok" ? c.json(report, 200) : c.json(report, 503);
   });
-  app.get("/openapi.json", (c) => c.json(openapi));
+  app.openapi(documentRoute, (c) => c.json(openapi(), 200));
+  app.route("/", docsRoutes({ script: deps.docsScript }));
 
-  app.get("/api/v1/agents", async (c) => {
-    let rows: Awaited<ReturnType<Repository["listAgents"]>>;
-    try {
-      rows = await deps.repo.listAgents();
-    } catch (err) {
-      throw new DependencyError("database_unavailable", "the database did not answer (list agents)", {
-        cause: err,
-      });
-    }
-    return c.json(rows.map(agentView));
-  });
-
-  app.post(
-    "/api/v1/measurements",
-    async (c, next) => {
-      const type = c.req.header("content-type") ?? "";
-      if (!/^application\/json\b/i.test(type)) {
-        throw new ApiError(415, "unsupported_media_type", "send the body as application/json");
-      }
-      await next();
-    },
-    zValidator("json", MeasurementRequest, (result) => {
-      if (!result.success) throw validationError(result.error, "body", result.data);
-    }),
-    async (c) => {
-      const accepted = await deps.measurements.submit(c.req.valid("json"), deps.clientAddress?.(c) ?? null);
-      return c.json(accepted, 202);
-    },
-  );
-
-  app.get("/api/v1/measurements/:id", async (c) => c.json(await deps.measurements.get(c.req.param("id"))));
-
-  app.get("/api/v1/measurements/:id/events", async (c) => {
-    const id = c.req.param("id");
-    // The snapshot is read before the stream starts, so an unknown id is a 404 in JSON.
-    const since = deps.watch.hub?.position() ?? 0;
-    const snapshot = deps.watch.hub ? await deps.measurements.get(id) : undefined;
-    if (!snapshot) await deps.measurements.get(id);
-    const log = c.get("log");
-    return streamSSE(c, async (stream) => {
-      const abort = new AbortController();
-      stream.onAbort(() => abort.abort());
-      try {
-        const start = snapshot ? { since, snapshot } : undefined;
-        for await (const e of watchMeasurement(deps.watch, id, abort.signal, start)) {
-          if (e.event === "keepalive") await stream.write(": keepalive\n\n");
-          else await stream.writeSSE({ event: e.event, data: JSON.stringify(e.data) });
-        }
-      } catch (err) {
-        log.error({ err, measurementId: id }, "live stream failed");
-      } finally {
-        abort.abort();
-      }
-    });
-  });
+  app.route("/", measurementRoutes(deps));
 
   const pathTests =
     deps.pathTests ??

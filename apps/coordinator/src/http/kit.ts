@@ -1,4 +1,5 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { ApiErrorBody } from "@lg/protocol";
 import type { Context, Next } from "hono";
 import { streamSSE } from "hono/streaming";
 import { ApiError, DependencyError, validationError } from "../errors";
@@ -96,3 +97,45 @@ export async function database<T>(what: string, fn: () => Promise<T>): Promise<T
     });
   }
 }
+
+/**
+ * Names a schema in the document (`#/components/schemas/<name>`). Use it, not `.openapi(name)`, on
+ * the protocol's schemas: zod copies prototype methods onto each instance when it is made, so a
+ * schema made before @hono/zod-openapi was first imported has no `.openapi`.
+ *
+ * @example
+ *   const Measurement = named(MeasurementView, "Measurement");
+ */
+export function named<T extends z.ZodType>(schema: T, name: string): T {
+  const { openapi } = z.ZodType.prototype as unknown as { openapi(this: T, refId: string): T };
+  return openapi.call(schema, name);
+}
+
+/** The one error body, `#/components/schemas/Error`. */
+export const ErrorBody = named(ApiErrorBody, "Error");
+
+/** A JSON request body of a route declaration (`request.body`). */
+export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({
+  required: true,
+  ...(description ? { description } : {}),
+  content: { "application/json": { schema } },
+});
+
+/** A JSON response of a route declaration (`responses[status]`). */
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+/** An error response (`{"error": {...}}`) of a route declaration. */
+export const errorResponse = (description: string) => jsonResponse(ErrorBody, description);
+
+/** A Server-Sent Events response; the events are described in words (OpenAPI has no event schema). */
+export const eventStreamResponse = (description: string) => ({
+  description,
+  content: { "text/event-stream": { schema: z.string() } },
+});
+
+/** `{id}` in a route's path, described. */
+export const idParams = (description: string) =>
+  z.object({ id: z.string().openapi({ param: { name: "id", in: "path" }, description }) });

@@ -1,33 +1,8 @@
-import {
-  AgentView,
-  ApiErrorBody,
-  DoneEvent,
-  HopEvent,
-  MeasurementAccepted,
-  MeasurementRequest,
-  MeasurementView,
-  TraceView,
-} from "@lg/protocol";
-import { z } from "zod";
-import { monitorPaths, monitorSchemas } from "../monitors/openapi";
-import { pathTestPaths, pathTestSchemas } from "../path-tests/openapi";
-import { SECURITY_ERROR_CODES, securityPaths, securitySchemes } from "../security/openapi";
-import { HealthReport } from "./health";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { SECURITY_ERROR_CODES, securitySchemes } from "../security/openapi";
+import type { AppEnv } from "./kit";
 
-const schema = (s: z.ZodType, io: "input" | "output" = "output") =>
-  z.toJSONSchema(s, { target: "draft-2020-12", io, unrepresentable: "any" });
-
-const errorResponse = (description: string) => ({
-  description,
-  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
-});
-
-const json = (ref: string, description: string) => ({
-  description,
-  content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } },
-});
-
-/** Error codes the API answers with, by status. */
+/** Error codes the API answers with, by status (the protections' codes are in security/openapi.ts). */
 export const ERROR_CODES = {
   400: [
     "invalid_json",
@@ -53,6 +28,18 @@ export const ERROR_CODES = {
   503: ["database_unavailable", "nats_unavailable", "join_bundle_missing"],
 } as const;
 
+/**
+ * Statuses any route may answer, whatever it declares: they come from the middleware every
+ * request passes (the body limit, the operator-key check, `onError`). The document adds them to
+ * every operation, so a route declares only its own.
+ */
+export const COMMON_RESPONSES = {
+  401: "An `lgk_` bearer key that is unknown, revoked or mistyped (`invalid_api_key`)",
+  413: "The body is over `LG_MAX_BODY` (64 KiB by default); refused unread (`body_too_large`)",
+  500: "An unexpected failure (`internal`); the coordinator's log has the details",
+  503: "A dependency does not answer (`database_unavailable`, `nats_unavailable`); the caller may retry",
+} as const;
+
 /** The codes above and the abuse protections' codes, merged by status. */
 function allErrorCodes(): Record<string, string[]> {
   const all: Record<string, string[]> = {};
@@ -62,19 +49,33 @@ function allErrorCodes(): Record<string, string[]> {
   return Object.fromEntries(Object.entries(all).sort(([a], [b]) => Number(a) - Number(b)));
 }
 
+/** Hand-written paths and component schemas merged into the generated document. */
+export interface ExtraDocs {
+  paths: Record<string, unknown>;
+  schemas: Record<string, unknown>;
+}
+
+/** The document's sections, in the order a reader meets them. */
+const TAGS = [
+  { name: "measurements", description: "Traces of one target from several PoPs, and the PoPs (agents) themselves" },
+  { name: "path-tests", description: "Both directions of a path at once, compared" },
+  { name: "reverse-sessions", description: "A reverse test for a customer behind NAT: the one command they run" },
+  { name: "monitors", description: "Scheduled measurements and path tests with alert rules (operator key)" },
+  { name: "operator", description: "The audit log and the opt-out list (operator key)" },
+  { name: "service", description: "Health, metrics and this document" },
+];
+
+type Operation = { responses?: Record<string, unknown> };
+const METHODS = ["get", "put", "post", "delete", "patch", "head", "options"] as const;
+
 /**
- * The OpenAPI 3.1 document, generated from the same zod schemas the routes validate and answer
- * with, so the two cannot drift apart.
+ * The OpenAPI 3.1 document of `app`, generated from its route declarations (`createRoute` with
+ * the zod schemas the routes validate and answer with), so the two cannot drift apart. Every
+ * operation also lists {@link COMMON_RESPONSES}. `extra`: paths not yet declared with
+ * `createRoute` (hand-written), merged in.
  */
-export function openApiDocument(): Record<string, unknown> {
-  const idParam = {
-    name: "id",
-    in: "path",
-    required: true,
-    schema: { type: "string" },
-    description: "Measurement id (nanoid)",
-  };
-  return {
+export function openApiDocument(app: OpenAPIHono<AppEnv>, extra?: ExtraDocs) {
+  const doc = app.getOpenAPI31Document({
     openapi: "3.1.0",
     info: {
       title: "lg coordinator API",
@@ -87,122 +88,46 @@ export function openApiDocument(): Record<string, unknown> {
           .map(([status, codes]) => `${status}: ${codes.join(", ")}`)
           .join("; "),
     },
-    paths: {
-      "/healthz": {
-        get: {
-          summary: "Liveness and dependencies",
-          responses: {
-            200: json("Health", "NATS and the database answer"),
-            503: json("Health", "NATS or the database does not answer"),
-          },
-        },
-      },
-      "/openapi.json": {
-        get: { summary: "This document", responses: { 200: { description: "OpenAPI 3.1 document" } } },
-      },
-      "/api/v1/agents": {
-        get: {
-          summary: "Agents known to the coordinator, online or not",
-          responses: {
-            200: {
-              description: "Agents by region and id",
-              content: {
-                "application/json": {
-                  schema: { type: "array", items: { $ref: "#/components/schemas/Agent" } },
-                },
-              },
-            },
-            503: errorResponse("The database does not answer"),
-          },
-        },
-      },
-      "/api/v1/measurements": {
-        post: {
-          summary: "Trace a target from several agents",
-          description:
-            "The target is checked (syntax, resolution, special ranges unless allow-listed) before any " +
-            "job is sent. A name is resolved once, within 2 s: one that does not exist or does not " +
-            "answer in time is a 400 `resolve_failed`. The resolved address (an IPv4-mapped " +
-            "`::ffff:a.b.c.d` counts as IPv4) is what the opt-out list, the probe budget and the audit " +
-            "log apply to, and the one address every agent probes; an agent whose own resolution of the " +
-            "name does not include it refuses the job (a failed trace, `failure.source: target`). " +
-            "Each selected agent accepts or rejects its job at once; an agent that rejects " +
-            "or does not answer gets a failed trace saying who failed. " +
-            "An ICMP trace that ends in silence after a hop that answers is confirmed by the agent before " +
-            "it finishes: 3 TCP SYN to `servicePort` (else 3 to 443 and 3 to 80) and 3 UDP probes to 33434, " +
-            "listed in the trace's `followUps`; an answer from the destination makes the diagnosis " +
-            "`destination-filters-icmp` with the proof, silence keeps `node-interruption` and says what was " +
-            "tried. With `adaptive: true` (`--until-sure`) an inconclusive loss reading is probed further, " +
-            "up to 4 x `count` cycles (at most +200); the trace's `adaptive` says how many cycles it took. " +
-            "The target's probe budget is reserved for the worst case: the follow-ups and every cycle " +
-            "`adaptive` may add. Each hop carries `lossCi`, the 95% interval of its Loss%.",
-          requestBody: {
-            required: true,
-            content: { "application/json": { schema: { $ref: "#/components/schemas/MeasurementRequest" } } },
-          },
-          responses: {
-            202: json("MeasurementAccepted", "Jobs dispatched; one trace per agent"),
-            400: errorResponse(
-              "Invalid body or target, a target name that does not resolve (within 2 s), or an unknown agent",
-            ),
-            403: errorResponse("The target is in an opted-out network"),
-            409: errorResponse("No selected agent is online"),
-            413: errorResponse("The body is over `LG_MAX_BODY` (64 KiB by default); refused unread"),
-            415: errorResponse("The body is not JSON"),
-            429: errorResponse(
-              "Rate limit, concurrency cap or the target's probe budget; `Retry-After` says when to retry",
-            ),
-            503: errorResponse("The database or NATS does not answer"),
-          },
-        },
-      },
-      "/api/v1/measurements/{id}": {
-        get: {
-          summary: "A measurement with every trace and hop",
-          parameters: [idParam],
-          responses: {
-            200: json("Measurement", "The measurement as stored"),
-            404: errorResponse("No such measurement"),
-            503: errorResponse("The database does not answer"),
-          },
-        },
-      },
-      "/api/v1/measurements/{id}/events": {
-        get: {
-          summary: "Live events of a measurement (Server-Sent Events)",
-          description:
-            "Events: `snapshot` (Measurement) first; `hop` (HopEvent) whenever a hop's statistics change; " +
-            "`trace` (Trace) whenever a trace's stored status changes; `done` (DoneEvent) last, when every " +
-            "trace is done or failed. The stream ends after `done`.",
-          parameters: [idParam],
-          responses: {
-            200: {
-              description: "text/event-stream",
-              content: { "text/event-stream": { schema: { type: "string" } } },
-            },
-            404: errorResponse("No such measurement"),
-          },
-        },
-      },
-      ...pathTestPaths(),
-      ...monitorPaths(),
-      ...securityPaths(),
-    },
+  });
+  const paths: Record<string, Record<string, Operation>> = {
+    ...(doc.paths as Record<string, Record<string, Operation>>),
+    ...(extra?.paths as Record<string, Record<string, Operation>>),
+  };
+  for (const item of Object.values(paths)) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      const responses = { ...op.responses };
+      for (const [status, description] of Object.entries(COMMON_RESPONSES)) {
+        responses[status] ??= { description, content: { "application/json": { schema: ref("Error") } } };
+      }
+      item[method] = { ...op, responses: sortByStatus(responses) };
+    }
+  }
+  return {
+    ...doc,
+    tags: TAGS,
+    paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
     components: {
+      ...doc.components,
       securitySchemes,
-      schemas: {
-        Error: schema(ApiErrorBody),
-        Health: schema(HealthReport),
-        Agent: schema(AgentView),
-        MeasurementRequest: schema(MeasurementRequest, "input"),
-        MeasurementAccepted: schema(MeasurementAccepted),
-        Measurement: schema(MeasurementView),
-        Trace: schema(TraceView),
-        HopEvent: schema(HopEvent),
-        DoneEvent: schema(DoneEvent),
-        ...pathTestSchemas(),
-        ...monitorSchemas(),
-      },
+      schemas: { ...doc.components?.schemas, ...extra?.schemas },
     },
   };
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const sortByStatus = (responses: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
+
+/** The statuses `doc` documents for each operation, by `METHOD /path/{param}`. */
+export function documentedStatuses(doc: { paths?: Record<string, unknown> }): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    for (const method of METHODS) {
+      const op = (item as Record<string, Operation | undefined>)[method];
+      if (op) out.set(`${method.toUpperCase()} ${path}`, new Set(Object.keys(op.responses ?? {})));
+    }
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import type { TraceRow } from "@lg/db";
 import { type LiveTraceMessage, subjects } from "@lg/protocol";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { traceView } from "../views";
+import { traceView } from "../measurements/views";
 
 /**
  * Tells every coordinator replica that a trace's stored state changed, so whichever replica

@@ -10,7 +10,7 @@ import {
   type TraceView,
 } from "@lg/protocol";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { measurementView } from "../views";
+import { measurementView } from "../measurements/views";
 import { type LiveHub, progressSubject } from "./hub";
 
 export type MeasurementEvent =

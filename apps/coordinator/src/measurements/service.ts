@@ -17,10 +17,11 @@ import {
 import type { NatsConnection } from "@nats-io/transport-node";
 import { nanoid } from "nanoid";
 import { ApiError, DependencyError, notFound } from "../errors";
+import { database } from "../http/kit";
 import { publishTraceChange } from "../live/publish";
 import type { Logger } from "../logger";
-import { measurementView } from "../views";
 import { selectAgents } from "./select";
+import { measurementView } from "./views";
 
 export interface MeasurementServiceDeps {
   repo: Repository;
@@ -59,17 +60,6 @@ function rejectionFailure(agentId: string, reply: Extract<JobReply, { accepted: 
   const source =
     reply.reason === "target-refused" ? "target" : reply.reason === "invalid" ? "internal" : "agent";
   return { source, message: `agent ${agentId} rejected the job (${reply.reason}): ${reply.message}` };
-}
-
-/** Database calls whose failure is the database's, reported as 503. */
-async function db<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw new DependencyError("database_unavailable", `the database did not answer (${what})`, {
-      cause: err,
-    });
-  }
 }
 
 /**
@@ -153,11 +143,11 @@ export function createMeasurementService(deps: MeasurementServiceDeps) {
     }
     let agents: AgentRow[];
     try {
-      agents = selectAgents(await db("list agents", () => listAgents()), from);
+      agents = selectAgents(await database("list agents", () => listAgents()), from);
     } catch (err) {
       // The cached list may predate an agent that just came online: ask again before refusing.
       if (!(err instanceof ApiError) || err instanceof DependencyError) throw err;
-      agents = selectAgents(await db("list agents", () => listAgents(true)), from);
+      agents = selectAgents(await database("list agents", () => listAgents(true)), from);
     }
     if (deps.nc.isClosed())
       throw new DependencyError("nats_unavailable", "the coordinator has no NATS connection");
@@ -170,7 +160,7 @@ export function createMeasurementService(deps: MeasurementServiceDeps) {
     const resolved = { target: prepared.target, address: prepared.address };
     const id = nanoid();
     const traces = agents.map((a) => ({ id: nanoid(), agentId: a.id, status: "queued" as const }));
-    await db("create measurement", () =>
+    await database("create measurement", () =>
       deps.repo.createMeasurement({ id, target: resolved.target, options, client, traces }),
     );
     const issuedAt = new Date().toISOString();
@@ -192,7 +182,7 @@ export function createMeasurementService(deps: MeasurementServiceDeps) {
     );
 
     const accepted = outcomes.filter((o) => o.accepted).map((o) => o.traceId);
-    const changed: TraceRow[] = await db("record job replies", async () => {
+    const changed: TraceRow[] = await database("record job replies", async () => {
       const rows = await deps.repo.markTracesRunning(accepted);
       for (const o of outcomes) {
         if (o.accepted) continue;
@@ -236,11 +226,11 @@ export function createMeasurementService(deps: MeasurementServiceDeps) {
 
     /** The ids of a measurement's traces (empty for an unknown measurement). */
     async traceIds(id: string): Promise<string[]> {
-      return db("read measurement", () => deps.repo.traceIdsOf(id));
+      return database("read measurement", () => deps.repo.traceIdsOf(id));
     },
 
     async get(id: string): Promise<MeasurementView> {
-      const found = await db("read measurement", () => deps.repo.getMeasurement(id));
+      const found = await database("read measurement", () => deps.repo.getMeasurement(id));
       if (!found) throw notFound("measurement", id);
       return measurementView(found);
     },

@@ -1,12 +1,20 @@
-import { zValidator } from "@hono/zod-validator";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Repository } from "@lg/db";
-import { type AllowList, checkTarget, MonitorRequest, type Resolver, TargetError } from "@lg/protocol";
-import { Hono } from "hono";
+import { type AllowList, checkTarget, type MonitorRequest, type Resolver, TargetError } from "@lg/protocol";
 import { nanoid } from "nanoid";
-import { z } from "zod";
-import { ApiError, DependencyError, notFound, validationError } from "../errors";
+import { ApiError, notFound } from "../errors";
+import { type AppEnv, createRouter, database } from "../http/kit";
 import { currentPrincipal } from "../security/context";
 import { hasScope } from "../security/keys";
+import {
+  createMonitor,
+  deleteMonitor,
+  getMonitor,
+  listAlerts,
+  listMonitors,
+  monitorSeries,
+  webhookSchemas,
+} from "./openapi";
 import type { MonitorStore } from "./store";
 import { alertView, monitorView, sampleView } from "./views";
 import { checkWebhookUrl, type HostLookup, WebhookRefused } from "./webhook";
@@ -24,37 +32,6 @@ function requireMonitorsScope(): void {
     throw new ApiError(403, "forbidden", "this key lacks the 'monitors' scope");
   }
 }
-
-async function database<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof ApiError) throw err;
-    throw new DependencyError("database_unavailable", `the database did not answer (${what})`, {
-      cause: err,
-    });
-  }
-}
-
-const AlertQuery = z
-  .object({
-    monitor: z.string().min(1).max(64).optional(),
-    status: z.enum(["firing", "resolved"]).optional(),
-    before: z.iso.datetime({ offset: true }).optional(),
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
-  })
-  .strict();
-
-const SeriesQuery = z
-  .object({
-    since: z.iso.datetime({ offset: true }).optional(),
-    limit: z.coerce.number().int().min(1).max(50_000).default(5_000),
-  })
-  .strict();
-
-const invalid = (where: "body" | "query") => (r: { success: boolean; error?: unknown; data?: unknown }) => {
-  if (!r.success) throw validationError(r.error as Parameters<typeof validationError>[0], where, r.data);
-};
 
 /** `/api/v1/monitors` and `/api/v1/alerts`. */
 export interface MonitorRouteDeps {
@@ -115,9 +92,11 @@ async function checkTargetField(
   }
 }
 
-export function monitorRoutes(deps: MonitorRouteDeps): Hono {
-  const app = new Hono();
+/** The monitor and alert routes declared in `./openapi.ts`, each behind the `monitors` scope. */
+export function monitorRoutes(deps: MonitorRouteDeps): OpenAPIHono<AppEnv> {
+  const app = createRouter();
   const { store } = deps;
+  for (const [name, schema] of Object.entries(webhookSchemas)) app.openAPIRegistry.register(name, schema);
 
   app.use("/api/v1/monitors", async (_c, next) => {
     requireMonitorsScope();
@@ -132,72 +111,65 @@ export function monitorRoutes(deps: MonitorRouteDeps): Hono {
     await next();
   });
 
-  app.post(
-    "/api/v1/monitors",
-    async (c, next) => {
-      if (!/^application\/json\b/i.test(c.req.header("content-type") ?? "")) {
-        throw new ApiError(415, "unsupported_media_type", "send the body as application/json");
-      }
-      await next();
-    },
-    zValidator("json", MonitorRequest, invalid("body")),
-    async (c) => {
-      const body = c.req.valid("json");
-      await checkMonitor(deps, body);
-      const spec = body.kind === "trace" ? body.measurement : body.pathTest;
-      const target =
-        body.kind === "trace"
-          ? body.measurement.target
-          : `${body.pathTest.a} <-> ${JSON.stringify(body.pathTest.b)}`;
-      const row = await database("create monitor", () =>
-        store.insert({
-          id: nanoid(12),
-          name: body.name ?? `${body.kind} ${target}`,
-          kind: body.kind,
-          spec: spec as Record<string, unknown>,
-          rules: body.rules as Record<string, unknown>,
-          everySeconds: body.every,
-          webhook: body.webhook ?? null,
-        }),
-      );
-      return c.json(monitorView(row), 201);
-    },
-  );
+  app.openapi(createMonitor, async (c) => {
+    const body = c.req.valid("json");
+    await checkMonitor(deps, body);
+    const spec = body.kind === "trace" ? body.measurement : body.pathTest;
+    const target =
+      body.kind === "trace"
+        ? body.measurement.target
+        : `${body.pathTest.a} <-> ${JSON.stringify(body.pathTest.b)}`;
+    const row = await database("create monitor", () =>
+      store.insert({
+        id: nanoid(12),
+        name: body.name ?? `${body.kind} ${target}`,
+        kind: body.kind,
+        spec: spec as Record<string, unknown>,
+        rules: body.rules as Record<string, unknown>,
+        everySeconds: body.every,
+        webhook: body.webhook ?? null,
+      }),
+    );
+    return c.json(monitorView(row), 201);
+  });
 
-  app.get("/api/v1/monitors", async (c) => {
+  app.openapi(listMonitors, async (c) => {
     const [rows, firing] = await database("list monitors", () =>
       Promise.all([store.list(), store.firingCounts()]),
     );
-    return c.json(rows.map((r) => monitorView(r, firing.get(r.id) ?? 0)));
+    return c.json(
+      rows.map((r) => monitorView(r, firing.get(r.id) ?? 0)),
+      200,
+    );
   });
 
-  app.get("/api/v1/monitors/:id", async (c) => {
-    const id = c.req.param("id");
+  app.openapi(getMonitor, async (c) => {
+    const { id } = c.req.valid("param");
     const [row, firing] = await database("read monitor", () =>
       Promise.all([store.get(id), store.firingCounts()]),
     );
     if (!row) throw notFound("monitor", id);
-    return c.json(monitorView(row, firing.get(id) ?? 0));
+    return c.json(monitorView(row, firing.get(id) ?? 0), 200);
   });
 
-  app.get("/api/v1/monitors/:id/series", zValidator("query", SeriesQuery, invalid("query")), async (c) => {
-    const id = c.req.param("id");
+  app.openapi(monitorSeries, async (c) => {
+    const { id } = c.req.valid("param");
     const q = c.req.valid("query");
     const row = await database("read monitor", () => store.get(id));
     if (!row) throw notFound("monitor", id);
     const since = q.since ? new Date(q.since) : new Date(Date.now() - 24 * 3_600_000);
     const rows = await database("read series", () => store.samples(id, since, q.limit));
-    return c.json(rows.map(sampleView));
+    return c.json(rows.map(sampleView), 200);
   });
 
-  app.delete("/api/v1/monitors/:id", async (c) => {
-    const id = c.req.param("id");
+  app.openapi(deleteMonitor, async (c) => {
+    const { id } = c.req.valid("param");
     const removed = await database("delete monitor", () => store.remove(id));
     if (!removed) throw notFound("monitor", id);
     return c.body(null, 204);
   });
 
-  app.get("/api/v1/alerts", zValidator("query", AlertQuery, invalid("query")), async (c) => {
+  app.openapi(listAlerts, async (c) => {
     const q = c.req.valid("query");
     const rows = await database("read alerts", () =>
       store.listAlerts({
@@ -207,7 +179,7 @@ export function monitorRoutes(deps: MonitorRouteDeps): Hono {
         ...(q.before ? { before: new Date(q.before) } : {}),
       }),
     );
-    return c.json(rows.map(alertView));
+    return c.json(rows.map(alertView), 200);
   });
 
   return app;

@@ -23,7 +23,7 @@ import { nanoid } from "nanoid";
 import { ApiError, DependencyError, notFound } from "../errors";
 import type { Logger } from "../logger";
 import type { MeasurementService, PreparedMeasurement } from "../measurements/service";
-import { traceView } from "../views";
+import { traceView } from "../measurements/views";
 import {
   followUpDeadlineSeconds,
   pendingFollowUps,

@@ -11,6 +11,7 @@ import {
 } from "@lg/protocol";
 import { nanoid } from "nanoid";
 import { ApiError, DependencyError, notFound } from "../errors";
+import { database } from "../http/kit";
 import type { Logger } from "../logger";
 import type { MeasurementService } from "../measurements/service";
 import type { PathTestService } from "../path-tests/service";
@@ -39,16 +40,6 @@ function sameHash(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-async function db<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw new DependencyError("database_unavailable", `the database did not answer (${what})`, {
-      cause: err,
-    });
-  }
-}
-
 /** `::ffff:198.51.100.7` (an IPv4 client on a dual-stack socket) is 198.51.100.7. */
 export function plainAddress(address: string): string {
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
@@ -75,7 +66,7 @@ export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
   const log = deps.logger.child({ module: "reverse-sessions" });
 
   async function load(id: string): Promise<ReverseSessionRow> {
-    const row = await db("read reverse session", () => deps.repo.getReverseSession(id));
+    const row = await database("read reverse session", () => deps.repo.getReverseSession(id));
     if (!row) throw notFound("reverse session", id);
     return row;
   }
@@ -96,7 +87,7 @@ export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
   }
 
   async function view(row: ReverseSessionRow): Promise<ReverseSessionView> {
-    const legs = await db("read session legs", () => deps.repo.listPathTestsOfSession(row.id));
+    const legs = await database("read session legs", () => deps.repo.listPathTestsOfSession(row.id));
     return {
       id: row.id,
       status: row.status,
@@ -164,7 +155,7 @@ export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
       await deps.measurements.admit();
       const options = optionsOf(request);
       const { server, via } = request;
-      const agents = await db("list agents", () => deps.repo.listAgents());
+      const agents = await database("list agents", () => deps.repo.listAgents());
       if (typeof server === "string") {
         const agent = agents.find((a) => a.id === server);
         if (!agent) throw new ApiError(400, "unknown_agent", `there is no agent '${server}'`, "server");
@@ -208,7 +199,7 @@ export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
       const id = nanoid();
       const token = nanoid(32);
       const expiresAt = new Date(Date.now() + request.expiresIn * 1_000);
-      await db("create reverse session", () =>
+      await database("create reverse session", () =>
         deps.repo.createReverseSession({
           id,
           tokenHash: hashToken(token),
@@ -247,7 +238,7 @@ export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
       const publicAddress = plainAddress(remote);
       const agentId = joinAgentId(id);
       if (row.status === "waiting") {
-        const joined = await db("join reverse session", () =>
+        const joined = await database("join reverse session", () =>
           deps.repo.joinReverseSession(id, { address: publicAddress, agentId, at: new Date() }),
         );
         if (joined) log.info({ sessionId: id, publicAddress }, "customer joined");

@@ -1,11 +1,12 @@
-import { zValidator } from "@hono/zod-validator";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AuditRow } from "@lg/db";
 import { parseAllowList } from "@lg/protocol";
-import { Hono } from "hono";
-import { z } from "zod";
-import { ApiError, DependencyError, validationError } from "../errors";
+import type { MiddlewareHandler } from "hono";
+import { ApiError } from "../errors";
+import { type AppEnv, createRouter, database, requireJson } from "../http/kit";
 import { currentPrincipal } from "./context";
 import { hasScope, type Scope } from "./keys";
+import { addOptOut, listAudit, listOptOut, removeOptOut } from "./openapi";
 import type { SecurityStore } from "./store";
 
 function requireScope(scope: Scope): void {
@@ -18,29 +19,13 @@ function requireScope(scope: Scope): void {
   }
 }
 
-async function database<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof ApiError) throw err;
-    throw new DependencyError("database_unavailable", `the database did not answer (${what})`, {
-      cause: err,
-    });
-  }
-}
-
-const AuditQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
-    target: z.string().min(1).max(253).optional(),
-    client: z.string().min(1).max(64).optional(),
-    before: z.iso.datetime({ offset: true }).optional(),
-  })
-  .strict();
-
-const OptOutBody = z
-  .object({ cidr: z.string().min(1).max(64), reason: z.string().max(500).optional() })
-  .strict();
+/** The scope check as route middleware: it runs before the request is validated. */
+const scoped =
+  (scope: Scope): MiddlewareHandler =>
+  async (_c, next) => {
+    requireScope(scope);
+    await next();
+  };
 
 const auditView = (r: AuditRow) => ({
   id: r.id,
@@ -55,63 +40,49 @@ const auditView = (r: AuditRow) => ({
   measurementId: r.measurementId,
 });
 
-/** Operator endpoints: the audit log and the opt-out list, each behind its key scope. */
-export function adminRoutes(store: SecurityStore): Hono {
-  const app = new Hono();
+/** Operator endpoints (declared in `./openapi.ts`): the audit log and the opt-out list, each behind its key scope. */
+export function adminRoutes(store: SecurityStore): OpenAPIHono<AppEnv> {
+  const app = createRouter();
 
-  app.get(
-    "/api/v1/admin/audit",
-    zValidator("query", AuditQuery, (r) => {
-      if (!r.success) throw validationError(r.error, "query", r.data);
-    }),
-    async (c) => {
-      requireScope("audit");
-      const q = c.req.valid("query");
-      const rows = await database("read the audit log", () =>
-        store.listAudit({
-          limit: q.limit,
-          ...(q.target ? { target: q.target } : {}),
-          ...(q.client ? { client: q.client } : {}),
-          ...(q.before ? { before: new Date(q.before) } : {}),
-        }),
-      );
-      return c.json(rows.map(auditView));
-    },
-  );
-
-  app.get("/api/v1/admin/opt-out", async (c) => {
-    requireScope("opt-out");
-    const rows = await database("read the opt-out list", () => store.listOptOut());
-    return c.json(rows.map((r) => ({ cidr: r.cidr, reason: r.reason, created: r.created.toISOString() })));
+  app.openapi(listAudit, async (c) => {
+    requireScope("audit");
+    const q = c.req.valid("query");
+    const rows = await database("read the audit log", () =>
+      store.listAudit({
+        limit: q.limit,
+        ...(q.target ? { target: q.target } : {}),
+        ...(q.client ? { client: q.client } : {}),
+        ...(q.before ? { before: new Date(q.before) } : {}),
+      }),
+    );
+    return c.json(rows.map(auditView), 200);
   });
 
-  app.post(
-    "/api/v1/admin/opt-out",
-    async (_c, next) => {
-      requireScope("opt-out");
-      await next();
-    },
-    zValidator("json", OptOutBody, (r) => {
-      if (!r.success) throw validationError(r.error, "body", r.data);
-    }),
-    async (c) => {
-      const body = c.req.valid("json");
-      let cidr: string;
-      try {
-        const [net, bits] = parseAllowList(body.cidr)[0] ?? [];
-        if (!net) throw new Error("empty");
-        cidr = `${net.toString()}/${bits}`;
-      } catch {
-        throw new ApiError(400, "invalid_field", `'${body.cidr}' is not a CIDR`, "cidr");
-      }
-      await database("add to the opt-out list", () => store.addOptOut(cidr, body.reason ?? null));
-      return c.json({ cidr, reason: body.reason ?? null }, 201);
-    },
-  );
+  app.openapi({ ...listOptOut, middleware: [scoped("opt-out")] }, async (c) => {
+    const rows = await database("read the opt-out list", () => store.listOptOut());
+    return c.json(
+      rows.map((r) => ({ cidr: r.cidr, reason: r.reason, created: r.created.toISOString() })),
+      200,
+    );
+  });
 
-  app.delete("/api/v1/admin/opt-out", async (c) => {
-    requireScope("opt-out");
-    const cidr = c.req.query("cidr");
+  app.openapi({ ...addOptOut, middleware: [scoped("opt-out"), requireJson] }, async (c) => {
+    const body = c.req.valid("json");
+    let cidr: string;
+    try {
+      const [net, bits] = parseAllowList(body.cidr)[0] ?? [];
+      if (!net) throw new Error("empty");
+      cidr = `${net.toString()}/${bits}`;
+    } catch {
+      throw new ApiError(400, "invalid_field", `'${body.cidr}' is not a CIDR`, "cidr");
+    }
+    await database("add to the opt-out list", () => store.addOptOut(cidr, body.reason ?? null));
+    return c.json({ cidr, reason: body.reason ?? null }, 201);
+  });
+
+  app.openapi({ ...removeOptOut, middleware: [scoped("opt-out")] }, async (c) => {
+    // The schema names a missing `cidr`; an empty one is missing too.
+    const { cidr } = c.req.valid("query");
     if (!cidr) throw new ApiError(400, "missing_field", "'cidr' is required", "cidr");
     const removed = await database("remove from the opt-out list", () => store.removeOptOut(cidr));
     if (!removed) throw new ApiError(404, "not_found", `'${cidr}' is not in the opt-out list`);

@@ -1,22 +1,13 @@
 import type { AgentRow } from "@lg/db";
 import { type AllowList, isAllowListed, parseAllowList } from "@lg/protocol";
-import { ApiError, DependencyError } from "../errors";
+import { ApiError } from "../errors";
+import { database } from "../http/kit";
 import type { Logger } from "../logger";
 import type { MeasurementService, PreparedMeasurement } from "../measurements/service";
 import { checkPublicBounds } from "./bounds";
 import { probeRate, probingMs } from "./budget";
 import { currentPrincipal, SYSTEM } from "./context";
 import type { SettingsAndStore } from "./types";
-
-async function database<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw new DependencyError("database_unavailable", `the database did not answer (${what})`, {
-      cause: err,
-    });
-  }
-}
 
 /**
  * Wraps the measurement service with the client's rate limit and the protections that need the

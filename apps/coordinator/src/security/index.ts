@@ -1,5 +1,6 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createDb, type Database } from "@lg/db";
-import type { Hono } from "hono";
+import type { AppEnv } from "../http/kit";
 import type { Logger } from "../logger";
 import type { MeasurementService } from "../measurements/service";
 import { adminRoutes } from "./admin-routes";
@@ -33,7 +34,7 @@ export interface Security {
   /** Mount first: the principal, and `Retry-After` on a 429; given how to read the socket's peer. */
   middleware(socketAddress?: (c: unknown) => string | null): ReturnType<typeof securityMiddleware>;
   /** The operator routes under /api/v1/admin. */
-  routes: Hono;
+  routes: OpenAPIHono<AppEnv>;
   /** Deletes audit rows past their retention, now and then hourly. */
   stop(): void;
 }

@@ -1,82 +1,101 @@
-const errorResponse = (description: string) => ({
-  description,
-  content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+import { createRoute, z } from "@hono/zod-openapi";
+import { errorResponse, jsonBody, jsonResponse } from "../http/kit";
+
+const security = [{ operatorKey: [] }];
+const tags = ["operator"];
+const auth = {
+  401: errorResponse("No key (`unauthorized`) or an unknown or revoked key (`invalid_api_key`)"),
+  403: errorResponse("The key lacks the route's scope (`forbidden`)"),
+  503: errorResponse("The database does not answer"),
+};
+
+export const AuditQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    target: z.string().min(1).max(253).optional().openapi({ description: "Target or resolved address" }),
+    client: z.string().min(1).max(64).optional().openapi({ description: "Client key (IPv6 as /64)" }),
+    before: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+
+export const OptOutBody = z
+  .object({ cidr: z.string().min(1).max(64), reason: z.string().max(500).optional() })
+  .strict()
+  .openapi("OptOutRequest");
+
+const AuditEntry = z
+  .object({
+    id: z.string(),
+    at: z.iso.datetime(),
+    client: z.string().nullable(),
+    clientKey: z.string(),
+    keyId: z.string().nullable(),
+    target: z.string(),
+    address: z.string(),
+    pops: z.array(z.string()),
+    probesPerMinute: z.number().int(),
+    measurementId: z.string().nullable(),
+  })
+  .openapi("AuditEntry");
+
+const OptOutEntry = z
+  .object({ cidr: z.string(), reason: z.string().nullable(), created: z.iso.datetime() })
+  .openapi("OptOutEntry");
+
+const OptOutAdded = z.object({ cidr: z.string(), reason: z.string().nullable() }).openapi("OptOutAdded");
+
+export const listAudit = createRoute({
+  method: "get",
+  path: "/api/v1/admin/audit",
+  tags,
+  security,
+  summary: "The audit log, newest first (scope `audit`)",
+  request: { query: AuditQuery },
+  responses: {
+    200: jsonResponse(z.array(AuditEntry), "Audit rows"),
+    400: errorResponse("A bad query parameter"),
+    ...auth,
+  },
 });
 
-const bearer = [{ operatorKey: [] }];
+export const listOptOut = createRoute({
+  method: "get",
+  path: "/api/v1/admin/opt-out",
+  tags,
+  security,
+  summary: "Networks never probed (scope `opt-out`)",
+  responses: { 200: jsonResponse(z.array(OptOutEntry), "CIDRs"), ...auth },
+});
 
-/** The operator routes and the key scheme, for the OpenAPI document. */
-export function securityPaths(): Record<string, unknown> {
-  const auth = {
-    401: errorResponse("No key (`unauthorized`) or an unknown or revoked key (`invalid_api_key`)"),
-    403: errorResponse("The key lacks the route's scope (`forbidden`)"),
-    503: errorResponse("The database does not answer"),
-  };
-  return {
-    "/api/v1/admin/audit": {
-      get: {
-        summary: "The audit log, newest first (scope `audit`)",
-        security: bearer,
-        parameters: [
-          {
-            name: "limit",
-            in: "query",
-            schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
-          },
-          {
-            name: "target",
-            in: "query",
-            schema: { type: "string" },
-            description: "Target or resolved address",
-          },
-          {
-            name: "client",
-            in: "query",
-            schema: { type: "string" },
-            description: "Client key (IPv6 as /64)",
-          },
-          { name: "before", in: "query", schema: { type: "string", format: "date-time" } },
-        ],
-        responses: {
-          200: { description: "Audit rows" },
-          400: errorResponse("A bad query parameter"),
-          ...auth,
-        },
-      },
-    },
-    "/api/v1/admin/opt-out": {
-      get: {
-        summary: "Networks never probed (scope `opt-out`)",
-        security: bearer,
-        responses: { 200: { description: "CIDRs" }, ...auth },
-      },
-      post: {
-        summary: "Add a network to the opt-out list (scope `opt-out`)",
-        security: bearer,
-        requestBody: {
-          required: true,
-          content: {
-            "application/json": {
-              schema: {
-                type: "object",
-                required: ["cidr"],
-                properties: { cidr: { type: "string" }, reason: { type: "string" } },
-                additionalProperties: false,
-              },
-            },
-          },
-        },
-        responses: { 201: { description: "Added" }, 400: errorResponse("Not a CIDR"), ...auth },
-      },
-      delete: {
-        summary: "Remove a network from the opt-out list (scope `opt-out`)",
-        security: bearer,
-        parameters: [{ name: "cidr", in: "query", required: true, schema: { type: "string" } }],
-        responses: { 204: { description: "Removed" }, 404: errorResponse("Not in the list"), ...auth },
-      },
-    },
-  };
-}
+export const addOptOut = createRoute({
+  method: "post",
+  path: "/api/v1/admin/opt-out",
+  tags,
+  security,
+  summary: "Add a network to the opt-out list (scope `opt-out`)",
+  request: { body: jsonBody(OptOutBody) },
+  responses: {
+    201: jsonResponse(OptOutAdded, "Added (the CIDR as stored)"),
+    400: errorResponse("Not a CIDR"),
+    415: errorResponse("The body is not application/json"),
+    ...auth,
+  },
+});
+
+export const removeOptOut = createRoute({
+  method: "delete",
+  path: "/api/v1/admin/opt-out",
+  tags,
+  security,
+  summary: "Remove a network from the opt-out list (scope `opt-out`)",
+  request: { query: z.object({ cidr: z.string() }) },
+  responses: {
+    204: { description: "Removed" },
+    400: errorResponse("No `cidr` (`missing_field`)"),
+    404: errorResponse("Not in the list"),
+    ...auth,
+  },
+});
 
 export const securitySchemes = {
   operatorKey: {

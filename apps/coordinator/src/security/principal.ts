@@ -1,6 +1,7 @@
 import { isAllowListed } from "@lg/protocol";
 import ipaddr from "ipaddr.js";
-import { ApiError, DependencyError } from "../errors";
+import { ApiError } from "../errors";
+import { database } from "../http/kit";
 import { clientKeyOf } from "./client";
 import type { Principal } from "./context";
 import { hasScope, parseKey, secretMatches } from "./keys";
@@ -17,14 +18,7 @@ export function createPrincipalResolver(deps: SettingsAndStore) {
   async function lookup(id: string) {
     const hit = cache.get(id);
     if (hit && Date.now() - hit.at < deps.settings.cacheMs) return hit.row;
-    let row: Awaited<ReturnType<typeof deps.store.findKey>>;
-    try {
-      row = await deps.store.findKey(id);
-    } catch (err) {
-      throw new DependencyError("database_unavailable", "the database did not answer (check API key)", {
-        cause: err,
-      });
-    }
+    const row = await database("check API key", () => deps.store.findKey(id));
     if (cache.size > 10_000) cache.clear();
     cache.set(id, { at: Date.now(), row });
     return row;

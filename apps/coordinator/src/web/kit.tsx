@@ -4,8 +4,8 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "../errors";
 import type { AppDeps } from "../http/app";
+import { agentView } from "../measurements/views";
 import type { PathTestService } from "../path-tests/service";
-import { agentView } from "../views";
 import { MessagePage } from "./pages";
 
 /** What the pages read: the API's own dependencies, plus the services the app builds from them. */
