@@ -36,7 +36,9 @@ export async function buildProgram(args: string[], output: OutputConfiguration =
   const wanted = requestedCommand(args);
   for (const entry of COMMANDS) {
     const command = program.command(entry.name).summary(entry.summary).description(entry.summary);
-    if (entry.name === wanted) (await entry.load()).register(command);
+    if (entry.name !== wanted) continue;
+    if (entry.service) process.setSourceMapsEnabled(true); // for the chunks loaded from here on
+    (await entry.load()).register(command);
   }
   return program;
 }

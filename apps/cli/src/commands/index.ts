@@ -15,6 +15,13 @@ export interface CommandEntry {
   /** What follows the name in `lg --help`, as commander prints it (e.g. "[options] <target>"). */
   args: string;
   summary: string;
+  /**
+   * Runs until stopped and logs (coordinator, agent, up, demo): its stack traces should name the
+   * TypeScript sources, so the bundle's source maps are read for the chunks it loads. Other
+   * commands start without them (they cost start-up time and memory; a failure they expect is one
+   * line without a stack; NODE_OPTIONS=--enable-source-maps turns them on for every command).
+   */
+  service?: true;
   load(): Promise<CommandModule>;
 }
 
@@ -24,12 +31,14 @@ export const COMMANDS: CommandEntry[] = [
     args: "",
     summary:
       "run the coordinator API (env: HOST, PORT, NATS_URL (required), NATS_CREDS, LG_NATS_SIGNING_KEY, DATABASE_URL, LG_DATA_DIR, LG_ALLOW_TARGETS, LOG_LEVEL)",
+    service: true,
     load: () => import("./coordinator"),
   },
   {
     name: "agent",
     args: "[options]",
     summary: "run a probe agent: takes trace jobs over NATS, runs them with mtr-packet, reports results",
+    service: true,
     load: () => import("./agent"),
   },
   {
@@ -37,6 +46,7 @@ export const COMMANDS: CommandEntry[] = [
     args: "",
     summary:
       "run a single-node looking-glass: NATS (a child on a free port unless NATS_URL), PGlite unless DATABASE_URL, the coordinator and one local agent; Ctrl-C stops all",
+    service: true,
     load: () => import("./up"),
   },
   {
@@ -70,6 +80,7 @@ export const COMMANDS: CommandEntry[] = [
     args: "",
     summary:
       "lg up plus the reference lab internet: agents inside the lab's PoPs (fra, sin, ams, nyc), VM and customer host, the lab ranges allow-listed; Ctrl-C stops all and removes the lab",
+    service: true,
     load: () => import("./demo"),
   },
   {
