@@ -9,7 +9,6 @@ import { measurementRoutes } from "../measurements/routes";
 import type { MeasurementService } from "../measurements/service";
 import type { Metrics } from "../metrics/metrics";
 import { type MonitorRouteDeps, monitorRoutes } from "../monitors/routes";
-import { pathTestPaths, pathTestSchemas } from "../path-tests/openapi";
 import { pathTestRoutes } from "../path-tests/routes";
 import { createPathTestService, type PathTestService } from "../path-tests/service";
 import { reverseSessionRoutes } from "../reverse-sessions/routes";
@@ -108,7 +107,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   let document: ReturnType<typeof openApiDocument> | undefined;
   // Generated on first use, once every route below is declared.
   const openapi = () => {
-    document ??= openApiDocument(app, { paths: pathTestPaths(), schemas: pathTestSchemas() });
+    document ??= openApiDocument(app);
     return document;
   };
 

@@ -49,17 +49,17 @@ function allErrorCodes(): Record<string, string[]> {
   return Object.fromEntries(Object.entries(all).sort(([a], [b]) => Number(a) - Number(b)));
 }
 
-/** Hand-written paths and component schemas merged into the generated document. */
-export interface ExtraDocs {
-  paths: Record<string, unknown>;
-  schemas: Record<string, unknown>;
-}
-
 /** The document's sections, in the order a reader meets them. */
 const TAGS = [
-  { name: "measurements", description: "Traces of one target from several PoPs, and the PoPs (agents) themselves" },
+  {
+    name: "measurements",
+    description: "Traces of one target from several PoPs, and the PoPs (agents) themselves",
+  },
   { name: "path-tests", description: "Both directions of a path at once, compared" },
-  { name: "reverse-sessions", description: "A reverse test for a customer behind NAT: the one command they run" },
+  {
+    name: "reverse-sessions",
+    description: "A reverse test for a customer behind NAT: the one command they run",
+  },
   { name: "monitors", description: "Scheduled measurements and path tests with alert rules (operator key)" },
   { name: "operator", description: "The audit log and the opt-out list (operator key)" },
   { name: "service", description: "Health, metrics and this document" },
@@ -71,10 +71,9 @@ const METHODS = ["get", "put", "post", "delete", "patch", "head", "options"] as 
 /**
  * The OpenAPI 3.1 document of `app`, generated from its route declarations (`createRoute` with
  * the zod schemas the routes validate and answer with), so the two cannot drift apart. Every
- * operation also lists {@link COMMON_RESPONSES}. `extra`: paths not yet declared with
- * `createRoute` (hand-written), merged in.
+ * operation also lists {@link COMMON_RESPONSES}.
  */
-export function openApiDocument(app: OpenAPIHono<AppEnv>, extra?: ExtraDocs) {
+export function openApiDocument(app: OpenAPIHono<AppEnv>) {
   const doc = app.getOpenAPI31Document({
     openapi: "3.1.0",
     info: {
@@ -89,10 +88,7 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>, extra?: ExtraDocs) {
           .join("; "),
     },
   });
-  const paths: Record<string, Record<string, Operation>> = {
-    ...(doc.paths as Record<string, Record<string, Operation>>),
-    ...(extra?.paths as Record<string, Record<string, Operation>>),
-  };
+  const paths = { ...doc.paths } as Record<string, Record<string, Operation>>;
   for (const item of Object.values(paths)) {
     for (const method of METHODS) {
       const op = item[method];
@@ -108,11 +104,7 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>, extra?: ExtraDocs) {
     ...doc,
     tags: TAGS,
     paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
-    components: {
-      ...doc.components,
-      securitySchemes,
-      schemas: { ...doc.components?.schemas, ...extra?.schemas },
-    },
+    components: { ...doc.components, securitySchemes },
   };
 }
 

@@ -1,3 +1,4 @@
+import { createRoute } from "@hono/zod-openapi";
 import {
   AnsweringConvention,
   Comparison,
@@ -6,30 +7,39 @@ import {
   FollowUp,
   Hop,
   IdentityEvidence,
-  JoinGrant,
   LossReading,
   LossStretch,
   PathRouter,
   PathTestAccepted,
   PathTestRequest,
   PathTestView,
-  ReverseSessionCreated,
-  ReverseSessionRequest,
-  ReverseSessionView,
   RouterIdentity,
   SegmentHop,
   SegmentSide,
   SharedHop,
-  TraceView,
 } from "@lg/protocol";
 import { z } from "zod";
+import {
+  errorResponse,
+  eventStreamResponse,
+  idParams,
+  jsonBody,
+  jsonResponse,
+  named,
+  requireJson,
+} from "../http/kit";
 
 /**
+ * The path-test routes, each declared once (`createRoute`): the handlers in `./routes.ts` validate
+ * with these schemas, and the coordinator's /openapi.json is generated from them.
+ *
  * Descriptions of the path-test fields people read the comparison by, attached to the protocol's
- * own schemas (so the document still follows them) without touching `@lg/protocol`.
+ * own schemas as zod metadata (what the OpenAPI generator reads), so the document follows the
+ * schemas the routes answer with, without touching `@lg/protocol`.
  */
-const descriptions = z.registry<{ description: string }>();
-const describe = (s: z.ZodType, description: string) => descriptions.add(s, { description });
+const describe = (s: z.ZodType, description: string) => {
+  z.globalRegistry.add(s, { ...s.meta(), description });
+};
 
 describe(
   Comparison,
@@ -150,185 +160,80 @@ describe(
     "`comparison.routers`); stable across runs of the same path.",
 );
 describe(
-  TraceView.shape.followUps,
-  "Probes this trace's end sent on its own to decide what the two traces left open — in a path test, alias " +
-    "traces to the router addresses only the other end saw (bounded per end and counted in the target budget).",
-);
-describe(
   FollowUp,
   "`kind`: `alias-trace` (a short trace to an address only the other end saw: is that router on this end's path, " +
     "and do its replies back to this end get lost?), `tcp-syn`, `udp`, `echo`. `result` and `purpose` are in words.",
 );
 
-const schema = (s: z.ZodType, io: "input" | "output" = "output") =>
-  z.toJSONSchema(s, { target: "draft-2020-12", io, unrepresentable: "any", metadata: descriptions });
+const tags = ["path-tests"];
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (name: string, description: string) => ({
-  description,
-  content: { "application/json": { schema: ref(name) } },
+/** The schemas as named in the document (`#/components/schemas/...`). */
+const Request = named(PathTestRequest, "PathTestRequest");
+const Accepted = named(PathTestAccepted, "PathTestAccepted");
+const PathTest = named(PathTestView, "PathTest");
+
+const PathTestId = idParams("Path test id (nanoid)");
+
+export const createPathTest = createRoute({
+  method: "post",
+  path: "/api/v1/path-tests",
+  tags,
+  summary: "Trace a -> b and b -> a at the same time, and compare them",
+  description:
+    "`a` is an agent; `b` an agent or `{host}`. Both directions start together with the same " +
+    "options. When `b` is a host without an agent only the forward direction runs: `reverse` and " +
+    "`comparison` are null and `note` says why.",
+  middleware: requireJson,
+  request: { body: jsonBody(Request) },
+  responses: {
+    202: jsonResponse(Accepted, "Both directions dispatched"),
+    400: errorResponse(
+      "Invalid body, an unknown agent, a refused target (field a or b), or a request over the target's probe budget",
+    ),
+    403: errorResponse("The target is in an opted-out network"),
+    409: errorResponse("An agent is offline or announces no address of the wanted family"),
+    413: errorResponse("The body is over `LG_MAX_BODY` (64 KiB by default)"),
+    415: errorResponse("The body is not JSON"),
+    429: errorResponse(
+      "Rate limit, concurrency cap or the target's probe budget; `Retry-After` says when to retry",
+    ),
+    503: errorResponse("The database or NATS does not answer"),
+  },
 });
-const error = (description: string) => json("Error", description);
-const idParam = (what: string) => ({
-  name: "id",
-  in: "path",
-  required: true,
-  schema: { type: "string" },
-  description: `${what} id (nanoid)`,
+
+export const getPathTest = createRoute({
+  method: "get",
+  path: "/api/v1/path-tests/{id}",
+  tags,
+  summary: "A path test: both traces with their diagnoses, the comparison once both are done",
+  description:
+    "`comparison.routers` lists every router of both traces with its `identity` (`shared`, `own`, " +
+    "`unknown`), addresses, TTL in each direction, answering convention, `evidence` and `confidence`; " +
+    "each segment's `forward.routerIds` and `reverse.routerIds` name the routers each side crosses there, " +
+    "and every hop carries its `routerId`. `comparison.loss` says which direction loses packets and where " +
+    "(`stretches` with the one-way loss), with the probe series that decided it; `faultDirection` is " +
+    "`undetermined` when the evidence cannot tell. Each trace's `followUps` lists the alias traces its end " +
+    "ran.",
+  request: { params: PathTestId },
+  responses: {
+    200: jsonResponse(PathTest, "The path test"),
+    404: errorResponse("No such path test"),
+    503: errorResponse("The database does not answer"),
+  },
 });
-const tokenParam = {
-  name: "token",
-  in: "query",
-  required: true,
-  schema: { type: "string" },
-  description: "The session's join token (from joinUrl / command)",
-};
 
-/** OpenAPI paths of path tests and reverse sessions (merged into the coordinator's document). */
-export function pathTestPaths(): Record<string, unknown> {
-  return {
-    "/api/v1/path-tests": {
-      post: {
-        summary: "Trace a -> b and b -> a at the same time, and compare them",
-        description:
-          "`a` is an agent; `b` an agent or `{host}`. Both directions start together with the same " +
-          "options. When `b` is a host without an agent only the forward direction runs: `reverse` and " +
-          "`comparison` are null and `note` says why.",
-        requestBody: { required: true, content: { "application/json": { schema: ref("PathTestRequest") } } },
-        responses: {
-          202: json("PathTestAccepted", "Both directions dispatched"),
-          400: error("Invalid body, an unknown agent, or a refused target (field a or b)"),
-          409: error("An agent is offline or announces no address of the wanted family"),
-          413: error("The body is over `LG_MAX_BODY` (64 KiB by default)"),
-          415: error("The body is not JSON"),
-          503: error("The database or NATS does not answer"),
-        },
-      },
-    },
-    "/api/v1/path-tests/{id}": {
-      get: {
-        summary: "A path test: both traces with their diagnoses, the comparison once both are done",
-        description:
-          "`comparison.routers` lists every router of both traces with its `identity` (`shared`, `own`, " +
-          "`unknown`), addresses, TTL in each direction, answering convention, `evidence` and `confidence`; " +
-          "each segment's `forward.routerIds` and `reverse.routerIds` name the routers each side crosses there, " +
-          "and every hop carries its `routerId`. `comparison.loss` says which direction loses packets and where " +
-          "(`stretches` with the one-way loss), with the probe series that decided it; `faultDirection` is " +
-          "`undetermined` when the evidence cannot tell. Each trace's `followUps` lists the alias traces its end " +
-          "ran.",
-        parameters: [idParam("Path test")],
-        responses: { 200: json("PathTest", "The path test"), 404: error("No such path test") },
-      },
-    },
-    "/api/v1/path-tests/{id}/events": {
-      get: {
-        summary: "Live events of a path test (Server-Sent Events)",
-        description:
-          "`snapshot` (PathTest) first; `hop` (HopEvent) and `trace` (Trace) of both directions; `done` " +
-          "(PathTest, with the comparison) last. The stream ends after `done`.",
-        parameters: [idParam("Path test")],
-        responses: {
-          200: {
-            description: "text/event-stream",
-            content: { "text/event-stream": { schema: { type: "string" } } },
-          },
-          404: error("No such path test"),
-        },
-      },
-    },
-    "/api/v1/reverse-sessions": {
-      post: {
-        summary: "A reverse test for a customer behind NAT: returns the one command the customer runs",
-        description:
-          "`server` is an agent (legs: customer <-> server) or `{host}` with `via`, a neutral agent " +
-          "(legs: customer <-> via, via -> host). The customer's public address is the address its join " +
-          "request comes from.",
-        requestBody: {
-          required: true,
-          content: { "application/json": { schema: ref("ReverseSessionRequest") } },
-        },
-        responses: {
-          201: json("ReverseSessionCreated", "Session created; `command` and `joinUrl` carry the join token"),
-          400: error("Invalid body, unknown agent, a via that is not neutral, or a refused host"),
-          409: error("The server or via agent is offline"),
-          413: error("The body is over `LG_MAX_BODY` (64 KiB by default)"),
-          415: error("The body is not JSON"),
-        },
-      },
-    },
-    "/api/v1/reverse-sessions/{id}": {
-      get: {
-        summary: "A reverse session: status, the customer's public address, and its legs (path tests)",
-        parameters: [idParam("Reverse session")],
-        responses: { 200: json("ReverseSession", "The session"), 404: error("No such session") },
-      },
-    },
-    "/api/v1/reverse-sessions/{id}/join.sh": {
-      get: {
-        summary: "The join script: checks Node 20+ and mtr-packet, downloads the join agent and runs it",
-        parameters: [idParam("Reverse session"), tokenParam],
-        responses: {
-          200: {
-            description: "POSIX sh script",
-            content: { "text/x-shellscript": { schema: { type: "string" } } },
-          },
-          401: error("Missing or wrong token"),
-          410: error("The session expired or ended"),
-        },
-      },
-    },
-    "/api/v1/reverse-sessions/{id}/lg-join.mjs": {
-      get: {
-        summary: "The join agent, one bundled file (node lg-join.mjs <joinUrl>)",
-        parameters: [idParam("Reverse session"), tokenParam],
-        responses: {
-          200: {
-            description: "JavaScript module",
-            content: { "text/javascript": { schema: { type: "string" } } },
-          },
-          401: error("Missing or wrong token"),
-          503: error("The bundle is not built on this coordinator"),
-        },
-      },
-    },
-    "/api/v1/reverse-sessions/{id}/join": {
-      post: {
-        summary: "The join agent registers (Authorization: Bearer <token> or ?token=)",
-        parameters: [idParam("Reverse session")],
-        responses: {
-          200: json("JoinGrant", "Where and how to connect: NATS over WebSocket on this port"),
-          401: error("Missing or wrong token"),
-          409: error("Already joined from another address"),
-          410: error("The session expired or ended"),
-        },
-      },
-    },
-    "/api/v1/reverse-sessions/{id}/nats": {
-      get: {
-        summary: "NATS over WebSocket for the session's join agent (upgrade)",
-        description:
-          "The NATS CONNECT must carry the session token; the agent may use only its own subjects. The " +
-          "connection is cut when the session expires.",
-        parameters: [idParam("Reverse session")],
-        responses: {
-          101: { description: "Switching protocols" },
-          410: { description: "No such session, or it expired or ended" },
-          426: error("A plain GET, not a WebSocket upgrade"),
-        },
-      },
-    },
-  };
-}
-
-/** Component schemas those paths refer to. */
-export function pathTestSchemas(): Record<string, unknown> {
-  return {
-    PathTestRequest: schema(PathTestRequest, "input"),
-    PathTestAccepted: schema(PathTestAccepted),
-    PathTest: schema(PathTestView),
-    ReverseSessionRequest: schema(ReverseSessionRequest, "input"),
-    ReverseSessionCreated: schema(ReverseSessionCreated),
-    ReverseSession: schema(ReverseSessionView),
-    JoinGrant: schema(JoinGrant),
-  };
-}
+export const pathTestEvents = createRoute({
+  method: "get",
+  path: "/api/v1/path-tests/{id}/events",
+  tags,
+  summary: "Live events of a path test (Server-Sent Events)",
+  description:
+    "`snapshot` (PathTest) first; `hop` (HopEvent) and `trace` (Trace) of both directions; `done` " +
+    "(PathTest, with the comparison) last. The stream ends after `done`.",
+  request: { params: PathTestId },
+  responses: {
+    200: eventStreamResponse("text/event-stream"),
+    404: errorResponse("No such path test"),
+    503: errorResponse("The database does not answer"),
+  },
+});

@@ -21,6 +21,7 @@ import {
 } from "@lg/protocol";
 import { nanoid } from "nanoid";
 import { ApiError, DependencyError, notFound } from "../errors";
+import { database } from "../http/kit";
 import type { Logger } from "../logger";
 import type { MeasurementService, PreparedMeasurement } from "../measurements/service";
 import { traceView } from "../measurements/views";
@@ -51,17 +52,6 @@ export interface PathTestContext {
 const UNFINISHED_WINDOW_MS = 60 * 60_000;
 
 const isFinal = (t: TraceView | null) => !t || t.status === "done" || t.status === "failed";
-
-/** Database calls whose failure is the database's, reported as 503. */
-async function db<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw new DependencyError("database_unavailable", `the database did not answer (${what})`, {
-      cause: err,
-    });
-  }
-}
 
 /** The agent's address of the wanted family (the first one when no family is asked). */
 export function addressOf(agent: AgentRow, family: 4 | 6 | undefined): string | undefined {
@@ -259,9 +249,9 @@ export function createPathTestService(deps: PathTestServiceDeps) {
       });
       if (targets.length > 0) {
         const claimed = targets.map((t) => ({ ...t, measurementId: null, traceId: null, failure: null }));
-        if (await db("claim follow-ups", () => deps.repo.claimPathTestFollowUps(p.id, claimed))) {
+        if (await database("claim follow-ups", () => deps.repo.claimPathTestFollowUps(p.id, claimed))) {
           const sent = await sendAliasTraces(deps, p, targets);
-          await db("record follow-ups", () => deps.repo.setPathTestFollowUps(p.id, sent));
+          await database("record follow-ups", () => deps.repo.setPathTestFollowUps(p.id, sent));
           log.info(
             {
               pathTestId: p.id,
@@ -271,7 +261,7 @@ export function createPathTestService(deps: PathTestServiceDeps) {
             "alias traces sent",
           );
         }
-        const again = await db("read path test", () => deps.repo.getPathTest(p.id));
+        const again = await database("read path test", () => deps.repo.getPathTest(p.id));
         return again ? viewOf(again) : first;
       }
     }
@@ -321,26 +311,30 @@ export function createPathTestService(deps: PathTestServiceDeps) {
           })),
         ];
         if (
-          await db("claim follow-ups", () => deps.repo.claimMorePathTestFollowUps(p.id, rows.length, claimed))
+          await database("claim follow-ups", () =>
+            deps.repo.claimMorePathTestFollowUps(p.id, rows.length, claimed),
+          )
         ) {
           const sent = await sendAliasTraces(deps, p, targets, 2);
           const kinds = sent.map((r, i) => (i >= aliases.length ? { ...r, kind: "retrace" as const } : r));
-          await db("record follow-ups", () => deps.repo.setPathTestFollowUps(p.id, [...rows, ...kinds]));
+          await database("record follow-ups", () =>
+            deps.repo.setPathTestFollowUps(p.id, [...rows, ...kinds]),
+          );
           log.info(
             { pathTestId: p.id, aliasTraces: sent.length },
             "loss direction undecided: second round of alias traces sent",
           );
         }
-        const reread = await db("read path test", () => deps.repo.getPathTest(p.id));
+        const reread = await database("read path test", () => deps.repo.getPathTest(p.id));
         return reread ? viewOf(reread) : first;
       }
-      await db("store comparison", () =>
+      await database("store comparison", () =>
         deps.repo.finishPathTest(p.id, comparison as unknown as Record<string, unknown>),
       );
       return view({ ...found, pathTest: { ...p, status: "done", comparison } }, comparison, records);
     }
     const comparison = comparable && reverse ? comparisonOf(found, forward, reverse) : null;
-    await db("store comparison", () =>
+    await database("store comparison", () =>
       deps.repo.finishPathTest(p.id, comparison as Record<string, unknown> | null),
     );
     return view({ ...found, pathTest: { ...p, status: "done", comparison } }, comparison, records);
@@ -357,7 +351,7 @@ export function createPathTestService(deps: PathTestServiceDeps) {
       context: PathTestContext = {},
     ): Promise<PathTestAccepted> {
       const { a, b, ...options } = request;
-      const all = await db("list agents", () => deps.repo.listAgents());
+      const all = await database("list agents", () => deps.repo.listAgents());
       const agentA = requireAgent(all, a, "a");
       const agentB = typeof b === "string" ? requireAgent(all, b, "b") : undefined;
       if (agentB && agentB.id === agentA.id)
@@ -408,7 +402,7 @@ export function createPathTestService(deps: PathTestServiceDeps) {
       const note = agentB
         ? null
         : `only the forward direction (${agentA.id} -> ${forward.target}) ran: ${bTarget} has no agent, so nothing can trace back from it; run a reverse session from it (lg join) to see the way back`;
-      await db("create path test", () =>
+      await database("create path test", () =>
         deps.repo.createPathTest({
           id,
           options: forward.options,
@@ -431,7 +425,7 @@ export function createPathTestService(deps: PathTestServiceDeps) {
 
     /** The path test with both traces and, once both are done, their comparison. */
     async get(id: string): Promise<PathTestView> {
-      const found = await db("read path test", () => deps.repo.getPathTest(id));
+      const found = await database("read path test", () => deps.repo.getPathTest(id));
       if (!found) throw notFound("path test", id);
       return viewOf(found);
     },

@@ -1,11 +1,17 @@
 import { readFile } from "node:fs/promises";
-import { zValidator } from "@hono/zod-validator";
-import { ReverseSessionRequest } from "@lg/protocol";
-import { type Context, Hono } from "hono";
-import { ApiError, validationError } from "../errors";
-import type { Logger } from "../logger";
-import { requireJson } from "../path-tests/routes";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { ApiError } from "../errors";
+import { type AppEnv, createRouter } from "../http/kit";
 import { findJoinBundle } from "./bundle";
+import {
+  createReverseSession,
+  getReverseSession,
+  joinBundleRoute,
+  joinNatsRoute,
+  joinReverseSession,
+  joinScriptRoute,
+} from "./openapi";
 import { joinScript } from "./script";
 import type { ReverseSessionService } from "./service";
 
@@ -15,8 +21,6 @@ export interface ReverseSessionRouteDeps {
   /** Path of the bundled join agent (default: found by {@link findJoinBundle}). */
   joinBundle?: string | undefined;
 }
-
-type Env = { Variables: { log: Logger; requestId: string } };
 
 /** The coordinator's address as the caller reached it (so a command works from where it was asked). */
 const baseUrlOf = (c: Context) => new URL(c.req.url).origin;
@@ -31,29 +35,28 @@ function tokenOf(c: Context): string | undefined {
 /**
  * `POST /api/v1/reverse-sessions`, `GET /api/v1/reverse-sessions/{id}`, and the customer's side:
  * `join.sh` (the checked start script), `lg-join.mjs` (the bundled join agent) and `POST .../join`.
- * The NATS WebSocket route (`.../nats`) is served by the join bridge on the HTTP server's upgrades.
+ * The NATS WebSocket route (`.../nats`) is served by the join bridge on the HTTP server's upgrades;
+ * a plain GET of it is answered here with 426. Declared in `./openapi.ts`.
  */
-export function reverseSessionRoutes(deps: ReverseSessionRouteDeps): Hono<Env> {
-  const app = new Hono<Env>();
+export function reverseSessionRoutes(deps: ReverseSessionRouteDeps): OpenAPIHono<AppEnv> {
+  const app = createRouter();
   const sessions = deps.reverseSessions;
 
-  app.post(
-    "/api/v1/reverse-sessions",
-    requireJson,
-    zValidator("json", ReverseSessionRequest, (result) => {
-      if (!result.success) throw validationError(result.error, "body", result.data);
-    }),
-    async (c) => c.json(await sessions.create(c.req.valid("json"), baseUrlOf(c)), 201),
+  app.openapi(createReverseSession, async (c) =>
+    c.json(await sessions.create(c.req.valid("json"), baseUrlOf(c)), 201),
   );
 
-  app.get("/api/v1/reverse-sessions/:id", async (c) => c.json(await sessions.get(c.req.param("id"))));
+  app.openapi(getReverseSession, async (c) => c.json(await sessions.get(c.req.valid("param").id), 200));
 
-  app.post("/api/v1/reverse-sessions/:id/join", async (c) =>
-    c.json(await sessions.join(c.req.param("id"), tokenOf(c), deps.clientAddress?.(c) ?? null, baseUrlOf(c))),
+  app.openapi(joinReverseSession, async (c) =>
+    c.json(
+      await sessions.join(c.req.valid("param").id, tokenOf(c), deps.clientAddress?.(c) ?? null, baseUrlOf(c)),
+      200,
+    ),
   );
 
-  app.get("/api/v1/reverse-sessions/:id/join.sh", async (c) => {
-    const id = c.req.param("id");
+  app.openapi(joinScriptRoute, async (c) => {
+    const { id } = c.req.valid("param");
     const token = tokenOf(c) as string;
     await sessions.authorize(id, token);
     const session = `${baseUrlOf(c)}/api/v1/reverse-sessions/${id}`;
@@ -69,8 +72,8 @@ export function reverseSessionRoutes(deps: ReverseSessionRouteDeps): Hono<Env> {
     });
   });
 
-  app.get("/api/v1/reverse-sessions/:id/lg-join.mjs", async (c) => {
-    await sessions.authorize(c.req.param("id"), tokenOf(c));
+  app.openapi(joinBundleRoute, async (c) => {
+    await sessions.authorize(c.req.valid("param").id, tokenOf(c));
     const path = findJoinBundle(deps.joinBundle);
     if (!path) {
       throw new ApiError(
@@ -86,8 +89,7 @@ export function reverseSessionRoutes(deps: ReverseSessionRouteDeps): Hono<Env> {
     });
   });
 
-  // The real route is the join bridge on the server's upgrade event; a plain GET lands here.
-  app.get("/api/v1/reverse-sessions/:id/nats", () => {
+  app.openapi(joinNatsRoute, () => {
     throw new ApiError(
       426,
       "upgrade_required",
