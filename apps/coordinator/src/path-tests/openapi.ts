@@ -32,6 +32,8 @@ import {
 /**
  * The path-test routes, each declared once (`createRoute`): the handlers in `./routes.ts` validate
  * with these schemas, and the coordinator's /openapi.json is generated from them.
+ * The statuses any route may answer (`COMMON_RESPONSES`: 401, 413, 500, 503) are added to every
+ * operation by `http/openapi.ts`; a route declares its own.
  *
  * Descriptions of the path-test fields people read the comparison by, attached to the protocol's
  * own schemas as zod metadata (what the OpenAPI generator reads), so the document follows the
@@ -192,7 +194,6 @@ export const createPathTest = createRoute({
     ),
     403: errorResponse("The target is in an opted-out network"),
     409: errorResponse("An agent is offline or announces no address of the wanted family"),
-    413: errorResponse("The body is over `LG_MAX_BODY` (64 KiB by default)"),
     415: errorResponse("The body is not JSON"),
     429: errorResponse(
       "Rate limit, concurrency cap or the target's probe budget; `Retry-After` says when to retry",
@@ -218,7 +219,6 @@ export const getPathTest = createRoute({
   responses: {
     200: jsonResponse(PathTest, "The path test"),
     404: errorResponse("No such path test"),
-    503: errorResponse("The database does not answer"),
   },
 });
 
@@ -234,6 +234,5 @@ export const pathTestEvents = createRoute({
   responses: {
     200: eventStreamResponse("text/event-stream"),
     404: errorResponse("No such path test"),
-    503: errorResponse("The database does not answer"),
   },
 });

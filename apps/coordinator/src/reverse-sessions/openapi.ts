@@ -5,6 +5,8 @@ import { errorResponse, idParams, jsonBody, jsonResponse, named, requireJson } f
 /**
  * The reverse-session routes, each declared once (`createRoute`): the handlers in `./routes.ts`
  * validate with these schemas, and the coordinator's /openapi.json is generated from them.
+ * The statuses any route may answer (`COMMON_RESPONSES`: 401, 413, 500, 503) are added to every
+ * operation by `http/openapi.ts`; a route declares its own.
  */
 
 const tags = ["reverse-sessions"];
@@ -30,7 +32,6 @@ const TokenQuery = z.object({
 const invalidToken = errorResponse("Missing or wrong token");
 const noSession = errorResponse("No such session");
 const gone = errorResponse("The session expired (`session_expired`) or ended (`session_ended`)");
-const noDatabase = errorResponse("The database does not answer");
 
 export const createReverseSession = createRoute({
   method: "post",
@@ -48,10 +49,8 @@ export const createReverseSession = createRoute({
     400: errorResponse("Invalid body, unknown agent, a via that is not neutral, or a refused host"),
     403: errorResponse("The server host is in an opted-out network"),
     409: errorResponse("The server or via agent is offline"),
-    413: errorResponse("The body is over `LG_MAX_BODY` (64 KiB by default)"),
     415: errorResponse("The body is not JSON"),
     429: errorResponse("The client's rate limit; `Retry-After` says when to retry"),
-    503: noDatabase,
   },
 });
 
@@ -64,7 +63,6 @@ export const getReverseSession = createRoute({
   responses: {
     200: jsonResponse(ReverseSession, "The session"),
     404: noSession,
-    503: noDatabase,
   },
 });
 
@@ -81,7 +79,6 @@ export const joinReverseSession = createRoute({
     404: noSession,
     409: errorResponse("Already joined from another address"),
     410: gone,
-    503: noDatabase,
   },
 });
 
@@ -96,7 +93,6 @@ export const joinScriptRoute = createRoute({
     401: invalidToken,
     404: noSession,
     410: gone,
-    503: noDatabase,
   },
 });
 
