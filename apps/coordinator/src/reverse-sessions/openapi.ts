@@ -21,11 +21,11 @@ const SessionId = idParams("Reverse session id (nanoid)");
 /**
  * The join token in the query. Optional to the validator: a missing or wrong token is the
  * service's `401 invalid_token`, and the join agent may send it as `Authorization: Bearer` instead.
+ * A repeated `token` counts by its first value, as `c.req.query` reads it.
  */
 const TokenQuery = z.object({
   token: z
-    .string()
-    .optional()
+    .preprocess((v) => (Array.isArray(v) ? v[0] : v), z.string().optional())
     .describe("The session's join token (from joinUrl / command), or send `Authorization: Bearer <token>`"),
 });
 
