@@ -44,20 +44,25 @@ async function currentBundle(): Promise<void> {
 
 interface Sample {
   wallMs: number;
+  /** User + system CPU of the process: what the machine's load changes least. */
+  cpuMs: number;
   rssMb: number;
 }
 
 /** Runs argv under /usr/bin/time (peak RSS of the process bin/lg execs), timing it from here. */
 async function sample(argv: string[], exec?: (argv: string[]) => Promise<{ code: number }>): Promise<Sample> {
   const out = join(dir, "time.txt");
-  const timed = ["/usr/bin/time", "-f", "%M", "-o", out, ...argv];
+  const timed = ["/usr/bin/time", "-f", "%M %U %S", "-o", out, ...argv];
   const t0 = performance.now();
   const r = exec
     ? await exec(timed)
     : await run(timed[0] as string, timed.slice(1)).then(() => ({ code: 0 }));
   const wallMs = performance.now() - t0;
   if (r.code !== 0) throw new Error(`${argv.join(" ")} exited ${r.code}`);
-  return { wallMs, rssMb: Number(readFileSync(out, "utf8").trim().split("\n").pop()) / 1024 };
+  const [rssKb, user, sys] = (readFileSync(out, "utf8").trim().split("\n").pop() ?? "")
+    .split(" ")
+    .map(Number);
+  return { wallMs, cpuMs: ((user as number) + (sys as number)) * 1000, rssMb: (rssKb as number) / 1024 };
 }
 
 const median = (xs: number[]) => {
@@ -125,10 +130,12 @@ try {
   const cxi = C * I * 1000;
   const ms = (xs: Sample[]) => median(xs.map((s) => s.wallMs));
   const mb = (xs: Sample[]) => median(xs.map((s) => s.rssMb));
+  const cpu = (xs: Sample[]) => median(xs.map((s) => s.cpuMs));
   const rows = [
     ...Object.entries(startup).map(([name, xs]) => [
       name,
       ms(xs).toFixed(0),
+      cpu(xs).toFixed(0),
       mb(xs).toFixed(1),
       "",
       name === "node -e 0" ? "(floor)" : "≤ 150 ms, ≤ 60 MB",
@@ -136,14 +143,16 @@ try {
     [
       `lg trace -c ${C} -i ${I}`,
       ms(traces.lg as Sample[]).toFixed(0),
+      cpu(traces.lg as Sample[]).toFixed(0),
       mb(traces.lg as Sample[]).toFixed(1),
       (ms(traces.lg as Sample[]) / cxi).toFixed(3),
       "≤ 1.05 × C×I",
     ],
-    [`  its engine (start→done)`, median(engine).toFixed(0), "", (median(engine) / cxi).toFixed(3), ""],
+    [`  its engine (start→done)`, median(engine).toFixed(0), "", "", (median(engine) / cxi).toFixed(3), ""],
     [
       `mtr -c ${C} -i ${I}`,
       ms(traces.mtr as Sample[]).toFixed(0),
+      cpu(traces.mtr as Sample[]).toFixed(0),
       mb(traces.mtr as Sample[]).toFixed(1),
       (ms(traces.mtr as Sample[]) / cxi).toFixed(3),
       "",
@@ -153,7 +162,7 @@ try {
   console.log(
     `\nbin/lg as shipped (bundle, node ${process.version}); medians of ${RUNS} runs; trace path src -> r1 -> r2 -> dst (3 hops, all answer), lg and mtr alternating; load average at the end ${load}\n`,
   );
-  console.log(table(["command", "wall ms", "max RSS MB", "× C×I", "target"], rows));
+  console.log(table(["command", "wall ms", "CPU ms", "max RSS MB", "× C×I", "target"], rows));
 } finally {
   await lab?.down();
   rmSync(dir, { recursive: true, force: true });
