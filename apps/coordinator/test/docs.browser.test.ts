@@ -43,7 +43,9 @@ describe("the API reference (/docs) in Chromium, offline", () => {
       .poll(() => page.getByText("lg coordinator API").first().isVisible(), { timeout: 30_000 })
       .toBe(true);
     await expect
-      .poll(() => page.getByText("Trace a target from several agents").first().isVisible(), { timeout: 30_000 })
+      .poll(() => page.getByText("Trace a target from several agents").first().isVisible(), {
+        timeout: 30_000,
+      })
       .toBe(true);
     await page.screenshot({ path: shot("docs-reference"), fullPage: false });
     expect(elsewhere).toEqual([]);

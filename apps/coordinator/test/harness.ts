@@ -10,6 +10,7 @@ import { createParser } from "eventsource-parser";
 import pino from "pino";
 import { loadConfig } from "../src/config";
 import { type RunningCoordinator, type StartOptions, startCoordinator } from "../src/coordinator";
+import type { UndocumentedStatus } from "../src/http/status-audit";
 import { repoRoot } from "./kit/process";
 
 export { repoRoot };
@@ -24,6 +25,11 @@ export interface Stack {
   coordinator: RunningCoordinator;
   /** Starts the coordinator again on the same NATS and database (after `coordinator.stop()`). */
   restart(opts?: StartOptions): Promise<RunningCoordinator>;
+  /**
+   * Responses whose status /openapi.json does not document for the route that answered them;
+   * `stop()` fails the suite when there is any.
+   */
+  undocumented: UndocumentedStatus[];
   stop(): Promise<void>;
 }
 
@@ -52,7 +58,10 @@ export async function startStack(
     LG_ALLOW_TARGETS: opts.allow ?? "127.0.0.0/8",
     ...opts.env,
   });
-  const start = (o: StartOptions = {}) => startCoordinator(config, { logger: quiet(), ...opts, ...o });
+  const undocumented: UndocumentedStatus[] = [];
+  const onUndocumentedStatus = (v: UndocumentedStatus) => undocumented.push(v);
+  const start = (o: StartOptions = {}) =>
+    startCoordinator(config, { logger: quiet(), onUndocumentedStatus, ...opts, ...o });
   const stack: Stack = {
     dir,
     nats,
@@ -62,11 +71,16 @@ export async function startStack(
       stack.coordinator = await start(o);
       return stack.coordinator;
     },
+    undocumented,
     async stop() {
       await stack.coordinator.stop();
       await nats.stop();
       await pg?.stop();
       await rm(dir, { recursive: true, force: true });
+      if (undocumented.length > 0) {
+        const seen = new Set(undocumented.map((v) => `${v.status} on ${v.operation} (${v.path})`));
+        throw new Error(`statuses /openapi.json does not document for their route:\n${[...seen].join("\n")}`);
+      }
     },
   };
   return stack;
