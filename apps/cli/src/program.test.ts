@@ -44,8 +44,9 @@ describe("lg's exit codes", () => {
     );
   });
 
-  it("exits 0 after --version and after a command's --help", async () => {
+  it("exits 0 after --version, lg help and a command's --help", async () => {
     expect(await lg("--version")).toMatchObject({ code: 0, out: "0.1.0\n" });
+    expect((await lg("help")).code).toBe(0);
     const help = await lg("trace", "--help");
     expect(help.code).toBe(0);
     expect(help.out).toContain("Usage: lg trace [options] <target>");
@@ -57,6 +58,8 @@ describe("lg's exit codes", () => {
     [["bogus"], "error: unknown command 'bogus'"],
     [["measure", "-c"], "error: option '-c, --count <n>' argument missing"],
     [[], "Usage: lg [options] [command]"],
+    [["keys"], "Usage: lg keys [options] [command]"],
+    [["help", "bogus"], "Usage: lg [options] [command]"],
   ])("exits 2 on the usage error lg %j", async (args, message) => {
     const r = await lg(...args);
     expect(r.code).toBe(2);

@@ -44,13 +44,16 @@ export async function buildProgram(args: string[], output: OutputConfiguration =
 }
 
 /**
- * The exit code for an error that ended a command: a CliError's own, 0 for commander's help and
- * version, 2 for every other commander error (unknown option or command, missing argument…).
+ * The exit code for an error that ended a command: a CliError's own, 0 for help and version asked
+ * for, 2 for every other commander error (unknown option or command, missing argument…).
  * Undefined for anything else (a bug: it ends the process with its stack trace).
  */
 export function exitCodeOf(err: unknown): number | undefined {
   if (err instanceof CliError) return err.exitCode;
-  if (err instanceof CommanderError)
-    return err.code === "commander.helpDisplayed" || err.code === "commander.version" ? 0 : USAGE;
+  if (err instanceof CommanderError) {
+    if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return 0;
+    // `lg help` asks for help (0); help shown for a missing subcommand or `lg help bogus` is not.
+    return err.code === "commander.help" && err.exitCode === 0 ? 0 : USAGE;
+  }
   return undefined;
 }
