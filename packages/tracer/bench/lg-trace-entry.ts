@@ -8,7 +8,7 @@ import { register } from "../../../apps/cli/src/commands/trace";
 import { CliError } from "../../../apps/cli/src/errors";
 
 const program = new Command("lg").version("0.1.0", "-V, --version");
-register(program);
+register(program.command("trace"));
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
