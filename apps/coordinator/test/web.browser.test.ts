@@ -13,7 +13,9 @@ import type {
   TraceView,
 } from "@lg/protocol";
 import { subjects } from "@lg/protocol";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { nanoid } from "nanoid";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishTraceChange } from "../src/live/publish";
 import { createApiKey, createSecurityStore } from "../src/security";
@@ -630,24 +632,7 @@ describe("web UI in Chromium on the reference lab", () => {
     const page = await newPage();
     await page.goto(`${url}/m/${id}`);
     await page.waitForSelector('[data-measurement][data-live="on"]');
-    const progress: ProgressMessage = {
-      v: 1,
-      traceId,
-      agentId: "fra",
-      seq: 1,
-      cycle: 10,
-      address: "198.18.0.3",
-      hops,
-      sentAt: new Date().toISOString(),
-    };
-    const publish = () => nc.publish(subjects.progress("fra", traceId), JSON.stringify(progress));
-    const last = `#trace-${traceId} tr.hop[data-ttl="3"]`;
-    publish();
-    await page.waitForSelector(last, { timeout: 5_000 }).catch(async () => {
-      // The stream may have subscribed just after the first publish.
-      publish();
-      await page.waitForSelector(last, { timeout: 10_000 });
-    });
+    await publishProgressUntilShown(page, nc, { traceId, cycle: 10, address: "198.18.0.3", hops });
     // Each row as markup: its attributes and every cell's attributes and content. The chart cell's
     // content is left out: live it draws the hop over time, stored the best–worst bar on the
     // section's scale. `fresh` only marks a row's arrival (an animation).
@@ -733,25 +718,7 @@ describe("web UI in Chromium on the reference lab", () => {
     await page.goto(`${url}/m/${id}`);
     await page.waitForSelector('[data-measurement][data-live="on"]');
     // The live path: a progress message as an agent publishes it, relayed over SSE.
-    const progress: ProgressMessage = {
-      v: 1,
-      traceId,
-      agentId: "fra",
-      seq: 1,
-      cycle: 1,
-      address: "198.18.0.2",
-      hops,
-      sentAt: new Date().toISOString(),
-    };
-    const publish = () => nc.publish(subjects.progress("fra", traceId), JSON.stringify(progress));
-    publish();
-    await page
-      .waitForSelector(`#trace-${traceId} tr.hop[data-ttl="2"]`, { timeout: 5_000 })
-      .catch(async () => {
-        // The stream may have subscribed just after the first publish.
-        publish();
-        await page.waitForSelector(`#trace-${traceId} tr.hop[data-ttl="2"]`, { timeout: 10_000 });
-      });
+    await publishProgressUntilShown(page, nc, { traceId, cycle: 1, address: "198.18.0.2", hops });
     const names = () => page.locator(`#trace-${traceId} tr.hop .name`).allTextContents();
     expect(await names()).toEqual([scriptName, imgName]);
     expect(await page.locator("img").count()).toBe(0);
@@ -831,3 +798,28 @@ describe("web UI in Chromium on the reference lab", () => {
     }
   });
 });
+
+/**
+ * Publishes one progress message as agent fra would and waits until its last hop's row is on the
+ * live page; once more if the page's stream subscribed just after the first publish.
+ */
+async function publishProgressUntilShown(
+  page: Page,
+  nc: NatsConnection,
+  trace: Pick<ProgressMessage, "traceId" | "cycle" | "address" | "hops">,
+): Promise<void> {
+  const progress: ProgressMessage = {
+    v: 1,
+    agentId: "fra",
+    seq: 1,
+    sentAt: new Date().toISOString(),
+    ...trace,
+  };
+  const publish = () => nc.publish(subjects.progress("fra", trace.traceId), JSON.stringify(progress));
+  const last = `#trace-${trace.traceId} tr.hop[data-ttl="${trace.hops.at(-1)?.ttl}"]`;
+  publish();
+  await page.waitForSelector(last, { timeout: 5_000 }).catch(async () => {
+    publish();
+    await page.waitForSelector(last, { timeout: 10_000 });
+  });
+}

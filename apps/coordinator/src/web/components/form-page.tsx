@@ -1,6 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { AgentView } from "@lg/protocol";
 import type { FormValues } from "../form-input";
+import { ProtocolField } from "./fields";
 import { Layout } from "./layout";
 import { PathTestForm, type PathTestFormValues } from "./path-test-form";
 
@@ -129,18 +130,9 @@ export function FormPage(props: FormPageProps) {
         </fieldset>
 
         <div class="row">
-          <fieldset class={`field${bad === "protocol" ? " has-error" : ""}`}>
-            <legend>Protocol</legend>
-            <div class="segmented">
-              {(["icmp", "udp", "tcp"] as const).map((p) => (
-                <label>
-                  <input type="radio" name="protocol" value={p} checked={v.protocol === p} />
-                  <span>{p.toUpperCase()}</span>
-                </label>
-              ))}
-            </div>
+          <ProtocolField value={v.protocol} invalid={bad === "protocol"}>
             <ErrorText id="protocol-error" error={err} field="protocol" />
-          </fieldset>
+          </ProtocolField>
 
           <div class={`field field-port${bad === "port" ? " has-error" : ""}`}>
             <label for="port">Port</label>

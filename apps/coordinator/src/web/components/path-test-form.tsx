@@ -1,5 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { AgentView } from "@lg/protocol";
+import { ProtocolField } from "./fields";
 import type { FieldError } from "./form-page";
 
 export interface PathTestFormValues {
@@ -59,18 +60,9 @@ export function PathTestForm(props: {
         <div class="row">
           {select("a", "A")}
           {select("b", "B")}
-          <fieldset class={`field${bad === "protocol" ? " has-error" : ""}`}>
-            <legend>Protocol</legend>
-            <div class="segmented">
-              {(["icmp", "udp", "tcp"] as const).map((p) => (
-                <label>
-                  <input type="radio" name="protocol" value={p} checked={v.protocol === p} />
-                  <span>{p.toUpperCase()}</span>
-                </label>
-              ))}
-            </div>
+          <ProtocolField value={v.protocol} invalid={bad === "protocol"}>
             {errorText("protocol")}
-          </fieldset>
+          </ProtocolField>
           <div class={`field${bad === "count" ? " has-error" : ""}`}>
             <label for="pt-count">Packets</label>
             <input

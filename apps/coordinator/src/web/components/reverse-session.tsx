@@ -1,5 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { AgentView, ReverseSessionView } from "@lg/protocol";
+import { ProtocolField } from "./fields";
 import type { FieldError } from "./form-page";
 import { Layout } from "./layout";
 import { endpointLabel, PathTestBody } from "./path-test";
@@ -95,18 +96,9 @@ export function ReverseNewPage(props: {
           <ErrorText error={err} field="via" />
         </div>
         <div class="row">
-          <fieldset class={`field${bad === "protocol" ? " has-error" : ""}`}>
-            <legend>Protocol</legend>
-            <div class="segmented">
-              {(["icmp", "udp", "tcp"] as const).map((p) => (
-                <label>
-                  <input type="radio" name="protocol" value={p} checked={v.protocol === p} />
-                  <span>{p.toUpperCase()}</span>
-                </label>
-              ))}
-            </div>
+          <ProtocolField value={v.protocol} invalid={bad === "protocol"}>
             <ErrorText error={err} field="protocol" />
-          </fieldset>
+          </ProtocolField>
           <div class={`field${bad === "count" ? " has-error" : ""}`}>
             <label for="count">Packets</label>
             <input id="count" name="count" type="number" min="1" max="300" value={v.count} />
