@@ -16,6 +16,7 @@ describe("numberOption", () => {
     ["2.5", { integer: true }, '-x: "2.5" is not a whole number'],
     ["Infinity", {}, '-x: "Infinity" is not a number'],
     ["-1", { min: 0 }, '-x: "-1" is less than 0'],
+    ["1.5", { max: 1 }, '-x: "1.5" is more than 1'],
   ])("refuses %j (%o) as a usage error naming the flag", (text, opts, message) => {
     expect(() => numberOption("-x", text, opts)).toThrow(CliError);
     expect(() => numberOption("-x", text, opts)).toThrow(expect.objectContaining({ message, exitCode: 2 }));

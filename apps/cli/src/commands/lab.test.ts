@@ -77,7 +77,7 @@ describe("lg lab", { timeout: 60_000 }, () => {
     const bad = await lgRun("lab", "loss", "--prefix", prefix, "fwdb", "enyc", "25%");
     expect(bad).toMatchObject({
       code: 2,
-      stderr: 'lg: probability must be a number from 0 to 1, got "25%"\n',
+      stderr: 'lg: probability (0 to 1): "25%" is not a number\n',
     });
     const stranger = await lgRun("lab", "loss", "--prefix", prefix, "fwdb", "sin", "0.5");
     expect(stranger).toMatchObject({ code: 1, stderr: 'lg: node fwdb has no link to "sin"\n' });

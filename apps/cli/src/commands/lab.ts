@@ -12,6 +12,7 @@ import {
 } from "@lg/netlab";
 import type { Command } from "commander";
 import { CliError } from "../errors";
+import { numberOption } from "../options";
 
 const PREFIX_HELP = `lab name prefix (default "${THE_LAB_PREFIX}", the lab of lg lab up)`;
 
@@ -176,10 +177,7 @@ Examples:
     )
     .action(async (node: string, toward: string, probability: string, opts: { prefix: string }) => {
       requireRoot("loss");
-      const p = Number(probability);
-      if (probability.trim() === "" || !Number.isFinite(p) || p < 0 || p > 1) {
-        throw new CliError(`probability must be a number from 0 to 1, got "${probability}"`, 2);
-      }
+      const p = numberOption("probability (0 to 1)", probability, { min: 0, max: 1 }) ?? 0;
       const found = findLab(opts.prefix);
       if (!found) throw new CliError(`no lab "${opts.prefix}" is up (start it with lg lab up)`);
       const { plan } = describeReferenceLab(opts.prefix, found.slot);
