@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PopLocation } from "./geo";
 import { AgentCapabilities, AgentCounters, AgentRole } from "./messages";
 import { AdaptiveRun, Diagnosis, FollowUp, Hop, TraceFailure, TraceOptions, TraceStatus } from "./trace";
 
@@ -29,6 +30,8 @@ export const AgentView = z.object({
   /** Traces running on the agent at its last heartbeat. */
   running: z.number().int().nonnegative(),
   counters: AgentCounters.nullable(),
+  /** Where the PoP is (`LG_LOCATION`, `LG_CITY` of its agent), when its agent says. */
+  location: PopLocation.optional(),
 });
 export type AgentView = z.infer<typeof AgentView>;
 

@@ -2,6 +2,7 @@ export * from "./api";
 export * from "./comparison";
 export * from "./dns";
 export * from "./extra-probes";
+export * from "./geo";
 export * from "./messages";
 export * from "./monitors";
 export * from "./path-tests";

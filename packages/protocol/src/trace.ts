@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { HopGeo } from "./geo";
 
 /** Probe protocols mtr-packet can send. */
 export const ProbeProtocol = z.enum(["icmp", "udp", "tcp"]);
@@ -128,6 +129,8 @@ export const Hop = z.object({
   /** In a path test: the router behind the hop, the same id in both directions when identified
    * (see `Comparison.routers`). */
   routerId: z.string().optional(),
+  /** Where the hop is claimed to be and whether the round-trip times allow it (the coordinator's). */
+  geo: HopGeo.optional(),
 });
 export type Hop = z.infer<typeof Hop>;
 
