@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PopLocation } from "./geo";
 import { AdaptiveRun, FollowUp, Hop, ProbeProtocol, TraceFailure, TraceOptions } from "./trace";
 
 /**
@@ -38,6 +39,8 @@ export const AgentDescriptor = z.object({
   /** Public addresses of the agent, as configured or detected. */
   addresses: z.array(z.string()),
   capabilities: AgentCapabilities,
+  /** Where the agent is (`LG_LOCATION`, `LG_CITY`); absent when its operator did not say. */
+  location: PopLocation.optional(),
 });
 export type AgentDescriptor = z.infer<typeof AgentDescriptor>;
 
