@@ -61,6 +61,24 @@ describe("parseAgentConfig", () => {
     expect(config.allowList).toHaveLength(2);
   });
 
+  it("reads LG_LOCATION and LG_CITY as the PoP's place, and refuses a bad one naming the variable", () => {
+    const base = { NATS_URL: "nats://x:1" };
+    expect(
+      parseAgentConfig({ ...base, LG_LOCATION: "50.11,8.68", LG_CITY: "Frankfurt" }, host).location,
+    ).toEqual({ lat: 50.11, lon: 8.68, city: "Frankfurt" });
+    expect(parseAgentConfig({ ...base, LG_LOCATION: "1.29, 103.85" }, host).location).toEqual({
+      lat: 1.29,
+      lon: 103.85,
+    });
+    expect(parseAgentConfig(base, host).location).toBeUndefined();
+    expect(() => parseAgentConfig({ ...base, LG_LOCATION: "95,8" }, host)).toThrow(
+      "LG_LOCATION: latitude 95 is not within -90..90",
+    );
+    expect(() => parseAgentConfig({ ...base, LG_CITY: "Frankfurt" }, host)).toThrow(
+      /^LG_CITY needs LG_LOCATION/,
+    );
+  });
+
   it("refuses an id from a hostname that starts with join- (the coordinator would take it for a join agent)", () => {
     expect(() =>
       parseAgentConfig({ NATS_URL: "nats://x:1" }, { ...host, hostname: "join-box.example" } as typeof host),

@@ -5,8 +5,10 @@ import {
   type AllowList,
   isJoinAgentId,
   JOIN_AGENT_PREFIX,
+  type PopLocation,
   parseAllowList,
   parseDnsServers,
+  parseLatLon,
   RegionName,
 } from "@lg/protocol";
 import { z } from "zod";
@@ -51,6 +53,14 @@ const allowList = z.string().superRefine((value, ctx) => {
   }
 });
 
+const latLon = z.string().superRefine((value, ctx) => {
+  try {
+    parseLatLon(value);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+  }
+});
+
 const dnsServerList = z.string().superRefine((value, ctx) => {
   try {
     parseDnsServers(value);
@@ -79,6 +89,10 @@ export const AgentEnvSchema = z.object({
   LG_REGION: opt(RegionName.default("local")),
   LG_ROLE: opt(z.enum(["pop", "neutral"], { error: "must be 'pop' or 'neutral'" }).default("pop")),
   LG_PUBLIC_ADDRS: opt(addressList.optional()),
+  /** Where the agent is, "lat,lon" in decimal degrees; shown with the PoP, bounds its hops' places. */
+  LG_LOCATION: opt(latLon.optional()),
+  /** The city of LG_LOCATION, for people (e.g. "Frankfurt"). */
+  LG_CITY: opt(z.string().max(100, { error: "must be at most 100 characters" }).optional()),
   LG_MAX_TRACES: opt(
     z.coerce
       .number({ error: WHOLE_1_10000 })
@@ -119,6 +133,8 @@ export interface AgentConfig {
   /** LG_ROLE was set (so a different role in the credentials deserves a warning). */
   roleGiven?: boolean;
   publicAddresses: string[];
+  /** Where the agent is (`LG_LOCATION`, `LG_CITY`); announced with its presence. */
+  location?: PopLocation;
   maxTraces: number;
   /** Raw allow-list text and its parsed form. */
   allowTargets: string;
@@ -184,6 +200,11 @@ export function parseAgentConfig(
         : `LG_AGENT_ID is needed: the hostname gives the id '${id}', and ids starting with '${JOIN_AGENT_PREFIX}' are reserved for reverse-session join agents`,
     );
   }
+  if (env.LG_CITY && !env.LG_LOCATION)
+    throw new ConfigError("LG_CITY needs LG_LOCATION: give the place as lat,lon too (e.g. 50.11,8.68)");
+  const location = env.LG_LOCATION
+    ? { ...parseLatLon(env.LG_LOCATION), ...(env.LG_CITY ? { city: env.LG_CITY.trim() } : {}) }
+    : undefined;
   return {
     natsUrl: env.NATS_URL,
     natsCreds: env.NATS_CREDS,
@@ -195,6 +216,7 @@ export function parseAgentConfig(
     publicAddresses: env.LG_PUBLIC_ADDRS
       ? env.LG_PUBLIC_ADDRS.split(",").map((s) => s.trim())
       : detectPublicAddresses(host.interfaces),
+    ...(location ? { location } : {}),
     maxTraces: env.LG_MAX_TRACES,
     allowTargets: env.LG_ALLOW_TARGETS,
     allowList: parseAllowList(env.LG_ALLOW_TARGETS),

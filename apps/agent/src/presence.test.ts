@@ -33,6 +33,18 @@ describe("agentDescriptor", () => {
     });
   });
 
+  it("announces where the agent is when LG_LOCATION gave a place, and nothing when it did not", () => {
+    const location = { lat: 50.11, lon: 8.68, city: "Frankfurt" };
+    const descriptor = agentDescriptor({ ...config, location }, v4Interfaces);
+    expect(descriptor.location).toEqual(location);
+    expect(
+      PresenceSchema.parse(
+        presenceMessage("announce", { descriptor, running: 0, counters: zeroAgentCounters() }, SENT_AT),
+      ).agent.location,
+    ).toEqual(location);
+    expect("location" in agentDescriptor(config, v4Interfaces)).toBe(false);
+  });
+
   it("can trace IPv6 when a configured or a detected address is IPv6", () => {
     expect(agentDescriptor(config, v6Interfaces).capabilities.ipv6).toBe(true);
     expect(

@@ -15,7 +15,7 @@ import { AGENT_VERSION } from "./version";
  * or detected address is IPv6; the role may later be replaced by the one its credentials name.
  */
 export function agentDescriptor(
-  config: Pick<AgentConfig, "id" | "region" | "role" | "publicAddresses" | "maxTraces">,
+  config: Pick<AgentConfig, "id" | "region" | "role" | "publicAddresses" | "maxTraces" | "location">,
   interfaces?: InterfaceTable,
 ): AgentDescriptor {
   const hasIpv6 = [...config.publicAddresses, ...detectPublicAddresses(interfaces)].some((a) =>
@@ -28,6 +28,7 @@ export function agentDescriptor(
     version: AGENT_VERSION,
     addresses: config.publicAddresses,
     capabilities: agentCapabilities({ maxTraces: config.maxTraces, ipv6: hasIpv6, mda: true }),
+    ...(config.location ? { location: config.location } : {}),
   };
 }
 

@@ -26,6 +26,12 @@ const FLAGS: { flag: string; env: string; help: string; choices?: string[] }[] =
     help: "public addresses, comma-separated (default: this host's non-loopback addresses)",
   },
   {
+    flag: "--location <lat,lon>",
+    env: "LG_LOCATION",
+    help: "where this PoP is, decimal degrees (e.g. 50.11,8.68): shown with the PoP, and its round-trip times bound where its hops can be",
+  },
+  { flag: "--city <name>", env: "LG_CITY", help: "the city of --location, for people (e.g. Frankfurt)" },
+  {
     flag: "--max-traces <n>",
     env: "LG_MAX_TRACES",
     help: "traces run at once before jobs are refused as busy (default: 200)",
