@@ -193,6 +193,15 @@ function repositorySuite(name: string, open: () => Promise<DbHandle>, closeAll: 
       expect(failed.map((t) => t.id)).toEqual([before]);
     });
 
+    it("keeps the place an agent announces, and forgets it when a later announcement has none", async () => {
+      const agentId = uid("a");
+      const location = { lat: 50.11, lon: 8.68, city: "Frankfurt" };
+      await repo.upsertAgent(presenceOf(agentId, { location }, { kind: "announce" }), new Date());
+      expect((await repo.listAgents()).find((a) => a.id === agentId)?.location).toEqual(location);
+      await repo.upsertAgent(presence(agentId), new Date());
+      expect((await repo.listAgents()).find((a) => a.id === agentId)?.location).toBeNull();
+    });
+
     it("an agent that says it is leaving is offline at once", async () => {
       const agentId = uid("a");
       await repo.upsertAgent(presence(agentId, "announce"), new Date());

@@ -98,6 +98,7 @@ export function createRepository(db: Database) {
         version: a.version,
         addresses: a.addresses,
         capabilities: a.capabilities,
+        location: a.location ?? null,
         counters: presence.counters,
         running: presence.running,
         lastSeen: seenAt,

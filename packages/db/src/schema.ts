@@ -5,6 +5,7 @@ import type {
   Diagnosis,
   FollowUp,
   Hop,
+  PopLocation,
   TraceFailure,
   TraceOptions,
 } from "@lg/protocol";
@@ -21,6 +22,8 @@ export const agents = pgTable("agents", {
   addresses: jsonb("addresses").$type<string[]>().notNull(),
   capabilities: jsonb("capabilities").$type<AgentCapabilities>().notNull(),
   counters: jsonb("counters").$type<AgentCounters>(),
+  /** Where the agent says it is (`LG_LOCATION`, `LG_CITY`); null when it does not say. */
+  location: jsonb("location").$type<PopLocation>(),
   running: integer("running").notNull().default(0),
   firstSeen: ts("first_seen").notNull().defaultNow(),
   lastSeen: ts("last_seen").notNull(),

@@ -46,5 +46,6 @@ export function agentView(row: AgentRow): AgentView {
     capabilities: row.capabilities,
     running: row.running,
     counters: row.counters ?? null,
+    ...(row.location ? { location: row.location } : {}),
   };
 }
