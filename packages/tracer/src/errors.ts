@@ -25,3 +25,7 @@ export class TracerError extends Error {
 /** The advice shown whenever mtr-packet may not open raw sockets. */
 export const GRANT_RAW_SOCKETS =
   "grant it with `setcap cap_net_raw+ep /usr/bin/mtr-packet` (Debian's mtr-tiny package does this on install) or run as root";
+
+/** The advice shown whenever lg-probe may not open raw sockets. */
+export const GRANT_LG_PROBE_RAW_SOCKETS =
+  "run ./scripts/setup as root (it grants lg-probe cap_net_raw), or `setcap cap_net_raw+ep` on the lg-probe executable, or run as root";

@@ -1,5 +1,5 @@
 export { type Clock, realClock } from "./clock";
-export { GRANT_RAW_SOCKETS, TracerError, type TracerErrorCode } from "./errors";
+export { GRANT_LG_PROBE_RAW_SOCKETS, GRANT_RAW_SOCKETS, TracerError, type TracerErrorCode } from "./errors";
 export { type FollowUpItem, followUpPlan, followUpTimeoutSec, type TraceEnd } from "./follow-ups";
 export { type CsvOptions, csvText, formatCsv } from "./format/csv";
 export {
@@ -17,18 +17,51 @@ export { ndjsonLine, type StreamEvent, toStreamEvent } from "./format/ndjson";
 export { formatFollowUps, formatReport, type ReportOptions, untilSureWords } from "./format/report";
 export { mdaProbesNeeded } from "./mda";
 export { ReverseNames, type ReverseNamesOptions } from "./names";
-export { formatProbeCommand, parseMplsList, parseReplyLine } from "./packet/command";
-export { MtrPacketPort, type MtrPacketPortOptions } from "./packet/mtr-packet";
+export { formatProbeCommand, parseFeatureSupport, parseMplsList, parseReplyLine } from "./packet/command";
+export {
+  HelperPool,
+  type HelperPoolOptions,
+  type HelperProfile,
+  INSTALL_LG_PROBE,
+  LG_PROBE_INSTALLED_PATH,
+  LG_PROBE_PROFILE,
+  LgProbePort,
+  MTR_PACKET_PROFILE,
+  MtrPacketPort,
+  type MtrPacketPortOptions,
+} from "./packet/helper-pool";
+export { Pacer } from "./packet/pacer";
+export {
+  findProbeHelper,
+  type ProbeHelperSearch,
+  probeHelperPath,
+  probeHelperVersion,
+} from "./packet/probe-helper";
+export { lgProbeNeed, RoutingPort, type RoutingPortOptions } from "./packet/routing-port";
 export type {
+  OptionTimestamp,
   PacketPort,
   ProbeAnswer,
   ProbeFailure,
   ProbeFailureReason,
+  ProbeHelperName,
   ProbeOutcome,
   ProbeProtocolName,
   ProbeSpec,
+  QuotedProbe,
 } from "./packet/types";
-export { type ProbePlan, planProbes } from "./plan";
+export {
+  DEFAULT_PINNED_LOCAL_PORT,
+  type FlowMode,
+  MDA_BASE_FLOW_ID,
+  MDA_BASE_FLOW_LABEL,
+  MDA_BASE_PORT,
+  PINNED_FLOW_ID,
+  PINNED_FLOW_LABEL,
+  type ProbePlan,
+  planProbes,
+  probeFor,
+} from "./plan";
 export type { StopReason } from "./session";
 export { HopStats, MAX_RESPONDERS } from "./stats";
 export { resolveTarget } from "./target";

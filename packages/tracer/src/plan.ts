@@ -7,16 +7,30 @@ import type { ProbeProtocolName, ProbeSpec } from "./packet/types";
 export const DEFAULT_UDP_PORT = 33434;
 /** mtr's port for TCP probes without -P. */
 export const DEFAULT_TCP_PORT = 80;
-/** First source port of the flows --mda walks through. */
+/** First source port of the flows --mda walks through (UDP and TCP): cycle n uses 40000 + n. */
 export const MDA_BASE_PORT = 40000;
+/** First ICMP flow id of the flows --mda walks through. */
+export const MDA_BASE_FLOW_ID = 40000;
+/** First IPv6 flow label of the flows --mda walks through. */
+export const MDA_BASE_FLOW_LABEL = 40000;
+/** Flows --mda uses before its values start again (40000 + 19999 is still a port and a flow id). */
+const MDA_FLOWS = 20000;
 /** Source port of a pinned flow when -L is not given. */
 export const DEFAULT_PINNED_LOCAL_PORT = 33433;
+/** ICMP flow id of a pinned flow. */
+export const PINNED_FLOW_ID = 33433;
+/** IPv6 flow label of a pinned flow. */
+export const PINNED_FLOW_LABEL = 33433;
 
-/** How the probes of a trace vary (or do not vary) their flow identifier. */
+/**
+ * How the probes of a trace vary (or do not vary) what ECMP routers hash. Pinned: every flow
+ * field fixed — ports for UDP and TCP, the flow id for ICMP, and the flow label over IPv6. MDA:
+ * one flow per cycle (its own source port, flow id or flow label), the same at every TTL.
+ */
 export type FlowMode =
   | { kind: "free" }
-  | { kind: "pinned"; port: number; localPort: number }
-  | { kind: "mda"; port: number };
+  | { kind: "pinned"; port?: number; localPort?: number; flowId?: number; flowLabel?: number }
+  | { kind: "mda"; port?: number };
 
 /** Everything needed to build each probe of one trace. */
 export interface ProbePlan {
@@ -33,17 +47,20 @@ export interface ProbePlan {
   flow: FlowMode;
 }
 
-function unsupported(message: string): never {
-  throw new TracerError("unsupported", message);
-}
 function invalid(message: string): never {
   throw new TracerError("invalid-argument", message);
 }
 
 /**
- * Checks options against what mtr-packet can do for this address family and turns them into a
- * probe plan. Combinations it cannot honour (pinning or enumerating flows other than IPv4 UDP)
- * are refused with a TracerError("unsupported") rather than silently traced some other way.
+ * Checks options and turns them into a probe plan; a combination that means nothing (a port for
+ * ICMP, --mda with --pin-flow) is refused with TracerError("invalid-argument"). Flow pinning and
+ * --mda work for ICMP, UDP and TCP over IPv4 and IPv6: which helper sends the probes is the
+ * packet port's business (mtr-packet, or lg-probe for the flows mtr-packet cannot hold — see
+ * `lgProbeNeed`), and a port that cannot send them refuses the trace before it starts.
+ *
+ * @example
+ * planProbes("198.18.1.1", 4, TraceOptions.parse({ protocol: "tcp", port: 443, localPort: 40000 })).flow
+ * // { kind: "pinned", port: 443, localPort: 40000 }
  */
 export function planProbes(address: string, family: 4 | 6, options: TraceOptions): ProbePlan {
   const { protocol } = options;
@@ -52,16 +69,12 @@ export function planProbes(address: string, family: 4 | 6, options: TraceOptions
   if (options.port !== undefined && protocol === "icmp")
     invalid("-P/--port applies to UDP and TCP probes; add -u or -T, or drop the port");
   if (options.localPort !== undefined) {
-    if (protocol !== "udp")
-      unsupported(
-        `-L/--localport sets the source port of UDP probes only; mtr-packet cannot set it for ${protocol.toUpperCase()}`,
-      );
-    if (family === 6)
-      unsupported(
-        "-L/--localport works for IPv4 UDP only: mtr-packet cannot fix the source port of IPv6 probes",
+    if (protocol === "icmp")
+      invalid(
+        "-L/--localport sets the source port of UDP and TCP probes; ICMP has none: add -u or -T, or drop -L",
       );
     if (options.localPort < 1024)
-      invalid(`-L/--localport ${options.localPort}: mtr-packet sends from ports 1024-65535 only`);
+      invalid(`-L/--localport ${options.localPort}: probes are sent from ports 1024-65535 only`);
   }
   if (options.sourceAddress !== undefined) {
     const v = isIP(options.sourceAddress);
@@ -72,30 +85,28 @@ export function planProbes(address: string, family: 4 | 6, options: TraceOptions
   if (options.mda && options.pinFlow)
     invalid("--mda varies the flow on purpose and --pin-flow holds it constant: use one of them");
 
-  const needsFlowControl = options.mda ? "--mda" : options.pinFlow ? "--pin-flow" : null;
-  if (needsFlowControl) {
-    if (protocol !== "udp" || family !== 4) {
-      unsupported(
-        `${needsFlowControl} needs IPv4 UDP probes (-u -4): mtr-packet can hold or choose the flow id only for those, ` +
-          `not for ${family === 6 ? "IPv6 " : ""}${protocol.toUpperCase()}`,
-      );
-    }
-  }
-
+  const destinationPort =
+    protocol === "tcp" ? (options.port ?? DEFAULT_TCP_PORT) : protocol === "udp" ? options.port : undefined;
   let flow: FlowMode = { kind: "free" };
   if (options.mda) {
     if (options.localPort !== undefined)
       invalid("--mda chooses the source port of each flow itself: drop -L/--localport");
-    flow = { kind: "mda", port: options.port ?? DEFAULT_UDP_PORT };
+    flow = protocol === "icmp" ? { kind: "mda" } : { kind: "mda", port: destinationPort ?? DEFAULT_UDP_PORT };
   } else if (
     options.pinFlow ||
-    (protocol === "udp" && options.port !== undefined && options.localPort !== undefined)
+    (protocol === "udp" && options.port !== undefined && options.localPort !== undefined) ||
+    // A TCP probe always has a destination port: with -L its 5-tuple is fixed.
+    (protocol === "tcp" && options.localPort !== undefined)
   ) {
-    flow = {
-      kind: "pinned",
-      port: options.port ?? DEFAULT_UDP_PORT,
-      localPort: options.localPort ?? DEFAULT_PINNED_LOCAL_PORT,
-    };
+    flow =
+      protocol === "icmp"
+        ? { kind: "pinned", flowId: PINNED_FLOW_ID }
+        : {
+            kind: "pinned",
+            port: destinationPort ?? DEFAULT_UDP_PORT,
+            localPort: options.localPort ?? DEFAULT_PINNED_LOCAL_PORT,
+          };
+    if (family === 6) flow.flowLabel = PINNED_FLOW_LABEL;
   }
 
   const plan: ProbePlan = {
@@ -107,8 +118,7 @@ export function planProbes(address: string, family: 4 | 6, options: TraceOptions
     timeoutSec: options.timeout,
     flow,
   };
-  if (protocol === "tcp") plan.port = options.port ?? DEFAULT_TCP_PORT;
-  else if (protocol === "udp" && options.port !== undefined) plan.port = options.port;
+  if (destinationPort !== undefined) plan.port = destinationPort;
   if (options.sourceAddress !== undefined) plan.sourceAddress = options.sourceAddress;
   if (flow.kind === "free" && options.localPort !== undefined) plan.localPort = options.localPort;
   return plan;
@@ -126,13 +136,21 @@ export function probeFor(plan: ProbePlan, ttl: number, cycle: number): ProbeSpec
     timeoutSec: plan.timeoutSec,
   };
   if (plan.sourceAddress !== undefined) probe.sourceAddress = plan.sourceAddress;
-  if (plan.flow.kind === "pinned") {
-    probe.port = plan.flow.port;
-    probe.localPort = plan.flow.localPort;
-  } else if (plan.flow.kind === "mda") {
-    probe.port = plan.flow.port;
+  const { flow } = plan;
+  if (flow.kind === "pinned") {
+    if (flow.port !== undefined) probe.port = flow.port;
+    if (flow.localPort !== undefined) probe.localPort = flow.localPort;
+    if (flow.flowId !== undefined) probe.flowId = flow.flowId;
+    if (flow.flowLabel !== undefined) probe.flowLabel = flow.flowLabel;
+  } else if (flow.kind === "mda") {
     // One flow per cycle, the same at every TTL, so each cycle follows one path end to end.
-    probe.localPort = MDA_BASE_PORT + (cycle % 20000);
+    const n = cycle % MDA_FLOWS;
+    if (plan.protocol === "icmp") probe.flowId = MDA_BASE_FLOW_ID + n;
+    else {
+      if (flow.port !== undefined) probe.port = flow.port;
+      probe.localPort = MDA_BASE_PORT + n;
+    }
+    if (plan.family === 6) probe.flowLabel = MDA_BASE_FLOW_LABEL + n;
   } else {
     if (plan.port !== undefined) probe.port = plan.port;
     if (plan.localPort !== undefined) probe.localPort = plan.localPort;

@@ -1,6 +1,6 @@
 import type { Hop, TraceOptions } from "@lg/protocol";
 import type { Clock } from "./clock";
-import { GRANT_RAW_SOCKETS, TracerError } from "./errors";
+import { GRANT_LG_PROBE_RAW_SOCKETS, GRANT_RAW_SOCKETS, TracerError } from "./errors";
 import { mdaProbesNeeded } from "./mda";
 import type { ProbeAnswer, ProbeFailure, ProbeOutcome, ProbeSpec } from "./packet/types";
 import { type ProbePlan, probeFor } from "./plan";
@@ -319,6 +319,7 @@ export class TraceSession {
   /** Maps mtr-packet's per-probe errors; returns false when the trace was ended by it. */
   private handleFailure(hop: HopStats, f: ProbeFailure): boolean {
     const { plan } = this.deps;
+    const helper = f.helper ?? "mtr-packet";
     switch (f.reason) {
       case "probes-exhausted":
         // The port already retried; the probe never left, so it does not count as sent.
@@ -341,7 +342,7 @@ export class TraceSession {
         this.fail(
           new TracerError(
             "no-permission",
-            `mtr-packet may not send ${plan.protocol.toUpperCase()} probes${f.detail ? ` (${f.detail})` : ""}: ${GRANT_RAW_SOCKETS}`,
+            `${helper} may not send ${plan.protocol.toUpperCase()} probes${f.detail ? ` (${f.detail})` : ""}: ${helper === "lg-probe" ? GRANT_LG_PROBE_RAW_SOCKETS : GRANT_RAW_SOCKETS}`,
           ),
         );
         return false;
@@ -362,10 +363,10 @@ export class TraceSession {
         );
         return false;
       case "invalid-argument":
-        this.fail(new TracerError("invalid-argument", describeInvalidArgument(plan, f.detail)));
+        this.fail(new TracerError("invalid-argument", describeInvalidArgument(plan, helper, f.detail)));
         return false;
       default:
-        this.fail(new TracerError("packet-helper", f.detail ?? `mtr-packet failed: ${f.reason}`));
+        this.fail(new TracerError("packet-helper", f.detail ?? `${helper} failed: ${f.reason}`));
         return false;
     }
   }
@@ -516,15 +517,20 @@ function isAnswer(o: ProbeOutcome): o is ProbeAnswer {
   return o.kind === "reply" || o.kind === "ttl-expired" || o.kind === "no-route";
 }
 
-/** mtr-packet does not say which argument it refused; name the ones it checks for this probe. */
-function describeInvalidArgument(plan: ProbePlan, detail?: string): string {
+/** The helper does not say which argument it refused; name the ones it checks for this probe. */
+function describeInvalidArgument(plan: ProbePlan, helper: string, detail?: string): string {
   if (detail === "ip-version-not-supported")
-    return `this mtr-packet cannot send IPv${plan.family} probes (invalid-argument: ip-version-not-supported)`;
+    return `this ${helper} cannot send IPv${plan.family} probes (invalid-argument: ip-version-not-supported)`;
   const args = [`size ${plan.size} (-s)`, `tos ${plan.tos} (-Q)`];
   if (plan.port !== undefined) args.push(`port ${plan.port} (-P)`);
-  if (plan.flow.kind === "pinned")
-    args.push(`port ${plan.flow.port} (-P)`, `local port ${plan.flow.localPort} (-L)`);
+  const { flow } = plan;
+  if (flow.kind === "pinned") {
+    if (flow.port !== undefined && plan.port === undefined) args.push(`port ${flow.port} (-P)`);
+    if (flow.localPort !== undefined) args.push(`local port ${flow.localPort} (-L)`);
+    if (flow.flowId !== undefined) args.push(`flow id ${flow.flowId}`);
+    if (flow.flowLabel !== undefined) args.push(`flow label ${flow.flowLabel}`);
+  }
   if (plan.localPort !== undefined) args.push(`local port ${plan.localPort} (-L)`);
   if (plan.sourceAddress !== undefined) args.push(`source address ${plan.sourceAddress} (-a)`);
-  return `mtr-packet refused a ${plan.protocol.toUpperCase()} probe as invalid: check ${args.join(", ")}`;
+  return `${helper} refused a ${plan.protocol.toUpperCase()} probe as invalid: check ${args.join(", ")}`;
 }

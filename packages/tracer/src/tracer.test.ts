@@ -308,22 +308,83 @@ describe("flow control", () => {
   });
 
   it.each([
-    [{ mda: true }, /--mda needs IPv4 UDP/],
-    [{ mda: true, protocol: "tcp" as const }, /--mda needs IPv4 UDP/],
-    [{ pinFlow: true, protocol: "icmp" as const }, /--pin-flow needs IPv4 UDP/],
-    [{ protocol: "tcp" as const, localPort: 40000 }, /UDP probes only/],
-  ])("refuses %o with an 'unsupported' error", async (options, message) => {
-    const err = await trace(linearPath(PATH), options).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(TracerError);
-    expect((err as TracerError).code).toBe("unsupported");
-    expect((err as TracerError).message).toMatch(message);
+    ["ICMP over IPv4", { protocol: "icmp" }, TARGET, { flowId: 33433 }],
+    ["ICMP over IPv6", { protocol: "icmp" }, "2001:2::9", { flowId: 33433, flowLabel: 33433 }],
+    ["UDP over IPv6", { protocol: "udp" }, "2001:2::9", { port: 33434, localPort: 33433, flowLabel: 33433 }],
+    ["TCP over IPv4", { protocol: "tcp", port: 443 }, TARGET, { port: 443, localPort: 33433 }],
+    ["TCP over IPv6", { protocol: "tcp" }, "2001:2::9", { port: 80, localPort: 33433, flowLabel: 33433 }],
+  ] as const)(
+    "--pin-flow with %s holds every flow field of every probe",
+    async (_, options, target, flow) => {
+      const path = target === TARGET ? PATH : ["2001:2::1", target];
+      const { port } = await trace(
+        linearPath(path),
+        { ...options, pinFlow: true, count: 3, interval: 1 },
+        target,
+      );
+      const flows = new Set(
+        port.sent.map(({ probe: p }) =>
+          JSON.stringify({ port: p.port, localPort: p.localPort, flowId: p.flowId, flowLabel: p.flowLabel }),
+        ),
+      );
+      expect([...flows].map((f) => JSON.parse(f))).toEqual([flow]);
+    },
+  );
+
+  it("-T -P 443 -L 40000 is a pinned TCP flow without --pin-flow", async () => {
+    const { port } = await trace(linearPath(PATH), {
+      protocol: "tcp",
+      port: 443,
+      localPort: 40000,
+      count: 2,
+    });
+    expect(new Set(port.sent.map((s) => `${s.probe.port}/${s.probe.localPort}`))).toEqual(
+      new Set(["443/40000"]),
+    );
   });
 
-  it("refuses flow pinning over IPv6", async () => {
-    const err = await trace(linearPath(["2001:2::9"]), { protocol: "udp", pinFlow: true }, "2001:2::9").catch(
-      (e: unknown) => e,
+  it("--mda over ICMP keeps probing a two-way hop until 11 probes, one flow id per cycle", async () => {
+    const base = linearPath(PATH);
+    const script: Script = (p, n) =>
+      p.ttl === 2
+        ? { kind: "ttl-expired", address: (p.flowId ?? 0) % 2 === 0 ? "198.18.2.1" : "198.18.2.2", rttMs: 2 }
+        : base(p, n);
+    const { result, port } = await trace(script, { mda: true, count: 3, interval: 0.1 });
+    expect(result.hops[1]?.responders.map((r) => r.address).sort()).toEqual(["198.18.2.1", "198.18.2.2"]);
+    expect(result.hops[1]?.sent).toBe(11);
+    expect(port.sentTo(2).map((s) => s.probe.flowId)).toEqual(
+      Array.from({ length: 11 }, (_, i) => 40000 + i),
     );
-    expect((err as TracerError).code).toBe("unsupported");
+  });
+
+  it("--mda over IPv6 TCP gives each cycle one source port and flow label, the same at every TTL", async () => {
+    const target = "2001:2::9";
+    const { port } = await trace(
+      linearPath(["2001:2::1", target]),
+      { protocol: "tcp", port: 443, mda: true, count: 2, interval: 0.1 },
+      target,
+    );
+    for (const { probe } of port.sent) {
+      expect(probe.port).toBe(443);
+      expect(probe.flowLabel).toBe(probe.localPort);
+    }
+    expect(port.sentTo(1).map((s) => s.probe.localPort)).toEqual(
+      port.sentTo(2).map((s) => s.probe.localPort),
+    );
+    expect(port.sentTo(1).map((s) => s.probe.localPort)).toEqual(
+      Array.from({ length: 6 }, (_, i) => 40000 + i),
+    );
+  });
+
+  it.each([
+    [{ localPort: 40000 }, /-L\/--localport sets the source port of UDP and TCP probes; ICMP has none/],
+    [{ protocol: "udp" as const, mda: true, pinFlow: true }, /use one of them/],
+    [{ protocol: "tcp" as const, mda: true, localPort: 40000 }, /--mda chooses the source port/],
+  ])("refuses %o as an invalid argument", async (options, message) => {
+    const err = await trace(linearPath(PATH), options).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TracerError);
+    expect((err as TracerError).code).toBe("invalid-argument");
+    expect((err as TracerError).message).toMatch(message);
   });
 });
 

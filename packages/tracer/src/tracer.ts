@@ -20,9 +20,12 @@ import {
   followUpTimeoutSec,
 } from "./follow-ups";
 import { ReverseNames } from "./names";
-import { MtrPacketPort } from "./packet/mtr-packet";
+import { LgProbePort, MtrPacketPort } from "./packet/helper-pool";
+import { Pacer } from "./packet/pacer";
+import { findProbeHelper } from "./packet/probe-helper";
+import { RoutingPort } from "./packet/routing-port";
 import type { PacketPort, ProbeOutcome, ProbeSpec } from "./packet/types";
-import { type ProbePlan, planProbes } from "./plan";
+import { type ProbePlan, planProbes, probeFor } from "./plan";
 import { type SessionEvent, type SettledState, type StopReason, TraceSession } from "./session";
 import { resolveTarget } from "./target";
 
@@ -72,9 +75,13 @@ export interface TraceResult {
 }
 
 export interface TracerOptions {
-  /** Packet port to use; default: a pool of mtr-packet processes owned by this tracer. */
+  /**
+   * Packet port to use; default: owned by this tracer, a pool of mtr-packet processes for what
+   * mtr-packet can send and a pool of lg-probe processes for the flows it cannot hold (each
+   * started on first use; see `RoutingPort`).
+   */
   port?: PacketPort;
-  /** mtr-packet processes in the default pool (started as needed). Default 8. */
+  /** mtr-packet processes in the default pool (started as needed). Default 16. */
   poolSize?: number;
   /** Reverse DNS of responders. Default true. */
   resolveNames?: boolean;
@@ -85,6 +92,12 @@ export interface TracerOptions {
   clock?: Clock;
   /** Path of mtr-packet for the default pool. */
   mtrPacketPath?: string;
+  /**
+   * Path of lg-probe for the default port (the apps pass `LG_PROBE_HELPER`). Unset: looked for as
+   * `findProbeHelper` says (/usr/local/libexec/lg/lg-probe, then the checkout's build). Without
+   * it, flows only lg-probe can hold are refused with TracerError("unsupported").
+   */
+  lgProbePath?: string;
   /** The diagnosis `--until-sure` (`options.adaptive`) asks; without it adaptive traces are refused. */
   untilSure?: UntilSureDecider;
 }
@@ -142,10 +155,7 @@ export class Tracer {
 
   constructor(opts: TracerOptions = {}) {
     this.ownsPort = !opts.port;
-    const poolOpts: { maxProcesses?: number; command?: string } = {};
-    if (opts.poolSize !== undefined) poolOpts.maxProcesses = opts.poolSize;
-    if (opts.mtrPacketPath !== undefined) poolOpts.command = opts.mtrPacketPath;
-    this.port = opts.port ?? new MtrPacketPort(poolOpts);
+    this.port = opts.port ?? defaultPort(opts);
     this.port.onOutcome((token, outcome) => {
       const entry = this.waiting.get(token);
       if (!entry) return; // a probe already timed out or its trace ended
@@ -174,6 +184,9 @@ export class Tracer {
     const options = parsed.data;
     const { address, family } = await resolveTarget(req.target, options.ipVersion);
     const plan = planProbes(address, family, options);
+    // Every probe of a plan needs the same helper (only ports and flow values change per cycle).
+    const portRefuses = this.port.unsupportedReason?.(probeFor(plan, options.firstTtl, 0));
+    if (portRefuses) throw new TracerError("unsupported", `${requestWords(options, family)}: ${portRefuses}`);
     if (plan.sourceAddress !== undefined && !isLocalAddress(plan.sourceAddress)) {
       // mtr-packet would send nothing useful: ICMP probes from a foreign address just go unanswered.
       throw new TracerError(
@@ -322,6 +335,38 @@ export class Tracer {
       });
     if (this.ownsPort) await this.port.close();
   }
+}
+
+/**
+ * The tracer's own port: mtr-packet for what it can send, lg-probe (when installed) for the rest,
+ * both paced as one (every helper's raw socket sees every ICMP answer).
+ */
+function defaultPort(opts: TracerOptions): PacketPort {
+  const pacer = new Pacer();
+  const lgProbe = findProbeHelper(opts.lgProbePath);
+  const lgPath = lgProbe.path;
+  return new RoutingPort({
+    mtrPacket: () =>
+      new MtrPacketPort({
+        pacer,
+        ...(opts.poolSize !== undefined ? { maxProcesses: opts.poolSize } : {}),
+        ...(opts.mtrPacketPath !== undefined ? { command: opts.mtrPacketPath } : {}),
+      }),
+    lgProbe: lgPath === null ? null : () => new LgProbePort({ pacer, command: lgPath }),
+    lgProbeSearched: lgProbe.searched,
+  });
+}
+
+/** What a refused trace asked for, e.g. "--pin-flow over IPv6 TCP". */
+function requestWords(options: TraceOptions, family: 4 | 6): string {
+  const asked = options.mda
+    ? "--mda"
+    : options.pinFlow
+      ? "--pin-flow"
+      : options.localPort !== undefined
+        ? "-L/--localport"
+        : "this trace";
+  return `${asked} over IPv${family} ${options.protocol.toUpperCase()}`;
 }
 
 /** Extra wait past a follow-up's timeout before the engine stops waiting for mtr-packet's own no-reply. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatProbeCommand, parseMplsList, parseReplyLine } from "./command";
+import { formatProbeCommand, parseFeatureSupport, parseMplsList, parseReplyLine } from "./command";
 
 // Lines below were printed by mtr-packet 0.95 on this project's machines (loopback and the lab),
 // plus the man page's own examples.
@@ -115,5 +115,115 @@ describe("formatProbeCommand", () => {
         sourceAddress: "2001:2::2",
       }),
     ).toBe("1 send-probe ip-6 2001:2::1 ttl 1 protocol icmp local-ip-6 2001:2::2 timeout 1");
+  });
+  it("writes lg-probe's flow and option fields only when the probe has them", () => {
+    expect(
+      formatProbeCommand(3, {
+        family: 6,
+        address: "2001:2::1",
+        ttl: 4,
+        protocol: "icmp",
+        timeoutSec: 2,
+        flowId: 33433,
+        flowLabel: 0,
+      }),
+    ).toBe("3 send-probe ip-6 2001:2::1 ttl 4 protocol icmp flow-id 33433 flow-label 0 timeout 2");
+    expect(
+      formatProbeCommand(4, {
+        family: 4,
+        address: "198.18.0.1",
+        ttl: 2,
+        protocol: "udp",
+        timeoutSec: 1,
+        recordRoute: true,
+        timestamps: ["198.18.0.1", "198.18.1.1"],
+      }),
+    ).toBe(
+      "4 send-probe ip-4 198.18.0.1 ttl 2 protocol udp record-route on timestamp 198.18.0.1,198.18.1.1 timeout 1",
+    );
+    expect(
+      formatProbeCommand(5, {
+        family: 4,
+        address: "198.18.0.1",
+        ttl: 2,
+        protocol: "tcp",
+        timeoutSec: 1,
+        timestamps: [],
+      }),
+    ).toBe("5 send-probe ip-4 198.18.0.1 ttl 2 protocol tcp timeout 1");
+  });
+});
+
+// Lines in the answer format of helper/PROTOCOL.md (lg-probe's fields beyond mtr-packet's).
+describe("parseReplyLine with lg-probe's answer fields", () => {
+  it("reads what a router quoted of the probe: TTL, source, ports, checksums", () => {
+    const parsed = parseReplyLine(
+      "21 ttl-expired ip-4 198.18.2.1 round-trip-time 410 quoted-ttl 1 quoted-source 198.18.0.2 quoted-ports 33433,33434 quoted-checksum 4660 sent-checksum 4661",
+    );
+    expect(parsed).toEqual({
+      token: 21,
+      outcome: {
+        kind: "ttl-expired",
+        family: 4,
+        address: "198.18.2.1",
+        rttUs: 410,
+        mpls: [],
+        quoted: { ttl: 1, source: "198.18.0.2", ports: [33433, 33434], checksum: 4660, sentChecksum: 4661 },
+      },
+    });
+  });
+  it("reads the quoted IPv6 flow label beside an MPLS stack", () => {
+    expect(
+      parseReplyLine(
+        "22 ttl-expired ip-6 2001:2::5 round-trip-time 77 mpls 16,0,1,1 quoted-flow-label 33433 quoted-ttl 1",
+      )?.outcome,
+    ).toMatchObject({
+      kind: "ttl-expired",
+      family: 6,
+      mpls: [{ label: 16, tc: 0, bottom: true, ttl: 1 }],
+      quoted: { flowLabel: 33433, ttl: 1 },
+    });
+  });
+  it("reads Record Route addresses, Timestamp stamps (- for no stamp) and a refused option", () => {
+    expect(
+      parseReplyLine(
+        "23 reply ip-4 198.18.9.2 round-trip-time 300 record-route 198.18.0.1,198.18.1.1,198.18.9.2 timestamp 198.18.1.1=3600000,198.18.9.2=-",
+      )?.outcome,
+    ).toMatchObject({
+      recordRoute: ["198.18.0.1", "198.18.1.1", "198.18.9.2"],
+      timestamps: [
+        { address: "198.18.1.1", ms: 3600000 },
+        { address: "198.18.9.2", ms: null },
+      ],
+    });
+    expect(
+      parseReplyLine("24 ttl-expired ip-4 198.18.1.1 round-trip-time 90 options refused")?.outcome,
+    ).toMatchObject({ kind: "ttl-expired", optionsRefused: true });
+  });
+  it("leaves out a malformed extra field and keeps the rest of the answer", () => {
+    const outcome = parseReplyLine(
+      "25 ttl-expired ip-4 198.18.1.1 round-trip-time 90 quoted-ttl 300 quoted-ports 1 quoted-source nowhere record-route 198.18.0.1,x timestamp 198.18.0.1=soon quoted-checksum 65536",
+    )?.outcome;
+    expect(outcome).toEqual({ kind: "ttl-expired", family: 4, address: "198.18.1.1", rttUs: 90, mpls: [] });
+  });
+  it("skips fields it does not know, two words at a time", () => {
+    expect(
+      parseReplyLine("26 reply ip-4 198.18.9.2 round-trip-time 12 future-field 7 quoted-ttl 3")?.outcome,
+    ).toEqual({ kind: "reply", family: 4, address: "198.18.9.2", rttUs: 12, mpls: [], quoted: { ttl: 3 } });
+  });
+});
+
+describe("parseFeatureSupport", () => {
+  it("reads lg-probe's version answer and mtr-packet's", () => {
+    expect(parseFeatureSupport("1 feature-support support lg-probe-1")).toEqual({
+      token: 1,
+      support: "lg-probe-1",
+    });
+    expect(parseFeatureSupport("8 feature-support support 0.95")).toEqual({ token: 8, support: "0.95" });
+  });
+  it("is null for probe outcomes and garbage", () => {
+    expect(parseFeatureSupport("1 reply ip-4 127.0.0.1 round-trip-time 3")).toBeNull();
+    expect(parseFeatureSupport("x feature-support support ok")).toBeNull();
+    expect(parseFeatureSupport("")).toBeNull();
   });
 });

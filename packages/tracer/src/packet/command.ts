@@ -1,9 +1,18 @@
 import { isIP } from "node:net";
 import type { MplsLabel } from "@lg/protocol";
-import type { ProbeFailureReason, ProbeOutcome, ProbeSpec } from "./types";
+import type {
+  OptionTimestamp,
+  ProbeAnswer,
+  ProbeFailureReason,
+  ProbeOutcome,
+  ProbeSpec,
+  QuotedProbe,
+} from "./types";
 
 /**
- * The `send-probe` request line for mtr-packet (without the newline).
+ * The `send-probe` request line for mtr-packet or lg-probe (without the newline). The flow and
+ * option fields (`flow-id`, `flow-label`, `record-route`, `timestamp`) are written only when the
+ * probe has them; only lg-probe knows them.
  * Example: `7 send-probe ip-4 198.18.0.1 ttl 3 protocol udp port 33434 local-port 40000 timeout 2`.
  */
 export function formatProbeCommand(token: number, probe: ProbeSpec): string {
@@ -15,6 +24,11 @@ export function formatProbeCommand(token: number, probe: ProbeSpec): string {
   if (probe.tos !== undefined && probe.tos !== 0) parts.push("tos", String(probe.tos));
   if (probe.sourceAddress !== undefined)
     parts.push(probe.family === 6 ? "local-ip-6" : "local-ip-4", probe.sourceAddress);
+  if (probe.flowId !== undefined) parts.push("flow-id", String(probe.flowId));
+  if (probe.flowLabel !== undefined) parts.push("flow-label", String(probe.flowLabel));
+  if (probe.recordRoute) parts.push("record-route", "on");
+  if (probe.timestamps !== undefined && probe.timestamps.length > 0)
+    parts.push("timestamp", probe.timestamps.join(","));
   parts.push("timeout", String(Math.max(1, Math.ceil(probe.timeoutSec))));
   return parts.join(" ");
 }
@@ -55,9 +69,12 @@ export interface ParsedReply {
 }
 
 /**
- * Parses one reply line of mtr-packet, e.g. `12 ttl-expired ip-4 198.18.1.1 round-trip-time 523`
- * or `3 invalid-argument reason ip-version-not-supported`. Returns null for a line that is not a
- * probe outcome (feature-support answers, garbage), so a caller can ignore it without crashing.
+ * Parses one reply line of mtr-packet or lg-probe, e.g. `12 ttl-expired ip-4 198.18.1.1
+ * round-trip-time 523` or `3 invalid-argument reason ip-version-not-supported`. lg-probe's extra
+ * answer fields (`quoted-*`, `sent-checksum`, `record-route`, `timestamp`, `options refused`)
+ * are read into the answer; a malformed one is left out, and fields nobody knows are skipped two
+ * words at a time. Returns null for a line that is not a probe outcome (feature-support answers,
+ * garbage), so a caller can ignore it without crashing.
  */
 export function parseReplyLine(line: string): ParsedReply | null {
   const words = line.trim().split(/\s+/);
@@ -84,7 +101,9 @@ export function parseReplyLine(line: string): ParsedReply | null {
     }
     const mplsText = args.get("mpls");
     const mpls = mplsText === undefined ? [] : (parseMplsList(mplsText) ?? []);
-    return { token, outcome: { kind: command, family, address, rttUs: rtt, mpls } };
+    const answer: ProbeAnswer = { kind: command, family, address, rttUs: rtt, mpls };
+    readExtraFields(args, answer);
+    return { token, outcome: answer };
   }
   if (FAILURES.has(command)) {
     const detail = args.get("reason");
@@ -93,4 +112,72 @@ export function parseReplyLine(line: string): ParsedReply | null {
     return { token, outcome };
   }
   return null;
+}
+
+/** A whole number in [0, max], or undefined. */
+function whole(text: string | undefined, max: number): number | undefined {
+  if (text === undefined || !/^\d+$/.test(text)) return undefined;
+  const n = Number(text);
+  return n <= max ? n : undefined;
+}
+
+function addressList(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const list = text.split(",");
+  return list.every((a) => isIP(a) !== 0) ? list : undefined;
+}
+
+/** `A1=T1,A2=-`: each prespecified address and its timestamp, `-` when it did not stamp. */
+function timestampList(text: string | undefined): OptionTimestamp[] | undefined {
+  if (text === undefined) return undefined;
+  const stamps: OptionTimestamp[] = [];
+  for (const item of text.split(",")) {
+    const [address, ms, extra] = item.split("=");
+    if (address === undefined || isIP(address) !== 4 || extra !== undefined) return undefined;
+    if (ms === "-") stamps.push({ address, ms: null });
+    else {
+      const value = whole(ms, 0xffffffff);
+      if (value === undefined) return undefined;
+      stamps.push({ address, ms: value });
+    }
+  }
+  return stamps;
+}
+
+/** lg-probe's answer fields beyond mtr-packet's (helper/PROTOCOL.md, "Answers"). */
+function readExtraFields(args: Map<string, string>, answer: ProbeAnswer): void {
+  const quoted: QuotedProbe = {};
+  const ttl = whole(args.get("quoted-ttl"), 255);
+  if (ttl !== undefined) quoted.ttl = ttl;
+  const source = args.get("quoted-source");
+  if (source !== undefined && isIP(source) !== 0) quoted.source = source;
+  const ports = args.get("quoted-ports")?.split(",");
+  if (ports?.length === 2) {
+    const [s, d] = ports.map((p) => whole(p, 65535));
+    if (s !== undefined && d !== undefined) quoted.ports = [s, d];
+  }
+  const checksum = whole(args.get("quoted-checksum"), 65535);
+  if (checksum !== undefined) quoted.checksum = checksum;
+  const sentChecksum = whole(args.get("sent-checksum"), 65535);
+  if (sentChecksum !== undefined) quoted.sentChecksum = sentChecksum;
+  const flowLabel = whole(args.get("quoted-flow-label"), 0xfffff);
+  if (flowLabel !== undefined) quoted.flowLabel = flowLabel;
+  if (Object.keys(quoted).length > 0) answer.quoted = quoted;
+  const recordRoute = addressList(args.get("record-route"));
+  if (recordRoute !== undefined) answer.recordRoute = recordRoute;
+  const timestamps = timestampList(args.get("timestamp"));
+  if (timestamps !== undefined) answer.timestamps = timestamps;
+  if (args.get("options") === "refused") answer.optionsRefused = true;
+}
+
+/**
+ * Parses a `check-support` answer, e.g. `1 feature-support support lg-probe-1`: the token and
+ * what the helper said (`ok`, `no`, or a version). Null for any other line.
+ */
+export function parseFeatureSupport(line: string): { token: number; support: string } | null {
+  const words = line.trim().split(/\s+/);
+  if (words.length !== 4 || words[1] !== "feature-support" || words[2] !== "support") return null;
+  const token = Number(words[0]);
+  if (!Number.isInteger(token)) return null;
+  return { token, support: words[3] as string };
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TracerError } from "../errors";
 import { Tracer } from "../tracer";
-import { MtrPacketPort } from "./mtr-packet";
+import { MtrPacketPort } from "./helper-pool";
 import type { ProbeOutcome, ProbeSpec } from "./types";
 
 // Real mtr-packet, real packets, loopback only.

@@ -1,24 +1,81 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { formatProbeCommand, parseReplyLine } from "./command";
-import type { PacketPort, ProbeOutcome, ProbeSpec } from "./types";
+import { Pacer } from "./pacer";
+import type { PacketPort, ProbeHelperName, ProbeOutcome, ProbeSpec } from "./types";
 
-export interface MtrPacketPortOptions {
-  /** The helper to run; default `mtr-packet` from PATH. */
+/** Where lg-probe is installed by `./scripts/setup`. */
+export const LG_PROBE_INSTALLED_PATH = "/usr/local/libexec/lg/lg-probe";
+
+/** What to run when lg-probe is missing, in the words every refusal uses. */
+export const INSTALL_LG_PROBE = `run ./scripts/setup (it builds lg-probe and installs it as ${LG_PROBE_INSTALLED_PATH}) or set LG_PROBE_HELPER to its path`;
+
+/** What a pool needs to know about the helper it runs: its name, hard limits and defaults. */
+export interface HelperProfile {
+  name: ProbeHelperName;
+  /** Probes in flight one process takes at most (the helper refuses more). */
+  inFlightLimit: number;
+  defaults: Required<
+    Pick<
+      HelperPoolOptions,
+      "maxProcesses" | "maxInFlightPerProcess" | "maxTcpInFlightPerProcess" | "spreadThreshold"
+    >
+  >;
+  /** The sentence for a helper that is not there (ENOENT). */
+  missing: (command: string) => string;
+}
+
+/**
+ * mtr-packet refuses more than 1,024 probes in flight; each TCP probe holds a socket and it aborts
+ * past FD_SETSIZE. Every helper's raw socket receives every ICMP answer, so each extra helper costs
+ * CPU on every answer: a new one starts only when every running one is nearly full (900).
+ */
+export const MTR_PACKET_PROFILE: HelperProfile = {
+  name: "mtr-packet",
+  inFlightLimit: 1024,
+  defaults: {
+    maxProcesses: 16,
+    maxInFlightPerProcess: 1000,
+    maxTcpInFlightPerProcess: 400,
+    spreadThreshold: 900,
+  },
+  missing: (command) =>
+    `${command} was not found: install mtr-packet (Debian/Ubuntu: apt-get install mtr-tiny)`,
+};
+
+/**
+ * lg-probe takes 16,384 probes in flight per process and sends TCP SYN on its raw socket (no
+ * socket per probe, so no TCP limit of its own): one process is normally enough, and another
+ * starts only when it is nearly full, for the same reason as mtr-packet's.
+ */
+export const LG_PROBE_PROFILE: HelperProfile = {
+  name: "lg-probe",
+  inFlightLimit: 16_384,
+  defaults: {
+    maxProcesses: 4,
+    maxInFlightPerProcess: 16_000,
+    maxTcpInFlightPerProcess: 16_000,
+    spreadThreshold: 14_400,
+  },
+  missing: (command) => `${command} was not found: ${INSTALL_LG_PROBE}`,
+};
+
+export interface HelperPoolOptions {
+  /** The helper to run; default the profile's name from PATH (`mtr-packet`, `lg-probe`). */
   command?: string;
-  /** Most helper processes to run at once (started only when needed). Default 16. */
+  /** Most helper processes to run at once (started only when needed). Default per helper (16, 4). */
   maxProcesses?: number;
-  /** Probes in flight per process; mtr-packet refuses more than 1,024. Default 1,000. */
+  /** Probes in flight per process, at most the helper's own limit. Default 1,000 (mtr-packet) or 16,000 (lg-probe). */
   maxInFlightPerProcess?: number;
-  /** TCP probes in flight per process: each holds a socket, and mtr-packet aborts past FD_SETSIZE. Default 400. */
+  /** TCP probes in flight per process. Default 400 for mtr-packet (a socket each); lg-probe: no limit of its own. */
   maxTcpInFlightPerProcess?: number;
   /**
    * Open another process once every running one has this many probes in flight. Every helper's
    * raw socket receives every ICMP answer, so each extra helper costs CPU on every answer: the pool
-   * grows only when nearly full. Default 900.
+   * grows only when nearly full. Default 900 (mtr-packet), 14,400 (lg-probe).
    */
   spreadThreshold?: number;
-  /** Wait before resending a probe mtr-packet refused with probes-exhausted. Default 20 ms. */
+  /** Wait before resending a probe the helper refused with probes-exhausted. Default 20 ms. */
   retryDelayMs?: number;
   /**
    * Pace of probes leaving the pool, and the burst allowed at once. Every helper's raw socket
@@ -27,12 +84,17 @@ export interface MtrPacketPortOptions {
    */
   maxProbesPerSecond?: number;
   burst?: number;
+  /** A pace shared with other pools (whose helpers' sockets see the same answers); overrides the two above. */
+  pacer?: Pacer;
   /**
    * A probe that found no free slot for this long is given up with `probes-exhausted` (the
    * engine does not count it as sent) instead of leaving late. Default 1,000 ms.
    */
   maxQueueMs?: number;
 }
+
+/** Options of the mtr-packet pool (the names it always had). */
+export type MtrPacketPortOptions = HelperPoolOptions;
 
 interface Pending {
   token: number;
@@ -57,11 +119,12 @@ interface Helper {
 const MAX_EXHAUSTED_RETRIES = 50;
 
 /**
- * A PacketPort over a pool of mtr-packet child processes speaking its line protocol on
- * stdin/stdout. Probes beyond the pool's capacity wait in a queue (back-pressure), so a burst
- * of traces slows down instead of failing.
+ * A PacketPort over a pool of helper processes speaking mtr-packet's line protocol on
+ * stdin/stdout (mtr-packet itself, or lg-probe, which speaks the same protocol plus its flow
+ * fields). Probes beyond the pool's capacity wait in a queue (back-pressure), so a burst of
+ * traces slows down instead of failing.
  */
-export class MtrPacketPort implements PacketPort {
+export class HelperPool implements PacketPort {
   private readonly command: string;
   private readonly maxProcesses: number;
   private readonly maxInFlight: number;
@@ -76,23 +139,38 @@ export class MtrPacketPort implements PacketPort {
   private fatal: ProbeOutcome | null = null;
   private closed = false;
   private recentCrashes: number[] = [];
-  private readonly rate: number;
-  private readonly burst: number;
-  private tokens: number;
-  private lastRefill = performance.now();
+  private readonly pacer: Pacer;
   private paceTimer: NodeJS.Timeout | null = null;
 
-  constructor(opts: MtrPacketPortOptions = {}) {
-    this.command = opts.command ?? "mtr-packet";
-    this.maxProcesses = Math.max(1, opts.maxProcesses ?? 16);
+  constructor(
+    private readonly profile: HelperProfile,
+    opts: HelperPoolOptions = {},
+  ) {
+    const d = profile.defaults;
+    this.command = opts.command ?? profile.name;
+    this.maxProcesses = Math.max(1, opts.maxProcesses ?? d.maxProcesses);
     this.maxQueueMs = opts.maxQueueMs ?? 1000;
-    this.maxInFlight = Math.min(1024, Math.max(1, opts.maxInFlightPerProcess ?? 1000));
-    this.maxTcp = Math.min(this.maxInFlight, Math.max(1, opts.maxTcpInFlightPerProcess ?? 400));
-    this.spreadThreshold = Math.max(1, opts.spreadThreshold ?? 900);
+    this.maxInFlight = Math.min(
+      profile.inFlightLimit,
+      Math.max(1, opts.maxInFlightPerProcess ?? d.maxInFlightPerProcess),
+    );
+    this.maxTcp = Math.min(
+      this.maxInFlight,
+      Math.max(1, opts.maxTcpInFlightPerProcess ?? d.maxTcpInFlightPerProcess),
+    );
+    this.spreadThreshold = Math.max(1, opts.spreadThreshold ?? d.spreadThreshold);
     this.retryDelayMs = opts.retryDelayMs ?? 20;
-    this.rate = Math.max(1, opts.maxProbesPerSecond ?? 10_000);
-    this.burst = Math.max(1, opts.burst ?? 100);
-    this.tokens = this.burst;
+    this.pacer =
+      opts.pacer ??
+      new Pacer({
+        ...(opts.maxProbesPerSecond !== undefined ? { perSecond: opts.maxProbesPerSecond } : {}),
+        ...(opts.burst !== undefined ? { burst: opts.burst } : {}),
+      });
+  }
+
+  /** The helper this pool runs. */
+  get helper(): ProbeHelperName {
+    return this.profile.name;
   }
 
   /** Processes running now (for tests and metrics). */
@@ -140,7 +218,7 @@ export class MtrPacketPort implements PacketPort {
               resolve();
             });
             h.child.stdin.end();
-            // mtr-packet stays until its outstanding probes time out; nobody waits for those now.
+            // The helper stays until its outstanding probes time out; nobody waits for those now.
             if (h.inFlight.size > 0) h.child.kill("SIGTERM");
           }),
       ),
@@ -150,7 +228,12 @@ export class MtrPacketPort implements PacketPort {
   }
 
   private emit(token: number, outcome: ProbeOutcome): void {
-    for (const l of this.listeners) l(token, outcome);
+    // Failures say which helper gave them, so the remedy names the right executable.
+    const out =
+      outcome.kind === "failure" && outcome.helper === undefined
+        ? { ...outcome, helper: this.profile.name }
+        : outcome;
+    for (const l of this.listeners) l(token, out);
   }
 
   private pump(): void {
@@ -160,7 +243,7 @@ export class MtrPacketPort implements PacketPort {
       const next = this.queue[0] as Pending;
       const helper = this.pickHelper(next.probe.protocol === "tcp");
       if (!helper) {
-        this.tokens++;
+        this.pacer.giveBack();
         return; // every process is full: the probe waits for a reply to free a slot
       }
       this.queue.shift();
@@ -176,21 +259,15 @@ export class MtrPacketPort implements PacketPort {
       this.emit(stale.token, {
         kind: "failure",
         reason: "probes-exhausted",
-        detail: `no free mtr-packet slot within ${this.maxQueueMs} ms`,
+        detail: `no free ${this.profile.name} slot within ${this.maxQueueMs} ms`,
       });
     }
   }
 
   private takeToken(): boolean {
-    const now = performance.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.lastRefill) * this.rate) / 1000);
-    this.lastRefill = now;
-    if (this.tokens >= 1) {
-      this.tokens--;
-      return true;
-    }
+    const waitMs = this.pacer.take();
+    if (waitMs === 0) return true;
     if (!this.paceTimer) {
-      const waitMs = Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.rate));
       this.paceTimer = setTimeout(() => {
         this.paceTimer = null;
         this.pump();
@@ -238,7 +315,7 @@ export class MtrPacketPort implements PacketPort {
     child.on("error", (err: NodeJS.ErrnoException) => {
       const detail =
         err.code === "ENOENT"
-          ? `${this.command} was not found: install mtr-packet (Debian/Ubuntu: apt-get install mtr-tiny)`
+          ? this.profile.missing(this.command)
           : `${this.command} could not start: ${err.message}`;
       this.helperGone(helper, { kind: "failure", reason: "helper-failed", detail }, true);
     });
@@ -321,5 +398,26 @@ export class MtrPacketPort implements PacketPort {
     }
     this.emit(pending.token, outcome);
     this.pump();
+  }
+}
+
+/**
+ * The pool of mtr-packet helpers (mtr's own, Debian's mtr-tiny installs it with cap_net_raw):
+ * every probe mtr-packet can send as asked.
+ */
+export class MtrPacketPort extends HelperPool {
+  constructor(opts: HelperPoolOptions = {}) {
+    super(MTR_PACKET_PROFILE, opts);
+  }
+}
+
+/**
+ * The pool of lg-probe helpers (helper/PROTOCOL.md): the probes that hold or choose a flow
+ * mtr-packet cannot (TCP and IPv6 source ports, ICMP flow ids, IPv6 flow labels) and the IPv4
+ * options. `command` is its path (see `probeHelperPath`).
+ */
+export class LgProbePort extends HelperPool {
+  constructor(opts: HelperPoolOptions = {}) {
+    super(LG_PROBE_PROFILE, opts);
   }
 }
