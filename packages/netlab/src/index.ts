@@ -15,6 +15,18 @@ export {
   type LossSample,
 } from "./checks";
 export { cleanupStaleLabs, type LabSummary, listLabs, teardownLab } from "./control";
+export {
+  ECMP_TTL,
+  FLOW_HASH_SEED,
+  FLOW_LINKS,
+  FLOW_NODES,
+  FLOW_TCP_PORT,
+  type FlowLab,
+  flowTopology,
+  ICMP_SPLIT_TABLES,
+  NAT_AFTER_TTL,
+  startFlowLab,
+} from "./flow-topology";
 export type { BuildOptions, ExecOptions, LabHandle } from "./lab";
 export { buildLab, randomPrefix, restoreInput } from "./lab";
 export { applyLinkLoss, type DirectedLoss, lossChain } from "./loss";
