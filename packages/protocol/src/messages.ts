@@ -20,13 +20,24 @@ export const AgentId = z
   .regex(/^[A-Za-z0-9_-]+$/, "use letters, digits, '-' and '_' only");
 export const RegionName = AgentId;
 
+/**
+ * Which flows an agent can pin or enumerate: `udp4` with mtr-packet alone (it holds only IPv4 UDP
+ * flows), `all` (ICMP, UDP and TCP over IPv4 and IPv6) when lg-probe, lg's own probe helper,
+ * answers on the agent's host.
+ */
+export const FlowControl = z.enum(["udp4", "all"]);
+export type FlowControl = z.infer<typeof FlowControl>;
+
 export const AgentCapabilities = z.object({
   protocols: z.array(ProbeProtocol),
   ipv4: z.boolean(),
   ipv6: z.boolean(),
-  /** Flow pinning and multipath enumeration (IPv4 UDP). */
+  /** Flow pinning (for the flows `flowControl` names). */
   pinFlow: z.boolean(),
+  /** Multipath enumeration (for the flows `flowControl` names). */
   mda: z.boolean(),
+  /** Which flows `pinFlow` and `mda` cover; agents older than lg-probe do not say, and mean `udp4`. */
+  flowControl: FlowControl.default("udp4"),
   maxTraces: z.number().int().positive(),
 });
 export type AgentCapabilities = z.infer<typeof AgentCapabilities>;

@@ -43,7 +43,16 @@ export function hopOf(ttl: number, host: string | null, sent = 10, extra: Partia
  * once. `extra` overrides any field.
  */
 export function capabilitiesOf(extra: Partial<AgentCapabilities> = {}): AgentCapabilities {
-  return { protocols: ["icmp"], ipv4: true, ipv6: false, pinFlow: false, mda: false, maxTraces: 4, ...extra };
+  return {
+    protocols: ["icmp"],
+    ipv4: true,
+    ipv6: false,
+    pinFlow: false,
+    mda: false,
+    flowControl: "udp4",
+    maxTraces: 4,
+    ...extra,
+  };
 }
 
 /**

@@ -17,7 +17,10 @@ export const TraceOptions = z.object({
   protocol: ProbeProtocol.default("icmp"),
   /** Destination port for UDP/TCP (mtr -P). UDP without a port varies it per probe like mtr. */
   port: z.number().int().min(1).max(65535).optional(),
-  /** Source port (mtr -L); with `port` it pins an IPv4 UDP flow. */
+  /**
+   * Source port (mtr -L) of UDP and TCP probes; with `port` it pins a UDP flow, and it pins a TCP
+   * flow (whose destination port is always fixed). TCP and IPv6 need lg-probe on the agent.
+   */
   localPort: z.number().int().min(1).max(65535).optional(),
   /** Probes per hop (mtr -c). */
   count: z.number().int().min(1).max(10_000).default(10),
@@ -40,10 +43,27 @@ export const TraceOptions = z.object({
   tos: z.number().int().min(0).max(255).default(0),
   /** Source address (mtr -a). */
   sourceAddress: z.string().optional(),
-  /** Keep the 5-tuple constant so ECMP routers send every probe down one path (IPv4 UDP only). */
-  pinFlow: z.boolean().default(false),
-  /** Multipath enumeration at each hop (IPv4 UDP only). */
-  mda: z.boolean().default(false),
+  /**
+   * Keep the flow constant so ECMP routers send every probe down one path: the ports (UDP, TCP),
+   * the ICMP flow id, and over IPv6 the flow label. Any protocol and family; all but IPv4 UDP need
+   * lg-probe on the agent.
+   */
+  pinFlow: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Keep the flow constant so ECMP routers send every probe down one path: ports for UDP and TCP (default 33434 <- 33433, TCP to 80), the ICMP flow id, and over IPv6 the flow label. ICMP, UDP and TCP over IPv4 and IPv6; an agent without lg-probe (capabilities.flowControl udp4) refuses all but IPv4 UDP.",
+    ),
+  /**
+   * Multipath enumeration at each hop: one flow per cycle (source port, ICMP flow id, IPv6 flow
+   * label), the same at every TTL. Any protocol and family, as `pinFlow`.
+   */
+  mda: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Multipath enumeration: one flow per cycle (its own source port, ICMP flow id or IPv6 flow label, the same at every TTL), cycles added until every hop had the probes the 95% rule asks for its responders. Protocols and families as pinFlow.",
+    ),
   /**
    * ICMP traces only (ignored for UDP and TCP, whose probes already go to a port): the TCP port of
    * the service at the target. When the trace ends in silence after a hop that answers, the engine
