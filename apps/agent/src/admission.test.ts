@@ -104,11 +104,11 @@ describe("admit with the target check's outcome", () => {
   });
 
   it("refuses what the tracer would refuse before probing, with the tracer's reason", () => {
-    const tcpLocalPort = job("t7", "198.18.0.9", { protocol: "tcp", port: 80, localPort: 2000 });
-    expect(admit(tcpLocalPort, after(resolved("198.18.0.9")))).toMatchObject({
+    const icmpLocalPort = job("t7", "198.18.0.9", { protocol: "icmp", localPort: 2000 });
+    expect(admit(icmpLocalPort, after(resolved("198.18.0.9")))).toMatchObject({
       verdict: "reject",
-      reason: "unsupported",
-      message: expect.stringMatching(/localport sets the source port of UDP probes only/),
+      reason: "invalid",
+      message: expect.stringMatching(/localport sets the source port of UDP and TCP probes; ICMP has none/),
     });
     const lowLocalPort = job("t8", "198.18.0.9", { protocol: "udp", localPort: 80 });
     expect(admit(lowLocalPort, after(resolved("198.18.0.9")))).toMatchObject({

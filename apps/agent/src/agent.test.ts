@@ -174,15 +174,18 @@ describe("agent on a real nats-server", () => {
     await waitForFinal(nats.jsm, id, first);
   });
 
-  it("rejects flow pinning of TCP probes as unsupported, saying why", async () => {
-    const { id } = await startAgent();
+  it("without lg-probe rejects flow pinning of TCP probes as unsupported, saying what to run", async () => {
+    const { id, agent } = await startAgent({}, { flowControl: "udp4" });
+    expect(agent.descriptor.capabilities.flowControl).toBe("udp4");
     const reply = await sendJob(
       nats.nc,
       id,
       job(uniqueId("pin"), "127.0.0.1", { protocol: "tcp", port: 80, pinFlow: true }),
     );
     expect(reply).toMatchObject({ accepted: false, reason: "unsupported" });
-    expect(reply.accepted === false && reply.message).toMatch(/IPv4 UDP/);
+    expect(reply.accepted === false && reply.message).toMatch(
+      /flow pinning of IPv4 TCP probes needs lg-probe.*run \.\/scripts\/setup/,
+    );
   });
 
   it("rejects an IPv6 target as unsupported on an agent without IPv6", async () => {
@@ -306,7 +309,7 @@ describe("agent: follow-ups and --until-sure in the final result", () => {
   });
 
   /** An agent whose engine (createAgentTracer, as in production) sends into a scripted network. */
-  async function startScripted(script: Script) {
+  async function startScripted(script: Script, deps: Parameters<typeof runAgent>[1] = {}) {
     const id = uniqueId("scripted");
     const port = new ScriptedPort(realClock, script);
     const agent = await runAgent(
@@ -319,11 +322,25 @@ describe("agent: follow-ups and --until-sure in the final result", () => {
       {
         tracer: createAgentTracer({ port, resolveNames: false }),
         logger: createLogger(LOG_LEVEL, { agent: id }),
+        ...deps,
       },
     );
     agents.push(agent);
     return { id, agent, port };
   }
+
+  it("with lg-probe announces flowControl all and runs a pinned ICMP flow: one flow id on every probe", async () => {
+    const { id, agent, port } = await startScripted(linearPath(["198.18.0.1", TARGET]), {
+      flowControl: "all",
+    });
+    expect(agent.descriptor.capabilities.flowControl).toBe("all");
+    const traceId = uniqueId("pin-icmp");
+    const options = { count: 3, interval: 0.05, timeout: 1, pinFlow: true };
+    expect(await sendJob(nats.nc, id, job(traceId, TARGET, options))).toMatchObject({ accepted: true });
+    const final = FinalResultMessage.parse((await waitForFinal(nats.jsm, id, traceId, 15_000)).json());
+    expect(final.status).toBe("done");
+    expect(new Set(port.sent.map((s) => s.probe.flowId))).toEqual(new Set([33433]));
+  });
 
   it("a silent end answered over TCP is published with its follow-ups, counted in the agent's probes", async () => {
     const path = linearPath(["198.18.0.1", "198.18.0.2", null, null, null]);

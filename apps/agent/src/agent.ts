@@ -5,6 +5,7 @@ import {
   agentInboxPrefix,
   createTargetResolver,
   DEFAULT_RESOLVE_TIMEOUT_MS,
+  type FlowControl,
   type JobReply,
   type Resolver,
   subjects,
@@ -30,6 +31,7 @@ import { Outbox } from "./outbox";
 import { agentDescriptor, Presence } from "./presence";
 import { countFinal, runTrace } from "./run-trace";
 import { createShutdown } from "./shutdown";
+import { detectFlowControl } from "./support";
 import { TraceRegistry } from "./traces";
 
 export interface AgentDeps {
@@ -56,6 +58,11 @@ export interface AgentDeps {
   outboxFlushTimeoutMs?: number;
   /** Opens the NATS connection (default: TCP; the join agent passes NATS over WebSocket). */
   connect?: (opts: ConnectionOptions) => Promise<NatsConnection>;
+  /**
+   * Which flows this agent announces it can hold; default: asked of lg-probe at start
+   * (`detectFlowControl`). Tests pass it so the answer does not depend on the host.
+   */
+  flowControl?: FlowControl;
 }
 
 export interface RunningAgent {
@@ -107,7 +114,8 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
   const targetNames = createTargetResolver({ servers: config.dnsServers, timeoutMs: resolveTimeoutMs });
   const resolver: Resolver = deps.resolver ?? ((name, family) => targetNames.lookup(name, family));
   const ownAddresses = localAddresses(deps.interfaces);
-  const descriptor = agentDescriptor(config, deps.interfaces);
+  const flowControl = deps.flowControl ?? (await detectFlowControl(config.probeHelper));
+  const descriptor = agentDescriptor(config, deps.interfaces, flowControl);
 
   const creds = config.natsCreds
     ? new AgentCredentials(config.natsCreds, descriptor, {
@@ -123,7 +131,8 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     }
   }
 
-  const tracer = deps.tracer ?? createAgentTracer();
+  const tracer =
+    deps.tracer ?? createAgentTracer(config.probeHelper ? { lgProbePath: config.probeHelper } : {});
   natsLog.info({ servers: config.natsUrl }, "connecting to NATS");
   const nc = await (deps.connect ?? connect)({
     servers: config.natsUrl.split(",").map((s) => s.trim()),

@@ -42,12 +42,14 @@ describe("parseAgentConfig", () => {
         LG_MAX_TRACES: "7",
         LG_ALLOW_TARGETS: "198.18.0.0/15,2001:2::/48",
         LG_DATA_DIR: "/var/lib/lg",
+        LG_PROBE_HELPER: "/opt/lg/lg-probe",
         LG_DRAIN_TIMEOUT: "30",
         LOG_LEVEL: "debug",
       },
       host,
     );
     expect(config).toMatchObject({
+      probeHelper: "/opt/lg/lg-probe",
       natsCreds: "/etc/lg/agent.creds",
       id: "sin-1",
       region: "ap",
@@ -91,8 +93,12 @@ describe("parseAgentConfig", () => {
   });
 
   it("treats empty variables as unset", () => {
-    const config = parseAgentConfig({ NATS_URL: "nats://x:1", LG_REGION: "", LG_MAX_TRACES: " " }, host);
+    const config = parseAgentConfig(
+      { NATS_URL: "nats://x:1", LG_REGION: "", LG_MAX_TRACES: " ", LG_PROBE_HELPER: "" },
+      host,
+    );
     expect(config.region).toBe("local");
+    expect("probeHelper" in config).toBe(false);
     expect(config.maxTraces).toBe(200);
   });
 

@@ -105,6 +105,11 @@ export const AgentEnvSchema = z.object({
   /** DNS servers for target names (ip, ip:port, [ipv6]:port); default: /etc/resolv.conf's. */
   LG_DNS_SERVERS: opt(dnsServerList.optional()),
   LG_DATA_DIR: opt(z.string().optional()),
+  /**
+   * Path of lg-probe, lg's own probe helper (flow pinning and --mda beyond IPv4 UDP); default
+   * /usr/local/libexec/lg/lg-probe, then the checkout's packages/tracer/helper/build/lg-probe.
+   */
+  LG_PROBE_HELPER: opt(z.string().optional()),
   LG_DRAIN_TIMEOUT: opt(
     z.coerce
       .number({ error: SECONDS })
@@ -143,6 +148,8 @@ export interface AgentConfig {
   dnsServers?: string[];
   /** Folder for the unsent-results file; without it unsent results live only in memory. */
   dataDir?: string;
+  /** `LG_PROBE_HELPER`: where lg-probe is; unset: looked for where `./scripts/setup` puts it. */
+  probeHelper?: string;
   /** Seconds to wait for running traces on shutdown before cancelling them. */
   drainTimeoutSec: number;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -222,6 +229,7 @@ export function parseAgentConfig(
     allowList: parseAllowList(env.LG_ALLOW_TARGETS),
     dnsServers: parseDnsServers(env.LG_DNS_SERVERS),
     dataDir: env.LG_DATA_DIR,
+    ...(env.LG_PROBE_HELPER ? { probeHelper: env.LG_PROBE_HELPER } : {}),
     drainTimeoutSec: env.LG_DRAIN_TIMEOUT,
     logLevel: env.LOG_LEVEL,
   };

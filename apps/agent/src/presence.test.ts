@@ -28,9 +28,14 @@ describe("agentDescriptor", () => {
         ipv6: false,
         pinFlow: true,
         mda: true,
+        flowControl: "udp4",
         maxTraces: 3,
       },
     });
+  });
+
+  it("says it holds every kind of flow when lg-probe answered", () => {
+    expect(agentDescriptor(config, v4Interfaces, "all").capabilities.flowControl).toBe("all");
   });
 
   it("announces where the agent is when LG_LOCATION gave a place, and nothing when it did not", () => {

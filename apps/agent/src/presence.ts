@@ -1,6 +1,7 @@
 import {
   type AgentCounters,
   type AgentDescriptor,
+  type FlowControl,
   HEARTBEAT_INTERVAL_MS,
   PROTOCOL_VERSION,
   type PresenceMessage,
@@ -12,11 +13,13 @@ import { AGENT_VERSION } from "./version";
 
 /**
  * What the agent says about itself in every presence message. It can trace IPv6 when a configured
- * or detected address is IPv6; the role may later be replaced by the one its credentials name.
+ * or detected address is IPv6; it holds every kind of flow when lg-probe answered
+ * (`detectFlowControl`); the role may later be replaced by the one its credentials name.
  */
 export function agentDescriptor(
   config: Pick<AgentConfig, "id" | "region" | "role" | "publicAddresses" | "maxTraces" | "location">,
   interfaces?: InterfaceTable,
+  flowControl: FlowControl = "udp4",
 ): AgentDescriptor {
   const hasIpv6 = [...config.publicAddresses, ...detectPublicAddresses(interfaces)].some((a) =>
     a.includes(":"),
@@ -27,7 +30,7 @@ export function agentDescriptor(
     role: config.role,
     version: AGENT_VERSION,
     addresses: config.publicAddresses,
-    capabilities: agentCapabilities({ maxTraces: config.maxTraces, ipv6: hasIpv6, mda: true }),
+    capabilities: agentCapabilities({ maxTraces: config.maxTraces, ipv6: hasIpv6, mda: true, flowControl }),
     ...(config.location ? { location: config.location } : {}),
   };
 }

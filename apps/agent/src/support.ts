@@ -1,14 +1,16 @@
-import type { AgentCapabilities, JobRejectReason, TraceOptions } from "@lg/protocol";
-import { planProbes, TracerError } from "@lg/tracer";
+import type { AgentCapabilities, FlowControl, JobRejectReason, TraceOptions } from "@lg/protocol";
+import { findProbeHelper, planProbes, probeHelperVersion, TracerError } from "@lg/tracer";
 
 /**
  * What this agent can do. mtr-packet sends ICMP, UDP and TCP over IPv4 and IPv6, but it can keep
- * a flow's 5-tuple constant (needed for flow pinning and multipath enumeration) only for IPv4 UDP.
+ * a flow constant (flow pinning, multipath enumeration) only for IPv4 UDP; with lg-probe
+ * (`flowControl: "all"`) every protocol and family.
  */
 export function agentCapabilities(opts: {
   maxTraces: number;
   ipv6: boolean;
   mda: boolean;
+  flowControl?: FlowControl;
 }): AgentCapabilities {
   return {
     protocols: ["icmp", "udp", "tcp"],
@@ -16,8 +18,20 @@ export function agentCapabilities(opts: {
     ipv6: opts.ipv6,
     pinFlow: true,
     mda: opts.mda,
+    flowControl: opts.flowControl ?? "udp4",
     maxTraces: opts.maxTraces,
   };
+}
+
+/**
+ * Which flows this host can hold: `all` when lg-probe (at `LG_PROBE_HELPER`, or where
+ * `./scripts/setup` installs it) answers `check-support feature version` as lg-probe — so one
+ * that is there but may not open raw sockets counts as missing — else `udp4` (mtr-packet alone).
+ */
+export async function detectFlowControl(probeHelper?: string, timeoutMs = 2000): Promise<FlowControl> {
+  const { path } = findProbeHelper(probeHelper);
+  if (path === null) return "udp4";
+  return (await probeHelperVersion(path, timeoutMs)) === null ? "udp4" : "all";
 }
 
 /**
@@ -36,9 +50,13 @@ export function unsupportedReason(
   const flowControl = options.mda ? "multipath enumeration" : options.pinFlow ? "flow pinning" : null;
   if (flowControl) {
     if (options.mda && !caps.mda) return "this agent cannot enumerate multipath";
-    if (options.protocol !== "udp" || family !== 4) {
-      return `${flowControl} needs IPv4 UDP probes: mtr-packet cannot keep ${options.protocol.toUpperCase()} or IPv6 flows constant`;
+    if ((options.protocol !== "udp" || family !== 4) && caps.flowControl !== "all") {
+      return `${flowControl} of IPv${family} ${options.protocol.toUpperCase()} probes needs lg-probe, which this agent does not have (mtr-packet holds IPv4 UDP flows only): run ./scripts/setup on the agent's host`;
     }
+  }
+  const needsSourcePort = options.localPort !== undefined && (options.protocol === "tcp" || family === 6);
+  if (needsSourcePort && caps.flowControl !== "all") {
+    return `-L/--localport on IPv${family} ${options.protocol.toUpperCase()} probes needs lg-probe, which this agent does not have: run ./scripts/setup on the agent's host`;
   }
   if (options.sourceAddress && !isLocalAddress(options.sourceAddress)) {
     return `${options.sourceAddress} is not an address of this agent`;
@@ -47,8 +65,8 @@ export function unsupportedReason(
 }
 
 /**
- * The same check the tracer makes before probing (option combinations mtr-packet cannot honour),
- * run before accepting so the answer is a rejection, not a failed trace.
+ * The same check the tracer makes before probing (option combinations that mean nothing), run
+ * before accepting so the answer is a rejection, not a failed trace.
  */
 export function planRejection(
   address: string,
