@@ -52,6 +52,11 @@ const FLAGS: { flag: string; env: string; help: string; choices?: string[] }[] =
     help: "folder for results not yet acknowledged, so they survive a restart (default: memory only)",
   },
   {
+    flag: "--probe-helper <path>",
+    env: "LG_PROBE_HELPER",
+    help: "lg-probe, for flow pinning and --mda beyond IPv4 UDP (default: /usr/local/libexec/lg/lg-probe, then the checkout's build)",
+  },
+  {
     flag: "--drain-timeout <seconds>",
     env: "LG_DRAIN_TIMEOUT",
     help: "on SIGTERM, seconds to let running traces finish before cancelling them (default: 120)",
