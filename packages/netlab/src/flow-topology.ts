@@ -24,10 +24,11 @@ import type { LinkSpec, NodeSpec, Topology } from "./topology";
  * - **split** balances tflow's prefix over bra and brb the way ECMP routers do, per protocol on
  *   the fields of a flow: UDP and TCP on the 5-tuple (`fib_multipath_hash_policy=1` in both
  *   families, with a fixed `fib_multipath_hash_seed` so which branch a flow takes is the same in
- *   every run); ICMP and ICMPv6 on the low bit of the ICMP checksum (the kernel hashes ICMP on
- *   addresses only, so a u32 match on the checksum sets a fwmark, and `ip rule fwmark` picks a
- *   table with one branch). mtr's ICMP probes vary the checksum with the sequence number, so free
- *   ICMP spreads; an ICMP probe that holds its checksum keeps to one branch.
+ *   every run); ICMP and ICMPv6 on the first four bytes of the ICMP header, checksum included, as
+ *   real routers do (the kernel hashes ICMP on addresses only, so an xt_bpf match computes a
+ *   one-bit hash of those bytes and sets a fwmark, and `ip rule fwmark` picks a table with one
+ *   branch). Echo probes vary the checksum with the sequence number, so free ICMP spreads; an
+ *   ICMP probe that holds its checksum keeps to one branch.
  * - **nat** rewrites src's address to its own outside address statelessly (nftables payload
  *   statements, no conntrack) on the way out and back on the way in; see natRuleset.
  * - **trr** answers src over rrback (its route back), while src reaches it over rrthere: an echo
@@ -69,7 +70,7 @@ export const FLOW_NODES: Record<string, string> = {
 
 /** TCP port the targets listen on (a SYN-ACK ends a TCP trace there). */
 export const FLOW_TCP_PORT = 8080;
-/** Which branch-table and fwmark an ICMP probe's checksum low bit selects (bit 0 -> a, 1 -> b). */
+/** The fwmark and routing table of each branch for ICMP (parity 0 -> a, 1 -> b: icmpParityBytecode). */
 export const ICMP_SPLIT_TABLES = { a: 151, b: 152 } as const;
 /** A fixed multipath hash seed: which branch a given 5-tuple takes is the same in every build. */
 export const FLOW_HASH_SEED = 1515;
@@ -93,20 +94,42 @@ const net4 = (n: number) => `198.18.${n}.0/24`;
 const net6 = (n: number) => `2001:2:0:${n}::/64`;
 
 /**
- * u32 tests on the low bit of the ICMP checksum: IPv4 skips the header by its IHL
- * (`0>>22&0x3C@`), IPv6 reads at 40 (no extension headers in the lab). The word read holds
- * type, code and checksum.
+ * A classic BPF program (xt_bpf `--bytecode`) that hashes the first four bytes of the ICMP header
+ * — type, code, checksum — to one bit: their parity (the XOR of all 32 bits). It runs on the
+ * packet from its network header: IPv4 skips the header by its IHL, IPv6 reads at 40 (no
+ * extension headers in the lab). One bit of the checksum alone would not do: a prober whose
+ * sequence numbers at one TTL step by an even number (one probe per TTL per cycle, four TTLs)
+ * keeps that bit, and would look pinned when it is not.
  */
-const ICMP_CHECKSUM_BIT = { 4: "0>>22&0x3C@0&0x1", 6: "40&0x1" } as const;
+export function icmpParityBytecode(family: Family): string {
+  const [LDX_MSH, LD_W_IND, LD_W_ABS, TAX, RSH_K, XOR_X, AND_K, RET_A] = [
+    0xb1, 0x40, 0x20, 0x07, 0x74, 0xac, 0x54, 0x16,
+  ];
+  const load =
+    family === 4
+      ? [
+          [LDX_MSH, 0],
+          [LD_W_IND, 0],
+        ]
+      : [[LD_W_ABS, 40]];
+  const fold = [16, 8, 4, 2, 1].flatMap((shift) => [
+    [TAX, 0],
+    [RSH_K, shift],
+    [XOR_X, 0],
+  ]);
+  const program = [...load, ...fold, [AND_K, 1], [RET_A, 0]] as [number, number][];
+  return [String(program.length), ...program.map(([code, k]) => `${code} 0 0 ${k}`)].join(",");
+}
 
 function splitRules(family: Family): string[] {
   const L = FLOW_LINKS;
   const proto = family === 4 ? "icmp" : "ipv6-icmp";
   const dest = family === 4 ? net4(L.joinTarget) : net6(L.joinTarget);
-  const bit = ICMP_CHECKSUM_BIT[family];
+  const icmp = `-t mangle -A PREROUTING -p ${proto} -d ${dest}`;
+  // MARK does not end the chain: every ICMP probe gets a's mark, odd parity then b's.
   return [
-    `-t mangle -A PREROUTING -p ${proto} -d ${dest} -m u32 --u32 ${bit}=0 -j MARK --set-mark ${ICMP_SPLIT_TABLES.a}`,
-    `-t mangle -A PREROUTING -p ${proto} -d ${dest} -m u32 --u32 ${bit}=1 -j MARK --set-mark ${ICMP_SPLIT_TABLES.b}`,
+    `${icmp} -j MARK --set-mark ${ICMP_SPLIT_TABLES.a}`,
+    `${icmp} -m bpf --bytecode "${icmpParityBytecode(family)}" -j MARK --set-mark ${ICMP_SPLIT_TABLES.b}`,
   ];
 }
 
