@@ -9,8 +9,13 @@ describe("loadCliConfig", () => {
       apiKey: undefined,
       natsUrl: undefined,
       allowTargets: "",
+      probeHelper: undefined,
       logLevel: "warn",
     });
+  });
+
+  it("reads where lg trace finds lg-probe (LG_PROBE_HELPER)", () => {
+    expect(loadCliConfig({ LG_PROBE_HELPER: "/opt/lg/lg-probe" }).probeHelper).toBe("/opt/lg/lg-probe");
   });
 
   it("counts empty variables as unset and drops the API URL's trailing slashes", () => {

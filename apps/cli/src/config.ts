@@ -29,6 +29,8 @@ const CliEnv = z.object({
   LG_ASN_PREFIXES: z.string().optional(),
   /** `lg up`: the local agent's id (default: the host name). */
   LG_AGENT_ID: z.string().optional(),
+  /** `lg trace`: where lg-probe is (flows mtr-packet cannot hold); unset: looked for where ./scripts/setup puts it. */
+  LG_PROBE_HELPER: z.string().optional(),
   /** What `lg join`, `lg up` and `lg demo` log (default warn: their output is for a person). */
   LOG_LEVEL: LogLevel.default("warn"),
 });
@@ -42,6 +44,8 @@ export interface CliConfig {
   allowTargets: string;
   asnPrefixes: string | undefined;
   agentId: string | undefined;
+  /** `LG_PROBE_HELPER`: the lg-probe `lg trace` runs. */
+  probeHelper: string | undefined;
   logLevel: z.infer<typeof LogLevel>;
   /** The environment as given, for the coordinator's and agent's own schemas and for child processes. */
   environment: Record<string, string | undefined>;
@@ -72,6 +76,7 @@ export function loadCliConfig(env: Record<string, string | undefined> = process.
     allowTargets: e.LG_ALLOW_TARGETS,
     asnPrefixes: e.LG_ASN_PREFIXES,
     agentId: e.LG_AGENT_ID,
+    probeHelper: e.LG_PROBE_HELPER,
     logLevel: e.LOG_LEVEL,
     environment: { ...env },
   };

@@ -176,7 +176,10 @@ export function register(command: Command): void {
     .option("-T, --tcp", "TCP SYN probes (mtr -T)")
     .option("-4", "IPv4 only")
     .option("-6", "IPv6 only")
-    .option("--pin-flow", "keep the flow constant so ECMP routers use one path (IPv4 UDP)")
+    .option(
+      "--pin-flow",
+      "keep the flow constant so ECMP routers use one path (all but IPv4 UDP need agents with lg-probe)",
+    )
     .option(
       "--service-port <n>",
       "TCP port of the target's service: a silent end is asked there instead of 443 and 80 (ICMP)",

@@ -18,6 +18,7 @@ import {
   toStreamEvent,
   untilSureFromDiagnosis,
 } from "@lg/tracer";
+import { loadCliConfig } from "../config";
 import { CliError } from "../errors";
 import { numberOption, USAGE } from "../options";
 
@@ -142,7 +143,12 @@ export async function runTrace(target: string, flags: TraceFlags): Promise<void>
   const untilSure = options.adaptive
     ? { untilSure: untilSureFromDiagnosis((await import("@lg/analysis")).diagnose) }
     : {};
-  const tracer = new Tracer({ resolveNames: flags.dns, ...untilSure });
+  const { probeHelper } = loadCliConfig();
+  const tracer = new Tracer({
+    resolveNames: flags.dns,
+    ...untilSure,
+    ...(probeHelper !== undefined ? { lgProbePath: probeHelper } : {}),
+  });
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.on("SIGINT", onSigint);
@@ -170,7 +176,8 @@ export async function runTrace(target: string, flags: TraceFlags): Promise<void>
         write(
           ndjsonLine({ type: "error", code: err.code, message: err.message, at: new Date().toISOString() }),
         );
-      // The caller's options at fault (e.g. --mda over TCP) is a usage error; anything else a failure.
+      // The caller's options at fault (e.g. --mda with --pin-flow, or a flow that needs lg-probe when
+      // it is not installed) is a usage error; anything else a failure.
       const usage = err.code === "invalid-argument" || err.code === "unsupported";
       throw new CliError(err.message, usage ? USAGE : 1, { cause: err });
     }
@@ -182,7 +189,7 @@ export async function runTrace(target: string, flags: TraceFlags): Promise<void>
   live?.stop();
   if (result.unsentProbes)
     process.stderr.write(
-      `lg: ${result.unsentProbes} probes could not be sent (every mtr-packet slot was busy); they are not counted\n`,
+      `lg: ${result.unsentProbes} probes could not be sent (every probe helper slot was busy); they are not counted\n`,
     );
   const fmt = { ...naming, localHostname: local, ...(order !== undefined ? { fields: order } : {}) };
   // mtr's own formats keep mtr's columns unless -o says otherwise; lg's report adds the interval.

@@ -104,14 +104,23 @@ describe("lg trace (real mtr-packet, loopback)", () => {
     expect(err.code).toBe(2);
     expect(err.stderr.trim().split("\n")).toHaveLength(1);
   });
-  it("refuses --mda over TCP in one line, as a usage error", async () => {
-    const err = (await run(lg, ["trace", "-T", "--mda", "127.0.0.1"], { env }).catch((e: unknown) => e)) as {
-      code: number;
-      stderr: string;
-    };
+  it("refuses --mda with --pin-flow in one line, as a usage error", async () => {
+    const err = (await run(lg, ["trace", "-T", "--mda", "--pin-flow", "127.0.0.1"], { env }).catch(
+      (e: unknown) => e,
+    )) as { code: number; stderr: string };
     expect(err.code).toBe(2);
     expect(err.stderr).toBe(
-      "lg: --mda needs IPv4 UDP probes (-u -4): mtr-packet can hold or choose the flow id only for those, not for TCP\n",
+      "lg: --mda varies the flow on purpose and --pin-flow holds it constant: use one of them\n",
+    );
+  });
+  it("without lg-probe refuses a pinned TCP flow in one line naming what to run, as a usage error", async () => {
+    const missing = { ...env, LG_PROBE_HELPER: "/nonexistent/lg-probe" };
+    const err = (await run(lg, ["trace", "-T", "-P", "443", "-L", "40000", "127.0.0.1"], {
+      env: missing,
+    }).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(err.code).toBe(2);
+    expect(err.stderr).toBe(
+      "lg: -L/--localport over IPv4 TCP: a fixed TCP source port needs lg-probe, lg's own probe helper, which is not installed (looked for /nonexistent/lg-probe): run ./scripts/setup (it builds lg-probe and installs it as /usr/local/libexec/lg/lg-probe) or set LG_PROBE_HELPER to its path\n",
     );
   });
 });

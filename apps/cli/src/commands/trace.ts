@@ -9,7 +9,8 @@ Description:
   Traces the route to TARGET from this machine the way mtr does: every cycle sends one probe
   to each TTL, spread evenly over the interval, and keeps per-hop statistics (Loss%, Snt,
   Last, Avg, Best, Wrst, StDev, jitter). Probing of a cycle stops at the destination, after
-  -U silent hops in a row, or at -m. Probes are sent by mtr-packet (Debian package mtr-tiny).
+  -U silent hops in a row, or at -m. Probes are sent by mtr-packet (Debian package mtr-tiny),
+  and the flows mtr-packet cannot hold (below) by lg-probe, lg's own helper.
   Unlike mtr, the trace ends as soon as no outstanding probe can still change the result
   instead of always waiting the grace period (-G).
 
@@ -48,12 +49,18 @@ Until sure (--until-sure):
   decided, at least 5 cycles at a time, at most 4 x -c cycles in all and never more than 200
   beyond -c. The line under the report says how many more probes per hop settled it.
 
-Flow control (IPv4 UDP only):
-  With -u, -P and -L together (or --pin-flow) every probe has the same 5-tuple, so ECMP routers
-  keep them on one path. --mda instead gives each cycle its own flow and adds cycles until, at
-  every hop, enough probes were sent that a further next hop would have shown up with 95%
-  probability (6 probes for 1 responder, 11 for 2, 16 for 3, ...). mtr-packet cannot fix the
-  flow of TCP, ICMP or IPv6 probes, so those combinations are refused, not approximated.
+Flow control (ICMP, UDP and TCP, IPv4 and IPv6):
+  --pin-flow gives every probe the same flow, so ECMP routers keep them on one path: the same
+  ports for UDP and TCP (-P, -L; default 33434 <- 33433, TCP to 80), the same ICMP checksum and
+  identifier for ICMP, and over IPv6 the same flow label. -u -P -L and -T -L pin the flow too.
+  --mda instead gives each cycle its own flow (source port, ICMP flow id, IPv6 flow label:
+  40000 + cycle), the same at every TTL, and adds cycles until, at every hop, enough probes were
+  sent that a further next hop would have shown up with 95% probability (6 probes for 1
+  responder, 11 for 2, 16 for 3, ...).
+  mtr-packet holds IPv4 UDP flows (it sends those); every other pinned or enumerated flow, and -L
+  on TCP or IPv6 probes, is sent by lg-probe: LG_PROBE_HELPER, else
+  /usr/local/libexec/lg/lg-probe, else the checkout's packages/tracer/helper/build/lg-probe.
+  Without it those traces are refused (run ./scripts/setup), never traced some other way.
 
 Examples:
   lg trace 198.18.1.1                        live table
@@ -61,6 +68,7 @@ Examples:
   lg trace -n -w -T -P 443 example.net       TCP SYN to port 443, no reverse DNS
   lg trace -j -c 5 198.18.1.1 | jq '.report.hubs[] | {host, loss: ."Loss%"}'
   lg trace -u --mda -r 198.18.1.1            every ECMP responder per hop
+  lg trace -T -P 443 -L 40000 -r 198.18.1.1  one TCP flow, the path a connection to 443 takes
   lg trace --ndjson -c 20 198.18.1.1         live events for another program
   lg trace -r --service-port 8080 198.18.1.1 a silent end is asked on TCP 8080 (and UDP)
   lg trace -r -c 10 --until-sure 198.18.1.1  more cycles until the loss reading is decided
@@ -68,12 +76,14 @@ Examples:
 Exit status:
   0 when the trace ran, whatever the path looked like (also after Ctrl-C: the result so far is
   printed); 1 when the trace could not run (unresolvable name, no permission to send,
-  mtr-packet missing); 2 on bad flags or a combination mtr-packet cannot do (e.g. --mda over
-  TCP). Either way one line on standard error says why.
+  mtr-packet missing); 2 on bad flags or a combination that cannot run here (e.g. --mda with
+  --pin-flow, or a flow that needs lg-probe when it is not installed). Either way one line on
+  standard error says why.
 
 Permissions:
   mtr-packet needs raw sockets. Debian's mtr-tiny installs it with cap_net_raw; otherwise grant
-  it with: setcap cap_net_raw+ep /usr/bin/mtr-packet
+  it with: setcap cap_net_raw+ep /usr/bin/mtr-packet. lg-probe too: ./scripts/setup installs it
+  with cap_net_raw.
 `;
 
 /** `lg trace`: a local, mtr-compatible trace. */
@@ -106,7 +116,10 @@ export function register(command: Command): void {
     .option("-T, --tcp", "TCP SYN probes (to port 80 unless -P)")
     .option("-u, --udp", "UDP probes (destination port varies per probe unless -P)")
     .option("-P, --port <PORT>", "destination port for -T/-u")
-    .option("-L, --localport <PORT>", "source port for -u, 1024-65535 (IPv4 only); with -P pins the flow")
+    .option(
+      "-L, --localport <PORT>",
+      "source port for -u and -T, 1024-65535; pins the flow with -u -P or with -T (TCP and IPv6: lg-probe)",
+    )
     .option("-a, --address <IP>", "source address to send from (an address of this host)")
     .option("-Q, --tos <N>", "IP type of service / traffic class byte, 0-255 (default: 0)")
     .option("-4", "use IPv4 only (for a hostname)")
@@ -124,11 +137,16 @@ export function register(command: Command): void {
     )
     .option("--jitter", `add the jitter columns (same as -o "${JITTER_COLUMNS}")`)
     .option("--ndjson", "stream events as JSON lines while tracing")
-    .addOption(new Option("--mda", "enumerate every ECMP next hop per hop (needs -u, IPv4)"))
+    .addOption(
+      new Option(
+        "--mda",
+        "enumerate every ECMP next hop per hop: one flow per cycle (all but IPv4 UDP: lg-probe)",
+      ),
+    )
     .addOption(
       new Option(
         "--pin-flow",
-        "keep one flow for every probe (needs -u, IPv4; default ports 33434 <- 33433)",
+        "keep one flow for every probe: ports (default 33434 <- 33433), ICMP flow id, IPv6 flow label (all but IPv4 UDP: lg-probe)",
       ),
     )
     .option(
