@@ -656,7 +656,8 @@ static int read_requests(void) {
   if (n == 0) {
     if (in_len > 0 && !discarding) {
       in_buf[in_len] = 0;
-      handle_line(in_buf);
+      if (in_len > LINE_MAX_BYTES) emit("0 command-buffer-overflow\n");
+      else handle_line(in_buf);
     }
     in_len = 0;
     return 0;
@@ -666,7 +667,10 @@ static int read_requests(void) {
     if (in_buf[i] == 0) in_buf[i] = 1; /* a NUL byte makes the word it is in invalid, not shorter */
     if (in_buf[i] != '\n') continue;
     in_buf[i] = 0;
-    if (!discarding) handle_line(in_buf + start);
+    if (!discarding) {
+      if (i - start > LINE_MAX_BYTES) emit("0 command-buffer-overflow\n");
+      else handle_line(in_buf + start);
+    }
     discarding = 0;
     start = i + 1;
   }
