@@ -624,6 +624,8 @@ static void handle_line(char *line) {
   struct command cmd;
   const char *reason;
   switch (parse_command(line, &cmd, &reason)) {
+  case PARSE_EMPTY:
+    return;
   case PARSE_NO_TOKEN:
     emit("0 command-parse-error\n");
     return;

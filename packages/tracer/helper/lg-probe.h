@@ -72,6 +72,7 @@ struct command {
 
 enum parse_result {
   PARSE_OK = 0,
+  PARSE_EMPTY,           /* a blank line: no answer */
   PARSE_NO_TOKEN,        /* no numeric token: "0 command-parse-error" */
   PARSE_UNKNOWN_COMMAND, /* TOKEN unknown-command */
   PARSE_INVALID,         /* TOKEN invalid-argument reason ... */

@@ -216,7 +216,8 @@ int parse_command(char *line, struct command *cmd, const char **reason) {
   int n = split_words(line, words, MAX_WORDS);
   long token;
   /* With too many words (n < 0) the token is still read, so the answer can carry it. */
-  if (n == 0 || parse_number(words[0], 0, 999999999999999L, 15, &token) != 0) return PARSE_NO_TOKEN;
+  if (n == 0) return PARSE_EMPTY;
+  if (parse_number(words[0], 0, 999999999999999L, 15, &token) != 0) return PARSE_NO_TOKEN;
   cmd->token = token;
   if (n < 0) {
     *reason = "too-many-arguments";
