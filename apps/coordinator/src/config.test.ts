@@ -23,6 +23,17 @@ describe("coordinator configuration", () => {
     expect(() => loadConfig({ NATS_URL: "nats://x:1", LOG_LEVEL: "loud" })).toThrow(/LOG_LEVEL/);
   });
 
+  it("reads the place settings: the operator's table and whether to use the city database", () => {
+    expect(loadConfig({ NATS_URL: "nats://x:1" }).geo).toEqual({ prefixFile: undefined, database: true });
+    expect(
+      loadConfig({ NATS_URL: "nats://x:1", LG_GEO_PREFIXES: "/etc/lg/places.csv", LG_GEO_DATABASE: "off" })
+        .geo,
+    ).toEqual({ prefixFile: "/etc/lg/places.csv", database: false });
+    expect(() => loadConfig({ NATS_URL: "nats://x:1", LG_GEO_DATABASE: "maybe" })).toThrow(
+      "LG_GEO_DATABASE must be 'on' or 'off'",
+    );
+  });
+
   it("parses the target allow-list for IPv4 and IPv6", () => {
     const c = loadConfig({ NATS_URL: "nats://x:1", LG_ALLOW_TARGETS: "198.18.0.0/15, 2001:2::/48" });
     expect(c.allowList).toHaveLength(2);

