@@ -357,11 +357,11 @@ export async function startFlowLab(opts: { prefix?: string } = {}): Promise<Flow
         from: "src" as const,
         target: v4(L.thereTarget, 2),
         hops: [L.srcSplit, L.splitThere, L.thereTarget].map((n) => v4(n, 2)),
-        // Read by hand on this kernel with a raw socket: the sender records itself, each router
-        // the address it sends the packet out of, trr the address the echo came to, then again
-        // as the reply's source; the sender records itself again on receipt.
+        // Read by hand on this kernel (lg-probe, which builds the option empty): each router
+        // records the address it sends the packet out of, trr the address the echo came to and
+        // again the reply's source, src itself on receipt. (A sender that sets the option with
+        // IP_OPTIONS on its socket gets its own address recorded first as well.)
         recorded: [
-          v4(L.srcSplit, 1),
           v4(L.splitThere, 1),
           v4(L.thereTarget, 1),
           v4(L.thereTarget, 2),
