@@ -806,7 +806,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     drain_all();
-    if (input_open && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) input_open = read_requests();
+    if (input_open && (fds[0].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))) input_open = read_requests();
     expire();
     flush_output();
     if (!input_open && heap_len == 0) return 0;
