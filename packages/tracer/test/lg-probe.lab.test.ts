@@ -356,6 +356,7 @@ describe("lg-probe in a lab: src — r1 — r2 — tgt, back over r3", { timeout
       "send-probe ip-4 198.18.3.2 ttl",
       "send-probe ip-4 224.0.0.1",
       "send-probe ip-4 255.255.255.255",
+      "send-probe ip-4 198.18.1.255",
       "send-probe ip-6 ff02::1",
       "send-probe ip-4 198.18.3.2 flow-id 65536",
       "send-probe ip-4 198.18.3.2 protocol udp flow-id 1",
@@ -382,6 +383,18 @@ describe("lg-probe in a lab: src — r1 — r2 — tgt, back over r3", { timeout
     expect(stillUp?.kind).toBe("reply");
     expect(await probe.untokenedLines(2)).toEqual(["0 command-parse-error", "0 command-buffer-overflow"]);
     expect(probe.child.exitCode).toBeNull();
+  });
+
+  it("sends from a requested source address only if it is this host's", async () => {
+    const [own, notOwn, v6] = await send([
+      "send-probe ip-4 198.18.3.2 local-ip-4 198.18.1.1 protocol udp timeout 5",
+      "send-probe ip-4 198.18.3.2 local-ip-4 198.18.2.1 timeout 5",
+      "send-probe ip-6 2001:2:0:3::2 local-ip-6 2001:2:0:1::1 protocol tcp port 8080 timeout 5",
+    ]);
+    expect(own?.kind).toBe("reply");
+    expect(own?.fields.get("quoted-source")).toBe("198.18.1.1");
+    expect(notOwn?.kind).toBe("address-not-available");
+    expect(v6?.kind).toBe("reply");
   });
 
   it("holds no capability once started (and may never gain one)", async () => {
