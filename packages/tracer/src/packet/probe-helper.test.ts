@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TracerError } from "../errors";
+import { Tracer } from "../tracer";
 import { LgProbePort, MtrPacketPort } from "./helper-pool";
 import { findProbeHelper, probeHelperVersion, repoProbeHelperPath } from "./probe-helper";
 import type { ProbeSpec } from "./types";
@@ -129,6 +131,26 @@ describe("the pool's limits per helper", () => {
     expect(outcome).toMatchObject({ kind: "failure", reason: "helper-failed", helper: "lg-probe" });
     expect((outcome as { detail: string }).detail).toMatch(
       /^\/nonexistent\/lg-probe was not found: run \.\/scripts\/setup/,
+    );
+  });
+});
+
+describe("lg-probe without raw sockets", () => {
+  it("fails the trace with no-permission, naming lg-probe and ./scripts/setup", async () => {
+    // Prints what lg-probe prints without CAP_NET_RAW, and exits the same way.
+    const fake = await fakeHelper(
+      "lg-probe-no-cap",
+      'echo "lg-probe: failure to open IPv4 sockets: Operation not permitted" >&2; exit 1',
+    );
+    const tracer = new Tracer({ lgProbePath: fake, resolveNames: false });
+    const err = await tracer
+      .run({ target: "127.0.0.1", options: { protocol: "tcp", port: 443, localPort: 40000, count: 1 } })
+      .catch((e: unknown) => e);
+    await tracer.close();
+    expect(err).toBeInstanceOf(TracerError);
+    expect((err as TracerError).code).toBe("no-permission");
+    expect((err as TracerError).message).toMatch(
+      /^lg-probe may not send TCP probes .*run \.\/scripts\/setup as root/,
     );
   });
 });
