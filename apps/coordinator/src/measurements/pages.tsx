@@ -3,7 +3,7 @@ import { MeasurementRequest } from "@lg/protocol";
 import { type Context, Hono } from "hono";
 import { ComparePage } from "../web/components/compare-page";
 import { FormPage } from "../web/components/form-page";
-import { MeasurementBody, MeasurementPage } from "../web/components/measurement-page";
+import { MeasurementBody, MeasurementMap, MeasurementPage } from "../web/components/measurement-page";
 import { TraceSection } from "../web/components/trace-section";
 import { csvExport, textExport } from "../web/exports";
 import { submitForm } from "../web/form";
@@ -96,6 +96,13 @@ export function measurementPages(deps: WebDeps): Hono {
     if (!trace) return c.text("no such trace in this measurement", 404);
     const agents = await agentsById(deps);
     return html(c, <TraceSection trace={trace} region={agents.get(trace.agentId)?.region} followUps />);
+  });
+
+  // The map, re-rendered when the measurement is done (the live script swaps it in).
+  web.get("/m/:id/map", async (c) => {
+    const found = await measurementOr(c, c.req.param("id"));
+    if (found instanceof Response) return found;
+    return html(c, <MeasurementMap measurement={found} agents={await agentsById(deps)} />);
   });
 
   web.get("/compare/:id", async (c) => {

@@ -17,7 +17,7 @@ export function standaloneHtml(m: MeasurementView, body: string): string {
 </head>
 <body class="standalone">
 <main id="main">${raw(body)}</main>
-<footer class="foot">Exported from the lg looking glass · measurement ${m.id} · ${m.created}</footer>
+<footer class="foot">Exported from the lg looking glass · measurement ${m.id} · ${m.created} · Origin AS data: <a href="https://db-ip.com">IP to ASN by DB-IP</a> (CC BY 4.0) and RouteViews · Places: <a href="https://db-ip.com">IP Geolocation by DB-IP</a> (CC BY 4.0) · Map: <a href="https://www.naturalearthdata.com">Natural Earth</a> (public domain)</footer>
 </body>
 </html>
 `);

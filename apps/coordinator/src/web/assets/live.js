@@ -12,6 +12,7 @@
 //   data-live-events="/api/.../events"  the event stream (measurements and path tests)
 //   data-live-fragment="/m/<id>/trace/" where a finished trace's section is rendered
 //   data-live-reload="done"             reload the page once everything is done (verdicts)
+//   data-live-map="/m/<id>/map"         once everything is done, swap in the server's map
 //   data-live-poll="/api/..."           no stream: poll this view and reload when its status changes
 //   data-live-goto="/r/<id>"            ... or go to this permalink instead of reloading
 //
@@ -277,6 +278,23 @@
     if (isFinal(trace.status) && !wasFinal) void refreshSection(root, trace.id);
   }
 
+  /**
+   * Hops get their places when each trace is stored: once everything is done, the server's map
+   * (data-live-map) replaces the one drawn when the page loaded.
+   * @param {HTMLElement} root
+   */
+  async function refreshMap(root) {
+    if (!root.dataset.liveMap) return;
+    const res = await fetch(root.dataset.liveMap);
+    if (!res.ok) return;
+    // Our own server's rendering of the map (it escapes everything it prints).
+    const template = document.createElement("template");
+    template.innerHTML = await res.text();
+    const fresh = template.content.querySelector('[data-role="map-slot"]');
+    const old = root.querySelector('[data-role="map-slot"]');
+    if (fresh && old) old.replaceWith(fresh);
+  }
+
   /** @param {HTMLElement} root */
   function follow(root) {
     const stream = new EventSource(root.dataset.liveEvents ?? "");
@@ -302,6 +320,7 @@
         badge.textContent = JSON.parse(e.data).status;
         badge.className = "status status-done";
       }
+      void refreshMap(root);
     });
   }
 

@@ -6,6 +6,7 @@ import { hopName, ms, pct } from "../format";
 import { PathProfile } from "./charts";
 import { Layout } from "./layout";
 import { optionsSummary } from "./measurement-page";
+import { measurementMapLines, RouteMap } from "./route-map";
 import { hopRange } from "./trace-section";
 
 /** Why a PoP's trace is the one with the problem, in one line (or undefined when it has none). */
@@ -113,6 +114,7 @@ export function ComparePage(props: { measurement: MeasurementView; agents: Map<s
           ))}
         </figcaption>
       </figure>
+      <RouteMap lines={measurementMapLines(traces, props.agents)} subject={m.target} />
       <div class="table-scroll card">
         <table class="compare">
           <thead>

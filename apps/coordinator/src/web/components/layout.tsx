@@ -54,7 +54,10 @@ export function Layout(props: LayoutProps) {
           <footer class="foot">
             Numbers are round-trip times in milliseconds measured by mtr-style probes. API:{" "}
             <a href="/openapi.json">/openapi.json</a>. Origin AS data:{" "}
-            <a href="https://db-ip.com">IP to ASN by DB-IP</a> (CC BY 4.0) and RouteViews.
+            <a href="https://db-ip.com">IP to ASN by DB-IP</a> (CC BY 4.0) and RouteViews. Places:{" "}
+            <a href="https://db-ip.com">IP Geolocation by DB-IP</a> (CC BY 4.0), checked against the PoPs'
+            round-trip times. Map: <a href="https://www.naturalearthdata.com">Natural Earth</a> (public
+            domain).
           </footer>
         </body>
       </html>

@@ -1,6 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { AgentView, MeasurementView } from "@lg/protocol";
 import { Layout } from "./layout";
+import { measurementMapLines, RouteMap } from "./route-map";
 import { TraceSection } from "./trace-section";
 
 export function optionsSummary(m: MeasurementView): string {
@@ -55,6 +56,7 @@ export function MeasurementBody(props: MeasurementBodyProps) {
         props.standalone ? undefined : `/api/v1/measurements/${encodeURIComponent(m.id)}/events`
       }
       data-live-fragment={props.standalone ? undefined : `/m/${encodeURIComponent(m.id)}/trace/`}
+      data-live-map={props.standalone ? undefined : `/m/${encodeURIComponent(m.id)}/map`}
     >
       <section class="m-head">
         <h1>
@@ -78,9 +80,23 @@ export function MeasurementBody(props: MeasurementBodyProps) {
           </div>
         )}
       </section>
+      <MeasurementMap measurement={m} agents={props.agents} />
       {m.traces.map((t) => (
         <TraceSection trace={t} region={props.agents.get(t.agentId)?.region} followUps />
       ))}
+    </div>
+  );
+}
+
+/**
+ * The map of a measurement's routes, in the slot the live script refills from `/m/{id}/map` when the
+ * measurement is done (hops get their places when each trace is stored).
+ */
+export function MeasurementMap(props: Pick<MeasurementBodyProps, "measurement" | "agents">) {
+  const m = props.measurement;
+  return (
+    <div class="map-slot" data-role="map-slot">
+      <RouteMap lines={measurementMapLines(m.traces, props.agents)} subject={m.target} />
     </div>
   );
 }

@@ -4,6 +4,7 @@ import type { AgentView, Comparison, ComparisonSegment, PathTestView, SegmentHop
 import { ms, pct } from "../format";
 import { Layout } from "./layout";
 import { FollowUpTable, LossReadingCard, placeWords, RouterTable } from "./path-routers";
+import { pathTestMapLines, RouteMap } from "./route-map";
 import { TraceSection } from "./trace-section";
 
 export const endpointLabel = (e: PathTestView["b"]) => (typeof e === "string" ? e : e.host);
@@ -324,6 +325,11 @@ export function PathTestBody(props: PathTestBodyProps) {
         </section>
       ) : null}
       {c?.loss ? <LossReadingCard loss={c.loss} ends={{ a, b }} id={t.id} /> : null}
+      <RouteMap
+        lines={pathTestMapLines({ a, b }, t.forward, t.reverse, props.agents)}
+        subject={b}
+        keys={[`the way there: ${a} → ${b}`, `the way back: ${b} → ${a}`]}
+      />
       <h2 class="section-title">
         The way there: {a} → {b}
       </h2>
