@@ -34,6 +34,15 @@ export type { MtrArgs, MtrHop, MtrRun } from "./mtr";
 export { MtrParseError, mtrArgv, parseMtrJson, parseMtrReport } from "./mtr";
 export { type LabOrigin, labOrigins } from "./origins";
 export { answerAddress, type ModelHop, modelPath, modelTrace } from "./pathmodel";
+export {
+  LAB_WRONG_PLACE,
+  type LabPlace,
+  type LabPlacedPrefix,
+  labPlaceOf,
+  labPlaces,
+  labPlaceTable,
+  labPopLocation,
+} from "./places";
 export type { LabPlan, PlannedInterface, PlannedNode } from "./plan";
 export { ownerOf, planLab } from "./plan";
 export type { LabProcess } from "./process";
