@@ -63,7 +63,9 @@ function parseOutcome(schema: z.ZodType, input: unknown): string {
   }
 }
 
-describe("protocol schemas under random input", () => {
+// The runs are about what parse does, not how fast: on a loaded 2-core machine a thousand runs over
+// the larger schemas took longer than vitest's default 5 s.
+describe("protocol schemas under random input", { timeout: 60_000 }, () => {
   it("exports at least the message and API schemas", () => {
     const names = schemas.map(([n]) => n);
     for (const n of [
