@@ -1,3 +1,4 @@
+import { type PopLocation, parseLatLon } from "@lg/protocol";
 import { z } from "zod";
 import { CliError } from "./errors";
 import { USAGE } from "./options";
@@ -27,6 +28,13 @@ const CliEnv = z.object({
   LG_ALLOW_TARGETS: z.string().default(""),
   /** `lg up`/`lg demo`: the operator's prefix table; the demo writes its own unless this is set. */
   LG_ASN_PREFIXES: z.string().optional(),
+  /** `lg up`/`lg demo` and `lg trace --geo`: the operator's place table; the demo writes its own unless this is set. */
+  LG_GEO_PREFIXES: z.string().optional(),
+  /** `lg trace --geo`: whether to look public addresses up in the offline city database. */
+  LG_GEO_DATABASE: z.enum(["on", "off"], { error: "LG_GEO_DATABASE must be 'on' or 'off'" }).default("on"),
+  /** `lg trace --geo` (and `lg up`'s agent): where this machine is, "lat,lon"; its RTTs then bound the places. */
+  LG_LOCATION: z.string().optional(),
+  LG_CITY: z.string().optional(),
   /** `lg up`: the local agent's id (default: the host name). */
   LG_AGENT_ID: z.string().optional(),
   /** `lg trace`: where lg-probe is (flows mtr-packet cannot hold); unset: looked for where ./scripts/setup puts it. */
@@ -44,6 +52,8 @@ export interface CliConfig {
   allowTargets: string;
   asnPrefixes: string | undefined;
   agentId: string | undefined;
+  /** `lg trace --geo`: the place table, the database switch and this machine's place. */
+  geo: { prefixFile: string | undefined; database: boolean; location: PopLocation | undefined };
   /** `LG_PROBE_HELPER`: the lg-probe `lg trace` runs. */
   probeHelper: string | undefined;
   logLevel: z.infer<typeof LogLevel>;
@@ -69,6 +79,14 @@ export function loadCliConfig(env: Record<string, string | undefined> = process.
     throw new CliError(message.includes(name) ? message : `${name}: ${message}`, USAGE);
   }
   const e = parsed.data;
+  let location: PopLocation | undefined;
+  if (e.LG_LOCATION) {
+    try {
+      location = { ...parseLatLon(e.LG_LOCATION), ...(e.LG_CITY ? { city: e.LG_CITY } : {}) };
+    } catch (err) {
+      throw new CliError(`LG_LOCATION: ${(err as Error).message}`, USAGE);
+    }
+  }
   return {
     apiUrl: e.LG_API_URL,
     apiKey: e.LG_API_KEY,
@@ -76,6 +94,7 @@ export function loadCliConfig(env: Record<string, string | undefined> = process.
     allowTargets: e.LG_ALLOW_TARGETS,
     asnPrefixes: e.LG_ASN_PREFIXES,
     agentId: e.LG_AGENT_ID,
+    geo: { prefixFile: e.LG_GEO_PREFIXES, database: e.LG_GEO_DATABASE === "on", location },
     probeHelper: e.LG_PROBE_HELPER,
     logLevel: e.LOG_LEVEL,
     environment: { ...env },

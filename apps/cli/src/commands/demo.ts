@@ -1,5 +1,13 @@
 import { join } from "node:path";
-import { type LabProcess, labOrigins, type ReferenceLab, startReferenceLab } from "@lg/netlab";
+import {
+  LAB_WRONG_PLACE,
+  type LabProcess,
+  labOrigins,
+  labPlaceTable,
+  labPopLocation,
+  type ReferenceLab,
+  startReferenceLab,
+} from "@lg/netlab";
 import type { Command } from "commander";
 import { loadCliConfig } from "../config";
 import { CliError } from "../errors";
@@ -34,6 +42,9 @@ export function startLabAgents(
         LG_REGION: lab.nodes[node]?.region ?? "customer",
         LG_ROLE: role,
         LG_PUBLIC_ADDRS: lab.addr(node),
+        // Where the lab says the node is: one metro, as its microsecond delays demand.
+        LG_LOCATION: labPopLocation(node).location,
+        LG_CITY: labPopLocation(node).city,
         LG_DATA_DIR: join(stack.dataDir, "agents", node),
       }),
     });
@@ -75,6 +86,8 @@ export function register(command: Command): void {
         extraHosts: [lab.hostAddress.v4],
         // The lab's pretend networks, so hops name their "carrier" like public ones do.
         asnPrefixes: labOrigins(lab.plan).map((o) => `${o.cidr},${o.asn},${o.owner}`),
+        // The lab's places, with one deliberately wrong (see packages/netlab, Places).
+        geoPrefixes: labPlaceTable(lab.plan),
       });
       // Lab agents dial NATS on the host-side lab address (an extra listener of the local server).
       const labNats = stack.nats?.extraUrls[0] ?? stack.natsUrl;
@@ -94,6 +107,9 @@ export function register(command: Command): void {
           `  bin/lg measure --from fra -T -P ${s.filtered.tcpPort ?? 8080} ${s.filtered.target}  # ${s.filtered.description}`,
           `  bin/lg path fra sin                                  # both directions at once: ${s.asym.description}`,
           `  bin/lg path ams nyc                                  # ${lab.pairs.retloss.description}`,
+          `  the map: every lab PoP and router is in Frankfurt as far as light can tell (microseconds apart), tdelay`,
+          `    25 ms away in Lisbon; ${LAB_WRONG_PLACE.address} (${LAB_WRONG_PLACE.node}) is placed in ${LAB_WRONG_PLACE.place.city} on purpose: the page marks it implausible`,
+          `  bin/lg measure --geo --from fra ${s.delay.target}      # city and country per hop`,
           `  bin/lg lab loss --prefix ${lab.prefix} fwdb enyc 0.25   # then both directions of ams <-> nyc lose (0 switches it off)`,
           "  a customer behind the lab's NAT (asked on the lab-side address, so the command works inside the lab):",
           `    curl -s -XPOST ${labUrl}/api/v1/reverse-sessions -H 'content-type: application/json' -d '{"server":{"host":"${s.clean.target}"},"via":"vm"}'`,

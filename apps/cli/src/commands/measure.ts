@@ -12,6 +12,7 @@ import type { Command } from "commander";
 import { type ApiClient, createApiClient } from "../client";
 import { loadCliConfig } from "../config";
 import { CliError } from "../errors";
+import { formatPlaces } from "../geo";
 import { numberOption, USAGE } from "../options";
 
 interface MeasureFlags {
@@ -30,6 +31,7 @@ interface MeasureFlags {
   servicePort?: string;
   untilSure?: boolean;
   json?: boolean;
+  geo?: boolean;
 }
 
 /** The request body from the command line; the API validates the bounds and says which field is wrong. */
@@ -64,7 +66,12 @@ export function measurementRequest(target: string, f: MeasureFlags): Measurement
 }
 
 /** One PoP's report: the header line, then mtr's report format (or why the trace failed). */
-export function popReport(trace: TraceView, hops: Hop[], options: MeasurementView["options"]): string {
+export function popReport(
+  trace: TraceView,
+  hops: Hop[],
+  options: MeasurementView["options"],
+  geo = false,
+): string {
   const head = `── ${trace.agentId} → ${trace.address ?? trace.target} · ${trace.status}`;
   if (trace.status === "failed" && hops.length === 0) {
     return `${head}\n   failed (${trace.failure?.source ?? "internal"}): ${trace.failure?.message ?? "no reason given"}\n`;
@@ -87,6 +94,11 @@ export function popReport(trace: TraceView, hops: Hop[], options: MeasurementVie
   const probes = trace.followUps.filter((f) => f.kind !== "alias-trace");
   const extra = formatFollowUps(probes, trace.adaptive).trimEnd();
   if (extra) lines.push(...extra.split("\n").map((l) => `   ${l}`));
+  // The coordinator places each hop when the trace is stored (mtr -y shows such a field per hop).
+  if (geo && trace.status !== "queued" && trace.status !== "running") {
+    const places = formatPlaces(hops, "   ").trimEnd();
+    if (places) lines.push(places);
+  }
   if (trace.diagnosis) {
     lines.push(`   diagnosis: ${trace.diagnosis.verdict}`);
     for (const f of trace.diagnosis.findings)
@@ -100,7 +112,12 @@ export function popReport(trace: TraceView, hops: Hop[], options: MeasurementVie
  * Follows the measurement's event stream and keeps each PoP's hops current. On a terminal the
  * reports are redrawn in place; otherwise each PoP's report is printed once, when it finishes.
  */
-async function follow(api: ApiClient, id: string, mode: "live" | "print" | "quiet"): Promise<void> {
+async function follow(
+  api: ApiClient,
+  id: string,
+  mode: "live" | "print" | "quiet",
+  geo = false,
+): Promise<void> {
   const live = mode === "live";
   let options: MeasurementView["options"] | undefined;
   const traces = new Map<string, TraceView>();
@@ -116,7 +133,7 @@ async function follow(api: ApiClient, id: string, mode: "live" | "print" | "quie
     if (!force && now - lastDraw < 200) return;
     lastDraw = now;
     const text = [...traces.values()]
-      .map((t) => popReport(t, hopsOf(t), options as MeasurementView["options"]))
+      .map((t) => popReport(t, hopsOf(t), options as MeasurementView["options"], geo))
       .join("\n");
     if (drawnLines > 0) process.stdout.write(`\x1b[${drawnLines}F\x1b[J`);
     process.stdout.write(text);
@@ -127,7 +144,7 @@ async function follow(api: ApiClient, id: string, mode: "live" | "print" | "quie
     for (const t of traces.values()) {
       if ((t.status === "done" || t.status === "failed") && !printed.has(t.id)) {
         printed.add(t.id);
-        process.stdout.write(`${popReport(t, hopsOf(t), options)}\n`);
+        process.stdout.write(`${popReport(t, hopsOf(t), options, geo)}\n`);
       }
     }
   };
@@ -188,6 +205,7 @@ export function register(command: Command): void {
       "--until-sure",
       "keep probing while a loss reading is inconclusive (at most 4 x the count, +200 at most; API adaptive)",
     )
+    .option("--geo", "print each hop's city and country, and whether the PoP's round-trip times allow it")
     .option("--json", "print the finished measurement as JSON")
     .action(async (target: string, raw: Record<string, unknown>) => {
       const flags: MeasureFlags = {
@@ -205,7 +223,7 @@ export function register(command: Command): void {
           `measurement ${accepted.id} from ${accepted.traces.map((t) => t.agentId).join(", ")}\n`,
         );
       }
-      await follow(api, accepted.id, mode);
+      await follow(api, accepted.id, mode, flags.geo === true);
       const final = await api.get(`/api/v1/measurements/${accepted.id}`, MeasurementView);
       if (flags.json) process.stdout.write(`${JSON.stringify(final, null, 2)}\n`);
       const failed = final.traces.filter((t) => t.status === "failed");

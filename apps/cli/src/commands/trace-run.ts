@@ -58,6 +58,7 @@ export interface TraceFlags {
   servicePort?: string;
   untilSure?: boolean;
   followUps?: boolean;
+  geo?: boolean;
 }
 
 type OutputMode = "live" | "report" | "json" | "csv" | "ndjson";
@@ -191,6 +192,11 @@ export async function runTrace(target: string, flags: TraceFlags): Promise<void>
     process.stderr.write(
       `lg: ${result.unsentProbes} probes could not be sent (every probe helper slot was busy); they are not counted\n`,
     );
+  if (flags.geo) {
+    // Places are looked up after the trace (offline files only), so probing is not slowed by them.
+    const { placeLocalHops } = await import("../geo");
+    result = { ...result, hops: await placeLocalHops(result.hops, loadCliConfig().geo, local) };
+  }
   const fmt = { ...naming, localHostname: local, ...(order !== undefined ? { fields: order } : {}) };
   // mtr's own formats keep mtr's columns unless -o says otherwise; lg's report adds the interval.
   const reportFields = order ?? LG_REPORT_ORDER;
@@ -204,7 +210,9 @@ export async function runTrace(target: string, flags: TraceFlags): Promise<void>
         fields: reportFields,
         wide: flags.reportWide === true || mode === "live",
         mpls: flags.mpls === true,
-      }) + formatFollowUps(result.followUps, result.adaptive),
+      }) +
+        formatFollowUps(result.followUps, result.adaptive) +
+        (flags.geo ? (await import("../geo")).formatPlaces(result.hops) : ""),
     );
 }
 

@@ -73,6 +73,13 @@ Examples:
   lg trace -r --service-port 8080 198.18.1.1 a silent end is asked on TCP 8080 (and UDP)
   lg trace -r -c 10 --until-sure 198.18.1.1  more cycles until the loss reading is decided
 
+Places (--geo):
+  Each hop's place comes from the operator's table (LG_GEO_PREFIXES: CIDR,lat,lon,city,country per
+  line) or, for public addresses only, the offline DB-IP city database; it is printed under the
+  report and carried as "geo" in -j and --ndjson. With LG_LOCATION="lat,lon" (this machine), a hop
+  whose best RTT r ms cannot reach the place (at most r/2 x 200 km, light in fibre) is marked
+  RULED OUT with the reason.
+
 Exit status:
   0 when the trace ran, whatever the path looked like (also after Ctrl-C: the result so far is
   printed); 1 when the trace could not run (unresolvable name, no permission to send,
@@ -157,6 +164,10 @@ export function register(command: Command): void {
     .option(
       "--until-sure",
       "keep probing while the loss reading is inconclusive (at most 4 x -c cycles, +200 at most)",
+    )
+    .option(
+      "--geo",
+      "print each hop's city and country (LG_GEO_PREFIXES, then the offline IP database), checked against this machine's round-trip times when LG_LOCATION says where it is",
     )
     .showHelpAfterError(false)
     .addHelpText("after", HELP_AFTER)

@@ -41,6 +41,8 @@ export interface LocalStackOptions {
   extraHosts?: string[];
   /** Lines of an operator prefix table (origin ASes) used unless LG_ASN_PREFIXES names one. */
   asnPrefixes?: string[];
+  /** Lines of an operator place table (`CIDR,lat,lon,city,country`) used unless LG_GEO_PREFIXES names one. */
+  geoPrefixes?: string[];
 }
 
 /**
@@ -75,6 +77,9 @@ export async function startLocalStack(cli: CliConfig, opts: LocalStackOptions = 
       LOG_LEVEL: cli.logLevel,
       ...(opts.asnPrefixes && !cli.asnPrefixes
         ? { LG_ASN_PREFIXES: await writePrefixTable(dataDir, opts.asnPrefixes) }
+        : {}),
+      ...(opts.geoPrefixes && !env.LG_GEO_PREFIXES
+        ? { LG_GEO_PREFIXES: await writePlaceTable(dataDir, opts.geoPrefixes) }
         : {}),
     });
   } catch (err) {
@@ -193,6 +198,16 @@ async function writePrefixTable(dataDir: string, lines: string[]): Promise<strin
   await writeFile(
     file,
     `# written by lg: origin ASes of the stack's own address ranges\n${lines.join("\n")}\n`,
+  );
+  return file;
+}
+
+async function writePlaceTable(dataDir: string, lines: string[]): Promise<string> {
+  const file = join(dataDir, "geo-prefixes.csv");
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(
+    file,
+    `# written by lg: places of the stack's own address ranges (CIDR,lat,lon,city,country)\n${lines.join("\n")}\n`,
   );
   return file;
 }
