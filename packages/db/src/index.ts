@@ -12,8 +12,10 @@ export {
 export {
   type NewPathTest,
   type NewReverseSession,
+  type NewUploadTrace,
   type PathTestWithTraces,
   pathTestQueries,
+  type UploadedTraceFill,
 } from "./path-tests";
 export {
   createRepository,

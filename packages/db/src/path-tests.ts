@@ -1,7 +1,8 @@
-import type { TraceOptions } from "@lg/protocol";
+import type { Diagnosis, Hop, TraceFailure, TraceOptions, TraceUpload } from "@lg/protocol";
 import { and, asc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import {
+  measurements,
   type PathTestFollowUpRow,
   type PathTestRow,
   pathTests,
@@ -38,6 +39,36 @@ export type NewReverseSession = Pick<
 >;
 
 type SessionStatus = ReverseSessionRow["status"];
+
+/**
+ * A reverse session customer's trace, uploaded (`done`, with its hops) or awaited (`queued`: the
+ * reverse leg started first). It is stored as a trace of its own one-trace measurement, with no
+ * agent, so it reads, exports and ages like any other trace.
+ */
+export interface NewUploadTrace {
+  measurementId: string;
+  traceId: string;
+  target: string;
+  address: string;
+  options: TraceOptions;
+  client: string | null;
+  status: "queued" | "done";
+  hops?: Hop[];
+  diagnosis?: Diagnosis | null;
+  upload?: TraceUpload;
+  startedAt?: Date | null;
+  finishedAt?: Date | null;
+}
+
+/** The hops and reading of an uploaded trace, filled into the one awaited. */
+export interface UploadedTraceFill {
+  target: string;
+  hops: Hop[];
+  diagnosis: Diagnosis | null;
+  upload: TraceUpload;
+  startedAt: Date;
+  finishedAt: Date;
+}
 
 /** Queries of path tests and reverse sessions (spread into the repository). */
 export function pathTestQueries(db: Database) {
@@ -191,6 +222,121 @@ export function pathTestQueries(db: Database) {
       return row;
     },
 
+    /**
+     * The customer opened its link: records the address it came from (the last opening before the
+     * session starts wins; a join agent's registration replaces it). Returns the row, or undefined
+     * once the session started or a join agent registered.
+     */
+    async openCustomerLink(id: string, address: string, at: Date): Promise<ReverseSessionRow | undefined> {
+      const [row] = await db
+        .update(reverseSessions)
+        .set({ customerAddress: address, linkOpenedAt: at })
+        .where(
+          and(
+            eq(reverseSessions.id, id),
+            eq(reverseSessions.status, "waiting"),
+            isNull(reverseSessions.customerAgentId),
+          ),
+        )
+        .returning();
+      return row;
+    },
+
+    /**
+     * The customer pressed start on its link: the session runs from `address` (the start request's),
+     * once; only the first caller of any replica gets the row.
+     */
+    async startFromCustomerLink(
+      id: string,
+      address: string,
+      at: Date,
+    ): Promise<ReverseSessionRow | undefined> {
+      const [row] = await db
+        .update(reverseSessions)
+        .set({ status: "running", customerAddress: address, linkOpenedAt: at })
+        .where(
+          and(
+            eq(reverseSessions.id, id),
+            eq(reverseSessions.status, "waiting"),
+            isNull(reverseSessions.customerAgentId),
+          ),
+        )
+        .returning();
+      return row;
+    },
+
+    /** Stores a customer's uploaded (or awaited) trace and its one-trace measurement together. */
+    async insertUploadTrace(t: NewUploadTrace): Promise<void> {
+      await db.transaction(async (tx) => {
+        await tx.insert(measurements).values({
+          id: t.measurementId,
+          target: t.target,
+          options: t.options,
+          status: t.status === "done" ? "done" : "running",
+          client: t.client,
+        });
+        await tx.insert(traces).values({
+          id: t.traceId,
+          measurementId: t.measurementId,
+          agentId: null,
+          origin: "upload",
+          target: t.target,
+          address: t.address,
+          status: t.status,
+          hops: t.hops ?? [],
+          diagnosis: t.diagnosis ?? null,
+          upload: t.upload ?? null,
+          startedAt: t.startedAt ?? null,
+          finishedAt: t.finishedAt ?? null,
+          resultAt: t.status === "done" ? new Date() : null,
+        });
+      });
+    },
+
+    /** Removes a measurement and its traces (an upload trace that lost the race to be the session's). */
+    async deleteMeasurement(id: string): Promise<void> {
+      await db.delete(measurements).where(eq(measurements.id, id));
+    },
+
+    /** Makes `traceId` the session's uploaded trace, once: false when it already has one. */
+    async claimSessionUpload(id: string, traceId: string): Promise<boolean> {
+      const rows = await db
+        .update(reverseSessions)
+        .set({ uploadTraceId: traceId })
+        .where(and(eq(reverseSessions.id, id), isNull(reverseSessions.uploadTraceId)))
+        .returning({ id: reverseSessions.id });
+      return rows.length > 0;
+    },
+
+    async getTrace(id: string): Promise<TraceRow | undefined> {
+      const [row] = await db.select().from(traces).where(eq(traces.id, id));
+      return row;
+    },
+
+    /** Fills the awaited upload trace once (undefined: it was filled already, or is not awaited). */
+    async fillUploadTrace(traceId: string, fill: UploadedTraceFill): Promise<TraceRow | undefined> {
+      const [row] = await db
+        .update(traces)
+        .set({ ...fill, status: "done", resultAt: new Date() })
+        .where(and(eq(traces.id, traceId), eq(traces.origin, "upload"), eq(traces.status, "queued")))
+        .returning();
+      if (row)
+        await db.update(measurements).set({ status: "done" }).where(eq(measurements.id, row.measurementId));
+      return row;
+    },
+
+    /** Ends an awaited upload trace that never came (its session ended first). */
+    async failUploadTrace(traceId: string, failure: TraceFailure): Promise<TraceRow | undefined> {
+      const [row] = await db
+        .update(traces)
+        .set({ status: "failed", failure, finishedAt: new Date(), resultAt: new Date() })
+        .where(and(eq(traces.id, traceId), eq(traces.origin, "upload"), eq(traces.status, "queued")))
+        .returning();
+      if (row)
+        await db.update(measurements).set({ status: "done" }).where(eq(measurements.id, row.measurementId));
+      return row;
+    },
+
     /** Records the customer's join once (the first join wins). */
     async joinReverseSession(
       id: string,
@@ -208,7 +354,9 @@ export function pathTestQueries(db: Database) {
           and(
             eq(reverseSessions.id, id),
             eq(reverseSessions.status, "waiting"),
-            isNull(reverseSessions.customerAddress),
+            // An address the customer's link recorded is replaced: the join agent's request is the one
+            // whose address its traces leave from.
+            isNull(reverseSessions.customerAgentId),
           ),
         )
         .returning();

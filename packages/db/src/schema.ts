@@ -8,6 +8,7 @@ import type {
   PopLocation,
   TraceFailure,
   TraceOptions,
+  TraceUpload,
 } from "@lg/protocol";
 import { boolean, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
@@ -57,7 +58,12 @@ export const traces = pgTable(
     measurementId: text("measurement_id")
       .notNull()
       .references(() => measurements.id, { onDelete: "cascade" }),
-    agentId: text("agent_id").notNull(),
+    /** The agent that traced it; null for an uploaded trace. */
+    agentId: text("agent_id"),
+    /** `agent`: probed by an agent; `upload`: a reverse session's customer uploaded a tool's output. */
+    origin: text("origin").$type<"agent" | "upload">().notNull().default("agent"),
+    /** An uploaded trace's format, where its time comes from and who sent it. */
+    upload: jsonb("upload").$type<TraceUpload>(),
     target: text("target").notNull(),
     /** The address the agent resolved and traced. */
     address: text("address"),
@@ -148,6 +154,10 @@ export const reverseSessions = pgTable(
     /** The customer's address as seen by the coordinator when the join agent registered. */
     customerAddress: text("customer_address"),
     customerAgentId: text("customer_agent_id"),
+    /** When the customer last opened its link (which recorded `customerAddress`). */
+    linkOpenedAt: ts("link_opened_at"),
+    /** The customer's uploaded trace (the forward leg of a session run from the link). */
+    uploadTraceId: text("upload_trace_id"),
     expiresAt: ts("expires_at").notNull(),
     joinedAt: ts("joined_at"),
     endedAt: ts("ended_at"),

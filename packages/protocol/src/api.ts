@@ -70,10 +70,51 @@ export const MeasurementRequest = z
 export type MeasurementRequest = z.infer<typeof MeasurementRequest>;
 export type MeasurementRequestInput = z.input<typeof MeasurementRequest>;
 
+/** Where a trace's hops come from: an agent probed them, or a customer uploaded a tool's output. */
+export const TraceOrigin = z.enum(["agent", "upload"]);
+export type TraceOrigin = z.infer<typeof TraceOrigin>;
+
+/** The tools' outputs a reverse session's customer can upload (see `TraceUpload`). */
+export const UploadFormat = z.enum([
+  "mtr-report",
+  "mtr-json",
+  "mtr-csv",
+  "mtr-xml",
+  "winmtr-text",
+  "winmtr-html",
+]);
+export type UploadFormat = z.infer<typeof UploadFormat>;
+
+/**
+ * What an uploaded trace was read from. `timeFrom` says where its `startedAt` comes from: the
+ * format's own start time (`format`: mtr report's `Start:`, CSV's `Start_Time`), or the time it was
+ * uploaded (`upload`) when the format carries none (JSON, XML, WinMTR) or one without a time zone.
+ */
+export const TraceUpload = z.object({
+  format: UploadFormat,
+  timeFrom: z.enum(["format", "upload"]),
+  /** Why the upload time stands in, in words. */
+  timeNote: z.string().optional(),
+  uploadedAt: z.iso.datetime(),
+  /** The address the upload came from, as the coordinator saw it. */
+  uploadedFrom: z.string().nullable(),
+  /** The tracing host's name as the tool wrote it (report `HOST:`, JSON `src`, XML `SRC`). */
+  source: z.string().optional(),
+});
+export type TraceUpload = z.infer<typeof TraceUpload>;
+
 export const TraceView = z.object({
   id: z.string(),
   measurementId: z.string(),
-  agentId: z.string(),
+  /** The agent that traced it; absent for an uploaded trace (`origin: "upload"`). */
+  agentId: z.string().optional(),
+  /**
+   * `agent`: traced by `agentId`; `upload`: a reverse session customer's mtr or WinMTR output (see
+   * `upload`). The coordinator always sends it; absent (older coordinators) means `agent`.
+   */
+  origin: TraceOrigin.optional(),
+  /** Present on an uploaded trace: the format it was read from and where its time comes from. */
+  upload: TraceUpload.optional(),
   target: z.string(),
   /** The address the agent traced, once known. */
   address: z.string().nullable(),

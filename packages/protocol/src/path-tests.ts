@@ -82,12 +82,19 @@ export const ReverseSessionRequest = z
 export type ReverseSessionRequest = z.infer<typeof ReverseSessionRequest>;
 export type ReverseSessionRequestInput = z.input<typeof ReverseSessionRequest>;
 
-/** `201` answer: the one command the customer runs, and the join URL it uses (`lg join <joinUrl>`). */
+/**
+ * `201` answer: the one command the customer runs and the join URL it uses (`lg join <joinUrl>`),
+ * or, with nothing to install, the customer's link: `customerUrl` is a page (GET shows it and
+ * records the customer's public address; POST starts the reverse leg) and `uploadUrl` takes the
+ * customer's own trace (mtr's report, `--json`, CSV or XML, or a WinMTR export). All carry the token.
+ */
 export const ReverseSessionCreated = z.object({
   id: z.string(),
   expiresAt: z.iso.datetime(),
   command: z.string(),
   joinUrl: z.string(),
+  customerUrl: z.string(),
+  uploadUrl: z.string(),
 });
 export type ReverseSessionCreated = z.infer<typeof ReverseSessionCreated>;
 
@@ -108,11 +115,23 @@ export const ReverseSessionView = z.object({
   via: z.string().nullable(),
   customer: z.object({
     publicAddress: z.string().nullable(),
+    /** The join agent, when the customer runs one (`lg join`); null when it uses the link. */
     agentId: z.string().nullable(),
+    /** When the customer last opened its link (`customerUrl`), which recorded `publicAddress`. */
+    linkOpenedAt: z.iso.datetime().nullable().optional(),
+    /** The customer's uploaded trace (its forward leg), once uploaded. */
+    uploadTraceId: z.string().nullable().optional(),
   }),
   legs: z.array(PathTestView),
 });
 export type ReverseSessionView = z.infer<typeof ReverseSessionView>;
+
+/** `201` answer of an upload to `uploadUrl`: the trace as read, and the session it belongs to. */
+export const ReverseSessionUploaded = z.object({
+  trace: TraceView,
+  session: ReverseSessionView,
+});
+export type ReverseSessionUploaded = z.infer<typeof ReverseSessionUploaded>;
 
 /** Answer of `POST /api/v1/reverse-sessions/{id}/join`: what the join agent needs to connect. */
 export const JoinGrant = z.object({

@@ -113,7 +113,7 @@ export async function* watchMeasurement(
     yield { event: "snapshot", data: view };
 
     const status = new Map<string, TraceStatus>(view.traces.map((t) => [t.id, t.status]));
-    const agentOf = new Map<string, string>(view.traces.map((t) => [t.id, t.agentId]));
+    const agentOf = new Map<string, string>(view.traces.map((t) => [t.id, t.agentId ?? ""]));
     const lastHop = new Map<string, string>();
     const allFinal = () => [...status.values()].every(isFinal);
     const done = (): MeasurementEvent => ({ event: "done", data: { id: measurementId, status: "done" } });

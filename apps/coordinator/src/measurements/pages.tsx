@@ -95,7 +95,14 @@ export function measurementPages(deps: WebDeps): Hono {
     const trace = found.traces.find((t) => t.id === c.req.param("traceId"));
     if (!trace) return c.text("no such trace in this measurement", 404);
     const agents = await agentsById(deps);
-    return html(c, <TraceSection trace={trace} region={agents.get(trace.agentId)?.region} followUps />);
+    return html(
+      c,
+      <TraceSection
+        trace={trace}
+        region={trace.agentId ? agents.get(trace.agentId)?.region : undefined}
+        followUps
+      />,
+    );
   });
 
   // The map, re-rendered when the measurement is done (the live script swaps it in).

@@ -9,7 +9,9 @@ export function traceView(row: TraceRow): TraceView {
   return {
     id: row.id,
     measurementId: row.measurementId,
-    agentId: row.agentId,
+    ...(row.agentId !== null ? { agentId: row.agentId } : {}),
+    origin: row.origin,
+    ...(row.upload ? { upload: row.upload } : {}),
     target: row.target,
     address: row.address,
     status: row.status,

@@ -118,7 +118,7 @@ export function startMonitorRunner(deps: MonitorRunnerDeps) {
     if (online.length === 0) return { observations: [], pops, link: null };
     const accepted = await deps.measurements.submit({ ...request, from: online }, client);
     const v = await waitDone(() => deps.measurements.get(accepted.id), deadline);
-    const observations = v.traces.map((t) => observation(t.agentId, t));
+    const observations = v.traces.map((t) => observation(t.agentId ?? "", t));
     return { observations, pops, link: `${deps.publicUrl}/m/${accepted.id}` };
   }
 

@@ -66,7 +66,7 @@ export function pathTestPages(deps: WebDeps & { pathTests: PathTestService }): H
       c,
       <TraceSection
         trace={trace}
-        region={agents.get(trace.agentId)?.region}
+        region={trace.agentId ? agents.get(trace.agentId)?.region : undefined}
         label={agentLabel(trace.agentId, agents)}
       />,
     );

@@ -172,7 +172,9 @@ export function createPathTestService(deps: PathTestServiceDeps) {
     if (isFinal(forward) && isFinal(reverse) && !comparison && reverse && waiting === 0) {
       const failed = [forward, reverse].filter((t) => t.status === "failed");
       if (failed.length > 0) {
-        const why = failed.map((t) => `${t.agentId}: ${t.failure?.message ?? "failed"}`).join("; ");
+        const why = failed
+          .map((t) => `${t.agentId ?? "the customer's upload"}: ${t.failure?.message ?? "failed"}`)
+          .join("; ");
         note = [note, `no comparison: a direction failed (${why})`].filter(Boolean).join("; ");
       }
     }
@@ -187,7 +189,7 @@ export function createPathTestService(deps: PathTestServiceDeps) {
     return {
       id: p.id,
       status: done ? "done" : "running",
-      a: p.a ?? found.forward.agentId,
+      a: p.a ?? found.forward.agentId ?? "",
       b: p.b ?? bAddress,
       aAddress,
       bAddress,

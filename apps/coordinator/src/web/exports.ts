@@ -1,5 +1,6 @@
 import type { MeasurementView, TraceView } from "@lg/protocol";
 import { csvText, formatCsv, formatReport, type TraceResult } from "@lg/tracer";
+import { traceSource } from "./format";
 
 /**
  * The stored trace in the shape the tracer's formatters read, so the exports are exactly what
@@ -23,9 +24,11 @@ export function traceResult(trace: TraceView, options: MeasurementView["options"
 export function textExport(m: MeasurementView): string {
   const parts = [`lg measurement ${m.id}: ${m.target} (${m.status})\n`];
   for (const t of m.traces) {
-    const lines = [`== ${t.agentId} -> ${t.address ?? t.target} (${t.status})`];
+    const lines = [`== ${traceSource(t)} -> ${t.address ?? t.target} (${t.status})`];
     if (t.hops.length > 0)
-      lines.push(formatReport(traceResult(t, m.options), { wide: true, localHostname: t.agentId }).trimEnd());
+      lines.push(
+        formatReport(traceResult(t, m.options), { wide: true, localHostname: traceSource(t) }).trimEnd(),
+      );
     if (t.failure) lines.push(`failed (${t.failure.source}): ${t.failure.message}`);
     if (t.diagnosis) {
       lines.push(`diagnosis: ${t.diagnosis.verdict}${t.diagnosis.reason ? ` (${t.diagnosis.reason})` : ""}`);
@@ -49,7 +52,7 @@ export function csvExport(m: MeasurementView): string {
     if (t.hops.length === 0) continue;
     const [head, ...lines] = formatCsv(traceResult(t, m.options)).trimEnd().split("\n");
     header ??= `Pop,${head}`;
-    for (const line of lines) rows.push(`${csvText(t.agentId)},${line}`);
+    for (const line of lines) rows.push(`${csvText(traceSource(t))},${line}`);
   }
   return `${[header ?? "Pop,Mtr_Version,Start_Time,Status,Host,Hop,Ip", ...rows].join("\n")}\n`;
 }

@@ -1,4 +1,7 @@
-import type { Hop } from "@lg/protocol";
+import type { Hop, TraceView } from "@lg/protocol";
+
+/** What a trace is labelled with: its agent, or the customer's upload (a trace with no agent). */
+export const traceSource = (t: Pick<TraceView, "agentId">) => t.agentId ?? "customer (uploaded)";
 
 /** Milliseconds as mtr prints them: one decimal. */
 export const ms = (value: number) => value.toFixed(1);

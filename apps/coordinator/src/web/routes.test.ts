@@ -152,6 +152,8 @@ function deps(opts: { monitorsDown?: boolean } = {}): { deps: WebDeps; calls: Ca
           expiresAt: session.expiresAt,
           command: `lg join '${origin}/join?token=secret'`,
           joinUrl: `${origin}/join?token=secret`,
+          customerUrl: `${origin}/customer?token=secret`,
+          uploadUrl: `${origin}/upload?token=secret`,
         };
       },
     },

@@ -2,7 +2,7 @@
 import type { AgentView, Hop, MeasurementView, TraceView } from "@lg/protocol";
 import { alignByHop } from "../align";
 import { FINDING_TITLES, hopSeverity, VERDICT_WORDS } from "../findings";
-import { hopName, ms, pct } from "../format";
+import { hopName, ms, pct, traceSource } from "../format";
 import { PathProfile } from "./charts";
 import { Layout } from "./layout";
 import { optionsSummary } from "./measurement-page";
@@ -81,14 +81,14 @@ export function ComparePage(props: { measurement: MeasurementView; agents: Map<s
         <div class="banner banner-problem" role="status">
           {problems.map(({ t, why }) => (
             <p>
-              <strong>{t.agentId}</strong> sees the problem: {why}
+              <strong>{traceSource(t)}</strong> sees the problem: {why}
             </p>
           ))}
           {problems.length < traces.length ? (
             <p class="muted-on-banner">
               {traces
                 .filter((t) => !problems.some((p) => p.t.id === t.id))
-                .map((t) => t.agentId)
+                .map((t) => traceSource(t))
                 .join(", ")}{" "}
               {traces.length - problems.length === 1 ? "does" : "do"} not: the fault sits on the part of the
               path only {problems.length === 1 ? "this PoP crosses" : "these PoPs cross"}.
@@ -100,7 +100,7 @@ export function ComparePage(props: { measurement: MeasurementView; agents: Map<s
       )}
       <figure class="profile-wrap card">
         <PathProfile
-          lines={traces.map((t) => ({ label: t.agentId, hops: t.hops, problem: !!problemLine(t) }))}
+          lines={traces.map((t) => ({ label: traceSource(t), hops: t.hops, problem: !!problemLine(t) }))}
           title={`Average latency and loss per hop from each PoP to ${m.target}`}
         />
         <figcaption class="legend">
@@ -109,7 +109,7 @@ export function ComparePage(props: { measurement: MeasurementView; agents: Map<s
               <svg width="18" height="10" aria-hidden="true">
                 <line class="avg" x1="1" x2="17" y1="5" y2="5" />
               </svg>
-              {t.agentId}
+              {traceSource(t)}
             </span>
           ))}
         </figcaption>
@@ -121,8 +121,10 @@ export function ComparePage(props: { measurement: MeasurementView; agents: Map<s
             <tr>
               {traces.map((t) => (
                 <th scope="col" class={problemLine(t) ? "pop-problem" : "pop-ok"}>
-                  <span class="pop-name">{t.agentId}</span>{" "}
-                  <span class="pop-region">{props.agents.get(t.agentId)?.region ?? ""}</span>
+                  <span class="pop-name">{traceSource(t)}</span>{" "}
+                  <span class="pop-region">
+                    {(t.agentId ? props.agents.get(t.agentId)?.region : undefined) ?? ""}
+                  </span>
                   <span class={`verdict-chip verdict-${t.diagnosis?.verdict ?? t.status}`}>
                     {t.diagnosis ? VERDICT_WORDS[t.diagnosis.verdict] : t.status}
                   </span>

@@ -82,7 +82,11 @@ export function MeasurementBody(props: MeasurementBodyProps) {
       </section>
       <MeasurementMap measurement={m} agents={props.agents} />
       {m.traces.map((t) => (
-        <TraceSection trace={t} region={props.agents.get(t.agentId)?.region} followUps />
+        <TraceSection
+          trace={t}
+          region={t.agentId ? props.agents.get(t.agentId)?.region : undefined}
+          followUps
+        />
       ))}
     </div>
   );

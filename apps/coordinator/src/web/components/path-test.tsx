@@ -10,8 +10,16 @@ import { TraceSection } from "./trace-section";
 export const endpointLabel = (e: PathTestView["b"]) => (typeof e === "string" ? e : e.host);
 
 /** A customer's temporary join agent is named for people as "customer", other agents by their id. */
-export const agentLabel = (id: string, agents: Map<string, AgentView>) =>
-  agents.get(id)?.role === "join" || id.startsWith("join-") ? "customer" : id;
+export const agentLabel = (id: string | undefined, agents: Map<string, AgentView>) =>
+  id === undefined
+    ? "customer (uploaded)"
+    : agents.get(id)?.role === "join" || id.startsWith("join-")
+      ? "customer"
+      : id;
+
+/** The region of a trace's agent (none for an uploaded trace). */
+const regionOf = (id: string | undefined, agents: Map<string, AgentView>) =>
+  id === undefined ? undefined : agents.get(id)?.region;
 
 export const FAULT_WORDS: Record<Comparison["faultDirection"], (a: string, b: string) => string> = {
   forward: (a, b) => `The problem is on the way there (${a} → ${b}); the way back is clean.`,
@@ -338,7 +346,7 @@ export function PathTestBody(props: PathTestBodyProps) {
       ) : null}
       <TraceSection
         trace={t.forward}
-        region={props.agents.get(t.forward.agentId)?.region}
+        region={regionOf(t.forward.agentId, props.agents)}
         label={agentLabel(t.forward.agentId, props.agents)}
       />
       <FollowUpTable trace={t.forward} label={a} />
@@ -352,7 +360,7 @@ export function PathTestBody(props: PathTestBodyProps) {
           ) : null}
           <TraceSection
             trace={t.reverse}
-            region={props.agents.get(t.reverse.agentId)?.region}
+            region={regionOf(t.reverse.agentId, props.agents)}
             label={agentLabel(t.reverse.agentId, props.agents)}
           />
           <FollowUpTable trace={t.reverse} label={b} />

@@ -1,7 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { AdaptiveRun, Diagnosis, Finding, Hop, TraceView } from "@lg/protocol";
 import { FINDING_TITLES, findingsByFirstHop, hopSeverity, REGION_WORDS, VERDICT_WORDS } from "../findings";
-import { asLabel, hopName, ms, pct } from "../format";
+import { asLabel, hopName, ms, pct, traceSource } from "../format";
 import { PathProfile, RangeBar, scaleOf } from "./charts";
 import { FollowUpTable } from "./path-routers";
 
@@ -202,7 +202,7 @@ export function TraceSection(props: TraceSectionProps) {
     >
       <header class="pop-head">
         <h2 id={`h-${t.id}`}>
-          <span class="pop-name">{props.label ?? t.agentId}</span>
+          <span class="pop-name">{props.label ?? traceSource(t)}</span>
           {props.region ? <span class="pop-region">{props.region}</span> : null}
         </h2>
         <span class="arrow" aria-hidden="true">
@@ -231,9 +231,13 @@ export function TraceSection(props: TraceSectionProps) {
         <figure class="profile-wrap">
           <PathProfile
             lines={[
-              { label: props.label ?? t.agentId, hops: t.hops, problem: t.diagnosis?.verdict === "problem" },
+              {
+                label: props.label ?? traceSource(t),
+                hops: t.hops,
+                problem: t.diagnosis?.verdict === "problem",
+              },
             ]}
-            title={`Latency and loss per hop from ${props.label ?? t.agentId}`}
+            title={`Latency and loss per hop from ${props.label ?? traceSource(t)}`}
           />
           <figcaption>Average latency per hop (line), best to worst (band), and loss (red bars).</figcaption>
         </figure>
@@ -280,7 +284,7 @@ export function TraceSection(props: TraceSectionProps) {
         .map((f) => (
           <FindingNote finding={f} />
         ))}
-      {props.followUps ? <FollowUpTable trace={t} label={props.label ?? t.agentId} /> : null}
+      {props.followUps ? <FollowUpTable trace={t} label={props.label ?? traceSource(t)} /> : null}
       {final ? null : <HopRowTemplate />}
     </section>
   );
