@@ -1,6 +1,15 @@
 import { z } from "zod";
 import { PopLocation } from "./geo";
-import { AdaptiveRun, FollowUp, Hop, ProbeProtocol, TraceFailure, TraceOptions } from "./trace";
+import {
+  AdaptiveRun,
+  FollowUp,
+  Hop,
+  NatReading,
+  ProbeProtocol,
+  RecordRouteHint,
+  TraceFailure,
+  TraceOptions,
+} from "./trace";
 
 /**
  * Messages between coordinator and agents over NATS. Every message carries `v`, the protocol
@@ -177,6 +186,10 @@ export const FinalResultMessage = z.object({
   followUps: z.array(FollowUp).max(MAX_FOLLOW_UPS_PER_RESULT).optional(),
   /** What `adaptive` (`--until-sure`) added after the requested cycles. */
   adaptive: AdaptiveRun.optional(),
+  /** Where a NAT sits, when the routers' quotes show one (lg-probe's probes only). */
+  nat: NatReading.optional(),
+  /** `recordRoute`: what echo probes with the Record Route option brought back. */
+  recordRoute: RecordRouteHint.optional(),
   startedAt: z.iso.datetime(),
   finishedAt: z.iso.datetime(),
 });

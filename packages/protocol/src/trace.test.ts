@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { hopOf } from "./testing";
-import { Hop, lossInterval, TraceOptions } from "./trace";
+import { Hop, lossInterval, NatReading, RecordRouteHint, TraceOptions } from "./trace";
 
 describe("TraceOptions", () => {
   it("fills in mtr 0.95's defaults", () => {
@@ -41,5 +41,31 @@ describe("the loss interval (Wilson, 95%)", () => {
   it("stays inside 0-100 when everything is lost, and is [0, 100] when nothing was sent", () => {
     expect(lossInterval(10, 0)).toEqual([72.2, 100]);
     expect(lossInterval(0, 0)).toEqual([0, 100]);
+  });
+});
+
+describe("the readings of lg-probe's answers", () => {
+  it("leaves recordRoute out of the options unless asked (mtr's defaults stay as they were)", () => {
+    expect(TraceOptions.parse({})).not.toHaveProperty("recordRoute");
+    expect(TraceOptions.parse({ recordRoute: true }).recordRoute).toBe(true);
+  });
+  it("a NAT reading names at least one rewritten field", () => {
+    const nat = { afterTtl: 2, beforeTtl: 3, rewrote: ["source"], quotes: { asSent: 6, rewritten: 3 } };
+    expect(NatReading.safeParse(nat).success).toBe(true);
+    expect(NatReading.safeParse({ ...nat, rewrote: [] }).success).toBe(false);
+  });
+  it("a Record Route hint holds at most the option's nine addresses each way", () => {
+    const hint = {
+      status: "ok",
+      forward: [],
+      back: [],
+      sent: 3,
+      answered: 3,
+      plainSent: 3,
+      plainAnswered: 3,
+    };
+    expect(RecordRouteHint.safeParse(hint).success).toBe(true);
+    const ten = Array.from({ length: 10 }, (_, i) => `198.18.0.${i + 1}`);
+    expect(RecordRouteHint.safeParse({ ...hint, back: ten }).success).toBe(false);
   });
 });

@@ -89,6 +89,17 @@ export const TraceOptions = z.object({
     .describe(
       "--until-sure: while the diagnosis after `count` cycles has an inconclusive finding, keep running cycles over the whole path (at least 5 at a time) until it is decided, at most 4 x count cycles in all and at most 200 beyond count. The trace's `adaptive` says how many it took.",
     ),
+  /**
+   * `--record-route` (IPv4, lg-probe): after the trace, ICMP echo probes to the target carry the
+   * Record Route option, and the addresses the reply brings back are the trace's `recordRoute`
+   * hints (the way there and the way back). Absent: false.
+   */
+  recordRoute: z
+    .boolean()
+    .optional()
+    .describe(
+      "IPv4 only, needs lg-probe: after the trace, 3 ICMP echo probes to the target carry the Record Route option (3 plain ones beside them); the addresses the replies bring back are the trace's recordRoute hints: the way there, and the way back no forward trace shows. Says when the path strips or refuses the option.",
+    ),
 });
 export type TraceOptions = z.infer<typeof TraceOptions>;
 export type TraceOptionsInput = z.input<typeof TraceOptions>;
@@ -186,6 +197,74 @@ export const FollowUp = z.object({
   result: z.string().optional(),
 });
 export type FollowUp = z.infer<typeof FollowUp>;
+
+/** A field of the quoted probe a NAT rewrote: the source address, a port, the transport checksum. */
+export const NatField = z.enum(["source", "port", "checksum"]);
+export type NatField = z.infer<typeof NatField>;
+
+/**
+ * Where a NAT sits, read from what routers quote of the probe in their ICMP errors (Dublin
+ * traceroute's reading; only lg-probe reports the quotes): the hops up to `afterTtl` quote the probe
+ * as it was sent, the hops from `beforeTtl` on quote it rewritten — the NAT is hop `afterTtl`
+ * itself (its own errors quote the probe before its rewrite) or a box between the two.
+ */
+export const NatReading = z
+  .object({
+    /** The last hop that quoted the probe as sent; 0 when none did (the NAT is before `beforeTtl`). */
+    afterTtl: z.number().int().min(0).max(255),
+    /** The first hop that quoted the probe rewritten. */
+    beforeTtl: z.number().int().min(1).max(255),
+    /** What the hops beyond it quote differently from what was sent. */
+    rewrote: z.array(NatField).min(1),
+    /** The source address the hops beyond it quote: the NAT's outside address. */
+    publicSource: z.string().optional(),
+    /** Quotes read on each side: as sent (up to `afterTtl`), rewritten (from `beforeTtl` on). */
+    quotes: z.object({ asSent: z.number().int().nonnegative(), rewritten: z.number().int().nonnegative() }),
+  })
+  .describe(
+    "A NAT between hop afterTtl (0: this host) and hop beforeTtl: hops up to afterTtl quote the probe as sent in their ICMP errors, hops from beforeTtl on quote it rewritten (source address, port or checksum). Read only from lg-probe's quotes.",
+  );
+export type NatReading = z.infer<typeof NatReading>;
+
+/**
+ * What became of the Record Route option on echo probes to the target: `ok` (the reply brought the
+ * addresses back), `stripped` (replies came without the option), `refused` (a parameter problem,
+ * or no answer to probes with the option while plain probes were answered), `no-answer` (neither
+ * kind was answered: nothing to say about the option).
+ */
+export const RecordRouteStatus = z.enum(["ok", "stripped", "refused", "no-answer"]);
+export type RecordRouteStatus = z.infer<typeof RecordRouteStatus>;
+
+/** Most addresses an IPv4 Record Route option holds. */
+export const RECORD_ROUTE_SLOTS = 9;
+
+/**
+ * Record Route hints (IPv4, `--record-route`): the addresses an echo reply brought back, split as
+ * Linux records them — each router the address it forwards from, the target the probed address
+ * twice (on receipt and as it answers), then the routers of the way back. Hints, not a trace: a
+ * router that does not record is missing, and nine slots end the list.
+ */
+export const RecordRouteHint = z
+  .object({
+    status: RecordRouteStatus,
+    /** Recorded on the way there, before the target. */
+    forward: z.array(z.string()).max(RECORD_ROUTE_SLOTS),
+    /** Recorded on the way back, after the target (this host's own address left out). */
+    back: z.array(z.string()).max(RECORD_ROUTE_SLOTS),
+    /** The option was full: the rest of the way (back) went unrecorded. */
+    full: z.boolean().optional(),
+    /** Who answered a probe with the option by a parameter problem (`refused`). */
+    refusedBy: z.string().optional(),
+    /** Echo probes with the option, and their replies; plain echo probes sent beside them, and theirs. */
+    sent: z.number().int().nonnegative(),
+    answered: z.number().int().nonnegative(),
+    plainSent: z.number().int().nonnegative(),
+    plainAnswered: z.number().int().nonnegative(),
+  })
+  .describe(
+    "Record Route hints (IPv4): forward (recorded before the target), back (after it: the way back), status ok | stripped (replies without the option) | refused (a parameter problem, or only plain probes answered) | no-answer; full when the 9 slots ran out.",
+  );
+export type RecordRouteHint = z.infer<typeof RecordRouteHint>;
 
 /**
  * What `--until-sure` (`adaptive`) did after the requested cycles: how many more it ran, the probes
