@@ -11,6 +11,7 @@ import type { Metrics } from "../metrics/metrics";
 import { type MonitorRouteDeps, monitorRoutes } from "../monitors/routes";
 import { pathTestRoutes } from "../path-tests/routes";
 import { createPathTestService, type PathTestService } from "../path-tests/service";
+import { UPLOAD_MAX_BYTES } from "../reverse-sessions/customer";
 import { reverseSessionRoutes } from "../reverse-sessions/routes";
 import type { ReverseSessionService } from "../reverse-sessions/service";
 import type { Security } from "../security";
@@ -56,6 +57,13 @@ export interface AppDeps {
   /** Where the API reference's page script is (default: found like the join bundle). */
   docsScript?: string;
 }
+
+/** The customer's upload route reads up to {@link UPLOAD_MAX_BYTES}, whatever `LG_MAX_BODY` is. */
+const UPLOAD_BODY_LIMIT: BodyLimitRoute = {
+  method: "POST",
+  path: /^\/api\/v1\/reverse-sessions\/[^/]+\/upload$/,
+  maxBytes: UPLOAD_MAX_BYTES,
+};
 
 function errorBody(err: ApiError) {
   return { error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } };
@@ -142,7 +150,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     });
   }
 
-  app.use(requestBodyLimit(deps.bodyLimit ?? { maxBytes: DEFAULT_MAX_BODY }));
+  // A customer's upload (its mtr or WinMTR output) may be larger than any JSON body; nothing else is.
+  const limits = deps.bodyLimit ?? { maxBytes: DEFAULT_MAX_BODY };
+  app.use(requestBodyLimit({ ...limits, routes: [...(limits.routes ?? []), UPLOAD_BODY_LIMIT] }));
 
   if (deps.security) {
     app.use(deps.security.middleware(deps.clientAddress));
@@ -191,6 +201,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       "/",
       reverseSessionRoutes({
         reverseSessions: deps.reverseSessions,
+        repo: deps.repo,
         clientAddress: deps.clientAddress,
         joinBundle: deps.joinBundle,
       }),

@@ -1,5 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { JoinGrant, ReverseSessionCreated, ReverseSessionRequest, ReverseSessionView } from "@lg/protocol";
+import {
+  JoinGrant,
+  ReverseSessionCreated,
+  ReverseSessionRequest,
+  ReverseSessionUploaded,
+  ReverseSessionView,
+} from "@lg/protocol";
 import { errorResponse, idParams, jsonBody, jsonResponse, named, requireJson } from "../http/kit";
 
 /**
@@ -45,7 +51,10 @@ export const createReverseSession = createRoute({
   middleware: requireJson,
   request: { body: jsonBody(Request) },
   responses: {
-    201: jsonResponse(Created, "Session created; `command` and `joinUrl` carry the join token"),
+    201: jsonResponse(
+      Created,
+      "Session created; `command`, `joinUrl`, `customerUrl` and `uploadUrl` carry the session token",
+    ),
     400: errorResponse("Invalid body, unknown agent, a via that is not neutral, or a refused host"),
     403: errorResponse("The server host is in an opted-out network"),
     409: errorResponse("The server or via agent is offline"),
@@ -77,7 +86,9 @@ export const joinReverseSession = createRoute({
     400: errorResponse("The coordinator cannot tell the caller's address (`no_client_address`)"),
     401: invalidToken,
     404: noSession,
-    409: errorResponse("Already joined from another address"),
+    409: errorResponse(
+      "Already joined from another address (`already_joined`), or started from the customer's link (`started_from_link`)",
+    ),
     410: gone,
   },
 });
@@ -126,5 +137,104 @@ export const joinNatsRoute = createRoute({
     410: { description: "No such session, or it expired or ended" },
     426: errorResponse("A plain GET, not a WebSocket upgrade"),
     503: { description: "The database does not answer, or join connections are off (no signing key)" },
+  },
+});
+
+const Uploaded = named(ReverseSessionUploaded, "ReverseSessionUploaded");
+const htmlPage = (description: string) => ({ description, content: { "text/html": { schema: z.string() } } });
+const seeOther = { description: "From the page's own form: back to the customer's page (`Location`)" };
+
+export const customerPageRoute = createRoute({
+  method: "get",
+  path: "/api/v1/reverse-sessions/{id}/customer",
+  tags,
+  summary: "The customer's page (customerUrl): records its public address; starts nothing",
+  description:
+    "Opening the link records the address the request comes from (the customer's NAT; after the " +
+    "`LG_TRUSTED_PROXIES` rules) until the session starts, and shows the customer the start button, the one " +
+    "command for its system (mtr, WinMTR, or `lg join`) aimed at the server (or the neutral agent) and a form " +
+    "to paste or upload its output. A GET never starts probing: link previewers and mail scanners fetch links.",
+  request: { params: SessionId, query: TokenQuery },
+  responses: {
+    200: htmlPage("The customer's page (an ended session's shows its results)"),
+    401: invalidToken,
+    404: noSession,
+  },
+});
+
+export const customerStartRoute = createRoute({
+  method: "post",
+  path: "/api/v1/reverse-sessions/{id}/customer",
+  tags,
+  summary: "Start the reverse leg from the customer's link (its page's button, or a script)",
+  description:
+    "The server's PoP (or the neutral agent) traces to the address this request comes from, the " +
+    "customer's public address. The customer's own direction is its upload (`uploadUrl`), before or " +
+    "after. Starting again from the same address changes nothing. A browser form (`Accept: text/html`) is " +
+    "answered with 303 to the page.",
+  request: { params: SessionId, query: TokenQuery },
+  responses: {
+    202: jsonResponse(ReverseSession, "Started: the session, its reverse leg running"),
+    303: seeOther,
+    400: errorResponse(
+      "The coordinator cannot tell the caller's address (`no_client_address`), or the policy refuses it as a target",
+    ),
+    401: invalidToken,
+    403: errorResponse("The customer's address is in an opted-out network"),
+    404: noSession,
+    409: errorResponse(
+      "Started from another address (`already_started`), run by a join agent (`joined_with_agent`), or the agent that traces back is offline (`agent_offline`)",
+    ),
+    410: gone,
+    429: errorResponse("The client's rate limit, or the customer's address's probe budget"),
+  },
+});
+
+export const customerUploadRoute = createRoute({
+  method: "post",
+  path: "/api/v1/reverse-sessions/{id}/upload",
+  tags,
+  summary: "The customer's own trace (uploadUrl): mtr's report, JSON, CSV or XML, or a WinMTR export",
+  description:
+    "The body is the tool's output as it wrote it (`curl --data-binary @mtr.txt`, any content type), a " +
+    "form with the file in `file` or the text in `report` (the page's form), or `report=` URL-encoded. " +
+    "Read: `mtr -r` / `-r -w` (any `-o` columns), `mtr --json`, `mtr -C`, `mtr --xml`, WinMTR's text and " +
+    "HTML exports. It becomes the forward leg (origin `upload`, no agentId); its time is the format's " +
+    "(`Start:`, `Start_Time`) or else the upload's, said in `upload.timeFrom`. Nothing in it is executed. " +
+    "One upload per session. A browser form (`Accept: text/html`) is answered with 303 to the page, or " +
+    "the page with the error.",
+  request: {
+    params: SessionId,
+    query: TokenQuery,
+    body: {
+      required: true,
+      content: {
+        "text/plain": { schema: { type: "string" } },
+        "application/json": { schema: { type: "object", description: "mtr --json's output" } },
+        "multipart/form-data": {
+          schema: {
+            type: "object",
+            properties: { file: { type: "string", format: "binary" }, report: { type: "string" } },
+          },
+        },
+        "application/x-www-form-urlencoded": {
+          schema: { type: "object", properties: { report: { type: "string" } } },
+        },
+      },
+    },
+  },
+  responses: {
+    201: jsonResponse(Uploaded, "Read and stored: the trace as read, and the session"),
+    303: seeOther,
+    401: invalidToken,
+    404: noSession,
+    409: errorResponse(
+      "The session already has the customer's trace (`already_uploaded`) or runs with a join agent (`joined_with_agent`)",
+    ),
+    410: gone,
+    422: errorResponse(
+      "Not readable (`unreadable_upload`: what and on which line or JSON path), older than the session (`upload_too_old`), or to another address than the session's (`wrong_destination`)",
+    ),
+    429: errorResponse("The client's rate limit; `Retry-After` says when to retry"),
   },
 });

@@ -16,6 +16,7 @@ import type { Logger } from "../logger";
 import type { MeasurementService } from "../measurements/service";
 import type { PathTestService } from "../path-tests/service";
 import type { BridgeSession } from "./bridge";
+import { createCustomerLink, plainAddress } from "./customer";
 import { joinCommand } from "./script";
 
 export interface ReverseSessionServiceDeps {
@@ -40,11 +41,7 @@ function sameHash(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** `::ffff:198.51.100.7` (an IPv4 client on a dual-stack socket) is 198.51.100.7. */
-export function plainAddress(address: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return m ? (m[1] as string) : address;
-}
+export { plainAddress };
 
 /** The options part of a request: everything but the endpoints and the expiry. */
 function optionsOf(request: ReverseSessionRequest): TraceOptions {
@@ -75,6 +72,14 @@ export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
     return !!token && sameHash(hashToken(token), row.tokenHash);
   }
 
+  /** The session, if `token` is its token, whatever its state (its customer may read an ended one). */
+  async function withToken(id: string, token: string | undefined): Promise<ReverseSessionRow> {
+    const row = await load(id);
+    if (!tokenMatches(row, token))
+      throw new ApiError(401, "invalid_token", "the join token is missing or wrong");
+    return row;
+  }
+
   /** The session, if `token` is its join token and it may still be joined or used. */
   async function authorize(id: string, token: string | undefined): Promise<ReverseSessionRow> {
     const row = await load(id);
@@ -95,7 +100,12 @@ export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
       expiresAt: row.expiresAt.toISOString(),
       server: row.server,
       via: row.via,
-      customer: { publicAddress: row.customerAddress, agentId: row.customerAgentId },
+      customer: {
+        publicAddress: row.customerAddress,
+        agentId: row.customerAgentId,
+        linkOpenedAt: row.linkOpenedAt?.toISOString() ?? null,
+        uploadTraceId: row.uploadTraceId,
+      },
       legs: await Promise.all(legs.map((l) => deps.pathTests.viewOf(l))),
     };
   }
@@ -107,8 +117,16 @@ export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
     const legs = await deps.repo.listPathTestsOfSession(row.id);
     for (const leg of legs) {
       for (const t of [leg.forward, leg.reverse]) {
-        if (t && (t.status === "running" || t.status === "queued")) deps.cancelTrace?.(t.agentId, t.id);
+        if (t?.agentId && (t.status === "running" || t.status === "queued"))
+          deps.cancelTrace?.(t.agentId, t.id);
       }
+    }
+    // A customer trace still awaited will not come: its measurement ends, saying so.
+    if (row.uploadTraceId) {
+      await deps.repo.failUploadTrace(row.uploadTraceId, {
+        source: "agent",
+        message: `the customer uploaded no trace before the session ${status === "expired" ? "expired" : "ended"}`,
+      });
     }
     log.info({ sessionId: row.id, status, why }, "reverse session ended");
     deps.onEnded?.(row.id, status);
@@ -145,7 +163,18 @@ export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
     }
   }
 
+  const customerLink = createCustomerLink(deps, { authorize, withToken, load });
+
   return {
+    /** The customer's link: open (records its address), start (the reverse leg), upload (its trace). */
+    customer: customerLink,
+
+    /** The session's view as the API shows it. */
+    view,
+
+    /** The session's row (404 when there is none). */
+    load,
+
     /**
      * Creates a session; it counts against the client's rate limit like any request that starts
      * probes. A server host is checked against the target policy now, but its probe budget is
@@ -217,6 +246,8 @@ export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
         expiresAt: expiresAt.toISOString(),
         command: joinCommand(`${session}/join.sh${q}`),
         joinUrl: `${session}/join${q}`,
+        customerUrl: `${session}/customer${q}`,
+        uploadUrl: `${session}/upload${q}`,
       };
     },
 
@@ -237,6 +268,12 @@ export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
       if (!remote) throw new ApiError(400, "no_client_address", "the coordinator cannot tell your address");
       const publicAddress = plainAddress(remote);
       const agentId = joinAgentId(id);
+      if (row.status !== "waiting" && !row.customerAgentId)
+        throw new ApiError(
+          409,
+          "started_from_link",
+          `reverse session '${id}' was started from the customer's link; upload the customer's trace instead`,
+        );
       if (row.status === "waiting") {
         const joined = await database("join reverse session", () =>
           deps.repo.joinReverseSession(id, { address: publicAddress, agentId, at: new Date() }),
@@ -287,8 +324,10 @@ export function createReverseSessionService(deps: ReverseSessionServiceDeps) {
           const legs = await deps.repo.listPathTestsOfSession(row.id);
           const views = await Promise.all(legs.map((l) => deps.pathTests.viewOf(l)));
           const customer = agents.find((a) => a.id === row.customerAgentId);
-          if (views.every((v) => v.status === "done")) await end(row, "done", "every leg finished");
-          else if (!customer?.online) await end(row, "done", "the customer left");
+          if (views.length > 0 && views.every((v) => v.status === "done"))
+            await end(row, "done", "every leg finished");
+          // A session run from the customer's link has no agent to leave: it waits for the upload.
+          else if (row.customerAgentId && !customer?.online) await end(row, "done", "the customer left");
         }
       }
     },
