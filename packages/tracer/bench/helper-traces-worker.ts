@@ -1,0 +1,81 @@
+/**
+ * N traces at once in this one process through the engine (one Tracer) over a pool of one probe
+ * helper, mtr-packet or lg-probe, with the pool's shipped defaults (pace, slots, processes).
+ * Prints one JSON line (a `TracesRun`): wall time, CPU and peak RSS of this node process and of
+ * every helper process (read from /proc just before the pool closes), probes sent and answered per
+ * hop, unsent probes, and the helpers' raw-socket drops. Run inside a lab namespace by
+ * bench/helpers.ts on a path where nothing is lost, so every probe counted lost is false loss.
+ *
+ * Usage: helper-traces-worker '<TracesJob as JSON>'
+ */
+import { HelperPool, LG_PROBE_PROFILE, MTR_PACKET_PROFILE } from "../src/packet/helper-pool";
+import { Tracer } from "../src/tracer";
+import type { TracesJob, TracesRun } from "./helpers-report";
+import {
+  childPids,
+  clockTicksPerSecond,
+  type ProcessReading,
+  readProcess,
+  readSocketBuffers,
+  selfCpuTicks,
+} from "./proc-stats";
+
+const job = JSON.parse(process.argv[2] as string) as TracesJob;
+const hz = clockTicksPerSecond();
+
+const profile = job.helperName === "lg-probe" ? LG_PROBE_PROFILE : MTR_PACKET_PROFILE;
+const port = new HelperPool(profile, { command: job.helper });
+const tracer = new Tracer({ port, resolveNames: false });
+
+const cpu0 = selfCpuTicks();
+const t0 = performance.now();
+const results = await Promise.all(
+  Array.from({ length: job.traces }, () =>
+    tracer.run({
+      target: job.target,
+      options: { count: job.count, interval: job.interval },
+      followUps: false,
+    }),
+  ),
+);
+const wallMs = performance.now() - t0;
+const nodeTicks = selfCpuTicks() - cpu0;
+const helpers: ProcessReading[] = childPids(process.pid).map(readProcess);
+const buffers = helpers.map((h) => readSocketBuffers(h.pid));
+const socketBuffers = buffers.some((b) => b === null) ? null : buffers.flatMap((b) => b ?? []);
+const node = readProcess(process.pid);
+await tracer.close();
+await port.close();
+
+let sent = 0;
+let recv = 0;
+let unsent = 0;
+let reached = 0;
+const lostByTtl: Record<number, number> = {};
+for (const r of results) {
+  for (const h of r.hops) {
+    sent += h.sent;
+    recv += h.recv;
+    if (h.recv < h.sent) lostByTtl[h.ttl] = (lostByTtl[h.ttl] ?? 0) + h.sent - h.recv;
+  }
+  unsent += r.unsentProbes ?? 0;
+  if (r.reachedDestination) reached++;
+}
+
+const run: TracesRun = {
+  traces: job.traces,
+  wallMs,
+  nodeCpuMs: (nodeTicks * 1000) / hz,
+  helperCpuMs: helpers.reduce((s, h) => s + (h.cpuTicks * 1000) / hz, 0),
+  nodePeakRssKb: node.peakRssKb,
+  helperPeakRssKb: helpers.map((h) => h.peakRssKb),
+  rawDrops: helpers.some((h) => h.rawDrops === null) ? null : helpers.flatMap((h) => h.rawDrops ?? []),
+  socketBuffers,
+  sent,
+  recv,
+  unsent,
+  reached,
+  lostByTtl,
+  uid: process.getuid?.() ?? -1,
+};
+console.log(JSON.stringify(run));
