@@ -103,7 +103,7 @@ describe("the route map", () => {
     );
     expect(html).toContain("Places of the hops (3; 1 ruled out)");
     expect(html).toMatch(
-      /<td>Lisbon, PT<\/td><td>operator&#39;s table<\/td><td>possible \(within 5,020 km of fra\)<\/td>/,
+      /<td class="place">Lisbon, PT<\/td><td>operator&#39;s table<\/td><td>possible \(within 5,020 km of fra\)<\/td>/,
     );
     expect(html).toContain("ruled out: 0.04 ms from fra (Frankfurt) allows at most 4 km");
   });
@@ -152,7 +152,7 @@ describe("the route map", () => {
     const sin = { ...(await placed("sin", [])), id: "t-sin", hops: s ?? [] };
     const agents = new Map([
       ["fra", agent("fra", FRANKFURT)],
-      ["sin", agent("sin", { lat: 50.1, lon: 8.7, city: "Frankfurt" })],
+      ["sin", agent("sin", { lat: 50.11, lon: 8.682, city: "Frankfurt" })],
     ]);
     const m = { ...(await measurement()), traces: [fra, sin] };
     const compare = String(<ComparePage measurement={m} agents={agents} />);
@@ -177,8 +177,12 @@ describe("the route map", () => {
       note: null,
     };
     const page = String(<PathTestPage test={test} agents={agents} />);
-    expect(page).toContain('<g class="map-pop map-forward"><title>fra (Frankfurt): the PoP</title>');
-    expect(page).toContain('<g class="map-pop map-reverse"><title>sin (Frankfurt): the PoP</title>');
+    // fra and sin in one city share a marker: one label, both named on hover.
+    expect(page).toContain(
+      '<g class="map-pop map-forward"><title>fra (Frankfurt): the PoP\nsin (Frankfurt): the PoP</title>',
+    );
+    expect(page).toMatch(/<text[^>]*>fra, sin<\/text>/);
+    expect(page).toContain('<span class="legend-item map-reverse">');
     expect(page).toContain("the way there: fra → sin");
     expect(page).toContain("the way back: sin → fra");
   });

@@ -49,7 +49,7 @@ function PlacesTable(props: { lines: MapLine[] }) {
                 <td>{line.label}</td>
                 <td class="c-num">{hop.ttl}</td>
                 <td class="addr">{hop.host}</td>
-                <td>{placeLabel(hop.geo)}</td>
+                <td class="place">{placeLabel(hop.geo)}</td>
                 <td>{hop.geo.source === "table" ? "operator's table" : "IP database"}</td>
                 <td>
                   {hop.geo.plausible

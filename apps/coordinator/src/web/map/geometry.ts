@@ -126,7 +126,7 @@ export function drawMap(lines: MapLine[], subject: string): MapDrawing | undefin
   const seenDiscs = new Set<string>();
   const hopsAt = new Map<string, { x: number; y: number; tone: string; titles: string[] }>();
   const wrongAt = new Map<string, { x: number; y: number; titles: string[] }>();
-  const pops: MapMarker[] = [];
+  const popsAt = new Map<string, MapMarker & { labels: string[]; titles: string[] }>();
   let placed = 0;
   let ruledOut = 0;
 
@@ -134,13 +134,16 @@ export function drawMap(lines: MapLine[], subject: string): MapDrawing | undefin
     const origin = line.origin;
     if (origin) {
       const xy = project(origin);
-      if (xy)
-        pops.push({
-          ...xy,
-          tone: line.tone,
-          label: line.label,
-          title: `${line.label}${origin.city ? ` (${origin.city})` : ""}: the PoP`,
-        });
+      if (xy) {
+        // PoPs at one point (a lab in one city) share a marker and a label.
+        const key = `${xy.x},${xy.y}`;
+        const marker = popsAt.get(key) ?? { ...xy, tone: line.tone, title: "", labels: [], titles: [] };
+        if (!marker.labels.includes(line.label)) {
+          marker.labels.push(line.label);
+          marker.titles.push(`${line.label}${origin.city ? ` (${origin.city})` : ""}: the PoP`);
+        }
+        popsAt.set(key, marker);
+      }
     }
     const route: Point[] = origin ? [at(origin)] : [];
     const withPlace = line.hops.filter((h): h is Hop & { geo: HopGeo } => h.geo !== undefined);
@@ -209,7 +212,13 @@ export function drawMap(lines: MapLine[], subject: string): MapDrawing | undefin
     borders: shapes.borders ? (coarse(shapes.borders) ?? "") : "",
     routes,
     discs,
-    pops,
+    pops: [...popsAt.values()].map((m) => ({
+      x: m.x,
+      y: m.y,
+      tone: m.tone,
+      label: m.labels.join(", "),
+      title: m.titles.join("\n"),
+    })),
     hops: [...hopsAt.values()].map((m) => ({ x: m.x, y: m.y, tone: m.tone, title: m.titles.join("\n") })),
     implausible: [...wrongAt.values()].map((m) => ({
       x: m.x,
