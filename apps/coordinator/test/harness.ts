@@ -268,6 +268,7 @@ export function startLabAgent(
   natsUrl: string,
   node: string,
   role: "pop" | "neutral" = "pop",
+  extraEnv: Record<string, string> = {},
 ): LabProcess & { output(): string } {
   const proc = lab.spawn(
     node,
@@ -281,6 +282,7 @@ export function startLabAgent(
         LG_ALLOW_TARGETS: lab.labCidrs.join(","),
         LG_PUBLIC_ADDRS: labAddresses(lab, node).join(","),
         LOG_LEVEL: "warn",
+        ...extraEnv,
       },
       cwd: repoRoot,
     },
