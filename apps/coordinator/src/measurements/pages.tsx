@@ -100,6 +100,7 @@ export function measurementPages(deps: WebDeps): Hono {
       <TraceSection
         trace={trace}
         region={trace.agentId ? agents.get(trace.agentId)?.region : undefined}
+        place={trace.agentId ? agents.get(trace.agentId)?.location?.city : undefined}
         followUps
       />,
     );

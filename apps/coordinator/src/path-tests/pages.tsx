@@ -2,7 +2,7 @@
 import { PathTestRequest } from "@lg/protocol";
 import { Hono } from "hono";
 import { FormPage } from "../web/components/form-page";
-import { agentLabel, PathTestPage } from "../web/components/path-test";
+import { agentLabel, cityOf, PathTestPage } from "../web/components/path-test";
 import type { PathTestFormValues } from "../web/components/path-test-form";
 import { TraceSection } from "../web/components/trace-section";
 import { submitForm } from "../web/form";
@@ -67,6 +67,7 @@ export function pathTestPages(deps: WebDeps & { pathTests: PathTestService }): H
       <TraceSection
         trace={trace}
         region={trace.agentId ? agents.get(trace.agentId)?.region : undefined}
+        place={cityOf(trace.agentId, agents)}
         label={agentLabel(trace.agentId, agents)}
       />,
     );

@@ -94,6 +94,10 @@ describe("the route map", () => {
     // The disc of the last hop: 50.2 ms from Frankfurt allows Lisbon (5,020 km).
     expect(html).toContain("198.18.9.2: within 5,020 km of fra (best 50.2 ms)");
     expect(html).toContain('data-live-map="/m/m1/map"');
+    // The PoP's place beside its name.
+    expect(html).toMatch(
+      /<span class="pop-name">fra<\/span><span class="pop-region">eu<\/span><span class="pop-place">Frankfurt<\/span>/,
+    );
     expect(html).toContain("IP Geolocation by DB-IP</a> (CC BY 4.0)");
   });
 

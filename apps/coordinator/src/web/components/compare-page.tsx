@@ -125,6 +125,9 @@ export function ComparePage(props: { measurement: MeasurementView; agents: Map<s
                   <span class="pop-region">
                     {(t.agentId ? props.agents.get(t.agentId)?.region : undefined) ?? ""}
                   </span>
+                  {t.agentId && props.agents.get(t.agentId)?.location?.city ? (
+                    <span class="pop-place">{props.agents.get(t.agentId)?.location?.city}</span>
+                  ) : null}
                   <span class={`verdict-chip verdict-${t.diagnosis?.verdict ?? t.status}`}>
                     {t.diagnosis ? VERDICT_WORDS[t.diagnosis.verdict] : t.status}
                   </span>

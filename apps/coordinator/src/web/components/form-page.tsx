@@ -119,6 +119,7 @@ export function FormPage(props: FormPageProps) {
                         />
                         <span class={`dot ${a.online ? "dot-on" : "dot-off"}`} aria-hidden="true" />
                         <span class="pop-id">{a.id}</span>
+                        {a.location?.city ? <span class="pop-place">{a.location.city}</span> : null}
                         <span class="pop-state">{a.online ? "online" : "offline"}</span>
                       </label>
                     </li>

@@ -85,6 +85,7 @@ export function MeasurementBody(props: MeasurementBodyProps) {
         <TraceSection
           trace={t}
           region={t.agentId ? props.agents.get(t.agentId)?.region : undefined}
+          place={t.agentId ? props.agents.get(t.agentId)?.location?.city : undefined}
           followUps
         />
       ))}

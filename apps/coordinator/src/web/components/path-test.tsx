@@ -21,6 +21,10 @@ export const agentLabel = (id: string | undefined, agents: Map<string, AgentView
 const regionOf = (id: string | undefined, agents: Map<string, AgentView>) =>
   id === undefined ? undefined : agents.get(id)?.region;
 
+/** The city a trace's agent says it is in (`LG_CITY`), shown beside the PoP. */
+export const cityOf = (id: string | undefined, agents: Map<string, AgentView>) =>
+  id === undefined ? undefined : agents.get(id)?.location?.city;
+
 export const FAULT_WORDS: Record<Comparison["faultDirection"], (a: string, b: string) => string> = {
   forward: (a, b) => `The problem is on the way there (${a} → ${b}); the way back is clean.`,
   reverse: (a, b) => `The problem is on the way back (${b} → ${a}); the way there is clean.`,
@@ -347,6 +351,7 @@ export function PathTestBody(props: PathTestBodyProps) {
       <TraceSection
         trace={t.forward}
         region={regionOf(t.forward.agentId, props.agents)}
+        place={cityOf(t.forward.agentId, props.agents)}
         label={agentLabel(t.forward.agentId, props.agents)}
       />
       <FollowUpTable trace={t.forward} label={a} />
@@ -361,6 +366,7 @@ export function PathTestBody(props: PathTestBodyProps) {
           <TraceSection
             trace={t.reverse}
             region={regionOf(t.reverse.agentId, props.agents)}
+            place={cityOf(t.reverse.agentId, props.agents)}
             label={agentLabel(t.reverse.agentId, props.agents)}
           />
           <FollowUpTable trace={t.reverse} label={b} />

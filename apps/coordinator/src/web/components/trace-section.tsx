@@ -174,6 +174,8 @@ export function HopRowTemplate() {
 export interface TraceSectionProps {
   trace: TraceView;
   region?: string | undefined;
+  /** Where the PoP is (its agent's `LG_CITY`). */
+  place?: string | undefined;
   /** How to name the trace's source (default its agent id). */
   label?: string | undefined;
   /** Leave out the path picture (the compare page draws its own). */
@@ -204,6 +206,7 @@ export function TraceSection(props: TraceSectionProps) {
         <h2 id={`h-${t.id}`}>
           <span class="pop-name">{props.label ?? traceSource(t)}</span>
           {props.region ? <span class="pop-region">{props.region}</span> : null}
+          {props.place ? <span class="pop-place">{props.place}</span> : null}
         </h2>
         <span class="arrow" aria-hidden="true">
           →
