@@ -251,6 +251,8 @@ export const RecordRouteHint = z
     forward: z.array(z.string()).max(RECORD_ROUTE_SLOTS),
     /** Recorded on the way back, after the target (this host's own address left out). */
     back: z.array(z.string()).max(RECORD_ROUTE_SLOTS),
+    /** The list as the reply carried it (when the target is not in it, the split is unknown: both sides are empty). */
+    recorded: z.array(z.string()).max(RECORD_ROUTE_SLOTS).optional(),
     /** The option was full: the rest of the way (back) went unrecorded. */
     full: z.boolean().optional(),
     /** Who answered a probe with the option by a parameter problem (`refused`). */

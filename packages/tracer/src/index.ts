@@ -1,3 +1,12 @@
+export {
+  ALIAS_TEST_PROBES,
+  type AliasVerdict,
+  type Prober,
+  type TimestampAliasOptions,
+  type TimestampAliasResult,
+  type TimestampProbing,
+  timestampAliasTest,
+} from "./alias-test";
 export { type Clock, realClock } from "./clock";
 export { GRANT_LG_PROBE_RAW_SOCKETS, GRANT_RAW_SOCKETS, TracerError, type TracerErrorCode } from "./errors";
 export { type FollowUpItem, followUpPlan, followUpTimeoutSec, type TraceEnd } from "./follow-ups";
@@ -14,9 +23,25 @@ export { formatMtrJson, formatMtrJsonText, type MtrJsonOptions } from "./format/
 export { formatLiveTable, type LiveTableOptions } from "./format/live";
 export { hostLabel, isoLocal, type NamingOptions } from "./format/naming";
 export { ndjsonLine, type StreamEvent, toStreamEvent } from "./format/ndjson";
-export { formatFollowUps, formatReport, type ReportOptions, untilSureWords } from "./format/report";
+export {
+  formatFollowUps,
+  formatReadings,
+  formatReport,
+  natWords,
+  type ReportOptions,
+  recordRouteWords,
+  untilSureWords,
+} from "./format/report";
 export { mdaProbesNeeded } from "./mda";
 export { ReverseNames, type ReverseNamesOptions } from "./names";
+export {
+  type HopQuotes,
+  NAT_MIN_REWRITTEN_QUOTES,
+  NatTally,
+  natReading,
+  type QuoteReading,
+  readQuote,
+} from "./nat";
 export { formatProbeCommand, parseFeatureSupport, parseMplsList, parseReplyLine } from "./packet/command";
 export {
   HelperPool,
@@ -62,6 +87,13 @@ export {
   planProbes,
   probeFor,
 } from "./plan";
+export {
+  RECORD_ROUTE_PROBES,
+  RECORD_ROUTE_TTL,
+  recordRouteHint,
+  recordRouteProbe,
+  splitRecordRoute,
+} from "./record-route";
 export type { StopReason } from "./session";
 export { HopStats, MAX_RESPONDERS } from "./stats";
 export { resolveTarget } from "./target";

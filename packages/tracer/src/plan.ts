@@ -82,6 +82,10 @@ export function planProbes(address: string, family: 4 | 6, options: TraceOptions
     if (v !== family)
       invalid(`-a/--address ${options.sourceAddress} is IPv${v} but the target ${address} is IPv${family}`);
   }
+  if (options.recordRoute && family === 6)
+    invalid(
+      `--record-route: Record Route is an IPv4 option and ${address} is IPv6; drop --record-route or trace an IPv4 address (-4)`,
+    );
   if (options.mda && options.pinFlow)
     invalid("--mda varies the flow on purpose and --pin-flow holds it constant: use one of them");
 

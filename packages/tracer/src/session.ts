@@ -38,6 +38,8 @@ export interface SessionDeps {
    * run before finishing (0 or less: finish). `--until-sure` uses it; mtr has no such thing.
    */
   moreCycles?: (state: SettledState) => number;
+  /** Every answer counted at a hop, with the probe it answered (the NAT reading reads the quotes). */
+  onAnswer?: (ttl: number, probe: ProbeSpec, answer: ProbeAnswer) => void;
 }
 
 /** The trace as it stands when its cycles are done and nothing is in flight. */
@@ -65,6 +67,7 @@ interface Probe {
   timeoutMs: number;
   /** False while the port holds it back for want of a free slot. */
   sent: boolean;
+  spec: ProbeSpec;
   cancel: () => void;
 }
 
@@ -269,17 +272,18 @@ export class TraceSession {
     const timeoutMs = this.timeoutFor(ttl);
     const hop = this.hop(ttl);
     hop.probeSent();
+    const spec = probeFor(this.deps.plan, ttl, this.cycle);
+    spec.timeoutSec = timeoutMs / 1000;
     const probe: Probe = {
       ttl,
       cycle: this.cycle,
       sentAt: this.deps.clock.now(),
       timeoutMs,
       sent: this.deps.portReportsSent !== true,
+      spec,
       cancel: () => {},
     };
     this.outstanding.add(probe);
-    const spec = probeFor(this.deps.plan, ttl, this.cycle);
-    spec.timeoutSec = timeoutMs / 1000;
     probe.cancel = this.deps.send(
       spec,
       (outcome) => this.onOutcome(probe, outcome),
@@ -299,6 +303,7 @@ export class TraceSession {
         hop.probeLost(); // a late answer (e.g. to a retransmitted TCP SYN) would distort the RTTs
       } else {
         hop.probeAnswered(outcome.address, rttMs, outcome.mpls);
+        this.deps.onAnswer?.(probe.ttl, probe.spec, outcome);
         this.answers++;
         if (rttMs > this.worstRttMs) this.worstRttMs = rttMs;
         if (outcome.address === this.deps.plan.address)

@@ -5,11 +5,14 @@ import {
   FOLLOW_UP_PROBES,
   type FollowUp,
   type Hop,
+  type NatReading,
+  type RecordRouteHint,
   TraceOptions,
   type TraceOptionsInput,
   UNTIL_SURE_MIN_STEP,
   untilSureMaxCycles,
 } from "@lg/protocol";
+import { type TimestampAliasOptions, type TimestampAliasResult, timestampAliasTest } from "./alias-test";
 import { type Clock, realClock } from "./clock";
 import { TracerError } from "./errors";
 import {
@@ -20,12 +23,14 @@ import {
   followUpTimeoutSec,
 } from "./follow-ups";
 import { ReverseNames } from "./names";
+import { NatTally, natReading, readQuote } from "./nat";
 import { LgProbePort, MtrPacketPort } from "./packet/helper-pool";
 import { Pacer } from "./packet/pacer";
 import { findProbeHelper } from "./packet/probe-helper";
 import { RoutingPort } from "./packet/routing-port";
 import type { PacketPort, ProbeOutcome, ProbeSpec } from "./packet/types";
 import { type ProbePlan, planProbes, probeFor } from "./plan";
+import { RECORD_ROUTE_PROBES, recordRouteHint, recordRouteProbe } from "./record-route";
 import { type SessionEvent, type SettledState, type StopReason, TraceSession } from "./session";
 import { resolveTarget } from "./target";
 
@@ -72,6 +77,13 @@ export interface TraceResult {
   followUps?: FollowUp[];
   /** With `options.adaptive`: the cycles `--until-sure` added and whether they decided. */
   adaptive?: AdaptiveRun;
+  /**
+   * Where a NAT sits, when the routers' quotes of the probes show one (`natReading`). Only lg-probe
+   * reports quotes: a trace sent by mtr-packet never has it.
+   */
+  nat?: NatReading;
+  /** With `options.recordRoute`: what echo probes with the Record Route option brought back. */
+  recordRoute?: RecordRouteHint;
 }
 
 export interface TracerOptions {
@@ -100,6 +112,12 @@ export interface TracerOptions {
   lgProbePath?: string;
   /** The diagnosis `--until-sure` (`options.adaptive`) asks; without it adaptive traces are refused. */
   untilSure?: UntilSureDecider;
+  /**
+   * Is an address this host's? The NAT reading takes a quoted source among them as the probe's own,
+   * and Record Route leaves this host out of the way back. Default: the addresses of
+   * `os.networkInterfaces()`, read once per trace.
+   */
+  ownAddress?: (address: string) => boolean;
 }
 
 /** A diagnosis as `@lg/analysis`'s `diagnose` gives it (injected: the engine does not depend on the rules). */
@@ -152,6 +170,7 @@ export class Tracer {
   private readonly names: ReverseNames | null;
   private readonly nameWaitMs: number;
   private readonly untilSure: UntilSureDecider | undefined;
+  private readonly ownAddress: (() => (address: string) => boolean) | undefined;
 
   constructor(opts: TracerOptions = {}) {
     this.ownsPort = !opts.port;
@@ -167,6 +186,8 @@ export class Tracer {
     this.names = opts.resolveNames === false ? null : (opts.names ?? new ReverseNames());
     this.nameWaitMs = opts.nameWaitMs ?? 1000;
     this.untilSure = opts.untilSure;
+    const own = opts.ownAddress;
+    this.ownAddress = own ? () => own : undefined;
   }
 
   /** Probes in flight over all traces. */
@@ -187,6 +208,10 @@ export class Tracer {
     // Every probe of a plan needs the same helper (only ports and flow values change per cycle).
     const portRefuses = this.port.unsupportedReason?.(probeFor(plan, options.firstTtl, 0));
     if (portRefuses) throw new TracerError("unsupported", `${requestWords(options, family)}: ${portRefuses}`);
+    const recordRouteRefused = options.recordRoute
+      ? this.port.unsupportedReason?.(recordRouteProbe(plan, 1, true))
+      : null;
+    if (recordRouteRefused) throw new TracerError("unsupported", `--record-route: ${recordRouteRefused}`);
     if (plan.sourceAddress !== undefined && !isLocalAddress(plan.sourceAddress)) {
       // mtr-packet would send nothing useful: ICMP probes from a foreign address just go unanswered.
       throw new TracerError(
@@ -202,6 +227,8 @@ export class Tracer {
       );
     const startedAt = new Date().toISOString();
     const names = this.names;
+    const isOwn = this.ownAddress?.() ?? localAddressTest();
+    const quotes = new NatTally();
     const adaptive: AdaptiveRun | undefined = options.adaptive
       ? {
           extraCycles: 0,
@@ -236,6 +263,10 @@ export class Tracer {
       send: (probe, outcome, sent) => this.sendProbe(probe, outcome, sent),
       ...(moreCycles ? { moreCycles } : {}),
       ...(onEvent ? { onEvent } : {}),
+      onAnswer: (ttl, probe, answer) => {
+        const reading = answer.quoted ? readQuote(probe, answer.quoted, isOwn) : null;
+        if (reading) quotes.add(ttl, reading);
+      },
       ...(names ? { nameOf: (a: string) => names.get(a), wantName: (a: string) => names.request(a) } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
     });
@@ -243,8 +274,12 @@ export class Tracer {
     try {
       const outcome = await session.run();
       const items = req.followUps === false || req.signal?.aborted ? [] : followUpPlan(options, outcome);
-      const followUps =
-        items.length > 0 ? await this.followUp(plan, options, outcome.hops, items, req.signal) : [];
+      const [followUps, recordRoute] = await Promise.all([
+        items.length > 0 ? this.followUp(plan, options, outcome.hops, items, req.signal) : [],
+        options.recordRoute && !req.signal?.aborted
+          ? this.recordRoute(plan, options, outcome.hops, isOwn, req.signal)
+          : undefined,
+      ]);
       let hops = outcome.hops;
       if (names && outcome.stoppedBy !== "cancelled") {
         await names.settle(this.nameWaitMs);
@@ -263,6 +298,14 @@ export class Tracer {
       if (outcome.unsent > 0) result.unsentProbes = outcome.unsent;
       if (followUps.length > 0) result.followUps = followUps;
       if (adaptive) result.adaptive = adaptive;
+      // Only the hops shown: a probe past the destination adds nothing the destination's own does not.
+      const lastShown = outcome.hops.at(-1)?.ttl ?? 0;
+      const nat = natReading(
+        quotes.hops().filter((h) => h.ttl <= lastShown),
+        options.protocol,
+      );
+      if (nat) result.nat = nat;
+      if (recordRoute) result.recordRoute = recordRoute;
       return result;
     } finally {
       unsubscribe?.();
@@ -278,6 +321,78 @@ export class Tracer {
   }
 
   /**
+   * Sends one probe over this tracer's port and resolves with its outcome: the helper's own, or
+   * `no-reply` when none came by `probe.timeoutSec` (plus a margin) after it left, or when `signal`
+   * aborts. For tests of one's own beside traces (`timestampAliasTest`).
+   */
+  probe(probe: ProbeSpec, signal?: AbortSignal): Promise<ProbeOutcome> {
+    return new Promise((resolve) => {
+      let timer: unknown = null;
+      let cancel = () => {};
+      const done = (o: ProbeOutcome) => {
+        if (timer !== null) this.clock.clearTimer(timer);
+        timer = null;
+        signal?.removeEventListener("abort", onAbort);
+        cancel();
+        resolve(o);
+      };
+      const onAbort = () => done({ kind: "no-reply" });
+      const arm = () => {
+        if (timer !== null) this.clock.clearTimer(timer);
+        // The helper says no-reply itself at the timeout; this only guards a lost outcome.
+        timer = this.clock.setTimer(
+          () => done({ kind: "no-reply" }),
+          Math.ceil(probe.timeoutSec) * 1000 + FOLLOW_UP_SLACK_MS,
+        );
+      };
+      if (signal?.aborted) return resolve({ kind: "no-reply" });
+      signal?.addEventListener("abort", onAbort, { once: true });
+      arm();
+      cancel = this.sendProbe(probe, done, arm);
+    });
+  }
+
+  /**
+   * The prespecified-timestamp alias test of two IPv4 addresses over this tracer's port (lg-probe):
+   * see `timestampAliasTest`. Refused with TracerError("unsupported") when lg-probe is not there.
+   */
+  timestampAliasTest(opts: TimestampAliasOptions): Promise<TimestampAliasResult> {
+    const refused = this.port.unsupportedReason?.({
+      family: 4,
+      address: opts.a,
+      ttl: 64,
+      protocol: "icmp",
+      timeoutSec: 1,
+      timestamps: [opts.a, opts.b],
+    });
+    if (refused)
+      return Promise.reject(new TracerError("unsupported", `the timestamp alias test: ${refused}`));
+    return timestampAliasTest(this, opts);
+  }
+
+  /**
+   * `--record-route`: RECORD_ROUTE_PROBES echo probes to the target with the option and as many
+   * plain ones, all at once, waited for as the follow-up probes are.
+   */
+  private async recordRoute(
+    plan: ProbePlan,
+    options: TraceOptions,
+    hops: Hop[],
+    isOwn: (address: string) => boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<RecordRouteHint> {
+    const timeoutSec = followUpTimeoutSec(options, hops);
+    const send = (withOption: boolean) =>
+      Promise.all(
+        Array.from({ length: RECORD_ROUTE_PROBES }, () =>
+          this.probe(recordRouteProbe(plan, timeoutSec, withOption), signal),
+        ),
+      );
+    const [withOption, plain] = await Promise.all([send(true), send(false)]);
+    return recordRouteHint(plan.address, withOption, plain, isOwn);
+  }
+
+  /**
    * Sends every follow-up's probes at once (FOLLOW_UP_PROBES per item) and waits for their
    * outcomes, each at most its timeout: the whole confirmation takes about one timeout.
    */
@@ -290,30 +405,7 @@ export class Tracer {
   ): Promise<FollowUp[]> {
     const timeoutSec = followUpTimeoutSec(options, hops);
     const lastAnswering = [...hops].reverse().find((h) => h.recv > 0);
-    const one = (probe: ProbeSpec): Promise<ProbeOutcome> =>
-      new Promise((resolve) => {
-        let timer: unknown = null;
-        let cancel = () => {};
-        const done = (o: ProbeOutcome) => {
-          if (timer !== null) this.clock.clearTimer(timer);
-          timer = null;
-          signal?.removeEventListener("abort", onAbort);
-          cancel();
-          resolve(o);
-        };
-        const onAbort = () => done({ kind: "no-reply" });
-        const arm = () => {
-          if (timer !== null) this.clock.clearTimer(timer);
-          // mtr-packet says no-reply itself at the timeout; this only guards a lost outcome.
-          timer = this.clock.setTimer(
-            () => done({ kind: "no-reply" }),
-            timeoutSec * 1000 + FOLLOW_UP_SLACK_MS,
-          );
-        };
-        signal?.addEventListener("abort", onAbort, { once: true });
-        arm();
-        cancel = this.sendProbe(probe, done, arm);
-      });
+    const one = (probe: ProbeSpec) => this.probe(probe, signal);
     return Promise.all(
       items.map(async (item) => {
         const probe = followUpProbe(plan, item, timeoutSec);
@@ -375,10 +467,15 @@ const FOLLOW_UP_SLACK_MS = 500;
 const sentOf = (hops: Hop[]) => hops.reduce((n, h) => n + h.sent, 0);
 
 function isLocalAddress(address: string): boolean {
-  const wanted = address.toLowerCase();
-  return Object.values(networkInterfaces()).some((list) =>
-    (list ?? []).some((i) => i.address.toLowerCase() === wanted),
+  return localAddressTest()(address);
+}
+
+/** This host's addresses as they are now, as a test. */
+function localAddressTest(): (address: string) => boolean {
+  const own = new Set(
+    Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address.toLowerCase())),
   );
+  return (address) => own.has(address.toLowerCase());
 }
 
 function withNames(hop: Hop, nameOf: (address: string) => string | undefined): Hop {

@@ -16,7 +16,8 @@ const ms3 = (v: number) => Math.round(v * 1000) / 1000;
  * bitpattern} and `report.hubs[]` {count, host, Loss%, Snt, Last, Avg, Best, Wrst, StDev}, so
  * scripts written for mtr read it unchanged. Everything mtr does not have (every responder with
  * its count, jitter, MPLS, raw counts, each hop's 95% loss interval `lossCi`, why the trace
- * stopped, follow-up probes, what `--until-sure` added) is under the separate top-level key `lg`.
+ * stopped, follow-up probes, what `--until-sure` added, a NAT reading, Record Route hints) is under
+ * the separate top-level key `lg`.
  */
 export function formatMtrJson(result: TraceResult, opts: MtrJsonOptions = {}): object {
   const fields: Field[] = fieldsOf(opts.fields).filter((f) => f.key !== " " && !f.text);
@@ -49,6 +50,8 @@ export function formatMtrJson(result: TraceResult, opts: MtrJsonOptions = {}): o
       ...(result.unsentProbes ? { unsentProbes: result.unsentProbes } : {}),
       ...(result.followUps ? { followUps: result.followUps } : {}),
       ...(result.adaptive ? { adaptive: result.adaptive } : {}),
+      ...(result.nat ? { nat: result.nat } : {}),
+      ...(result.recordRoute ? { recordRoute: result.recordRoute } : {}),
       hops: result.hops,
     },
   };

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import type { AdaptiveRun, FollowUp } from "@lg/protocol";
+import type { AdaptiveRun, FollowUp, NatReading, RecordRouteHint } from "@lg/protocol";
 import type { TraceResult } from "../tracer";
 import { type Field, fieldsOf } from "./fields";
 import { hostLabel, isoLocal, type NamingOptions } from "./naming";
@@ -131,4 +131,72 @@ export function untilSureWords(a: AdaptiveRun): string {
   if (a.decided)
     return `Until sure: decided after ${a.extraCycles} more probes per hop (${a.extraProbes} probes; ${budget}).`;
   return `Until sure: still undecided after ${a.extraCycles} more probes per hop (${a.extraProbes} probes; ${budget}): the finding stays inconclusive.`;
+}
+
+/**
+ * The lines printed under a report for what lg-probe's answers showed: where a NAT sits, and the
+ * Record Route hints (or why there are none). Empty when the trace has neither.
+ *
+ * @example
+ * formatReadings(result.nat, result.recordRoute);
+ * // NAT between hop 2 and hop 3: hops up to 2 quote the probes as sent (6 quotes), hops from 3 on quote them rewritten (3 quotes: source address 198.18.161.1, checksum).
+ * // Way there (Record Route, hints): 198.18.170.1 198.18.171.1
+ * // Way back (Record Route, hints): 198.18.173.1 198.18.150.2
+ */
+export function formatReadings(nat?: NatReading, recordRoute?: RecordRouteHint): string {
+  const lines: string[] = [];
+  if (nat) lines.push(natWords(nat));
+  if (recordRoute) lines.push(...recordRouteWords(recordRoute));
+  return lines.length > 0 ? `${lines.join("\n")}\n` : "";
+}
+
+/** "NAT between hop 2 and hop 3: ..." (see NatReading). */
+export function natWords(nat: NatReading): string {
+  const fields = nat.rewrote
+    .map((f) =>
+      f === "source"
+        ? `source address${nat.publicSource ? ` ${nat.publicSource}` : ""}`
+        : f === "port"
+          ? "port"
+          : "checksum",
+    )
+    .join(", ");
+  const rewritten = `hops from ${nat.beforeTtl} on quote them rewritten (${nat.quotes.rewritten} quotes: ${fields})`;
+  if (nat.afterTtl === 0)
+    return `NAT before hop ${nat.beforeTtl}: no hop before it quoted the probes, ${rewritten}.`;
+  return `NAT between hop ${nat.afterTtl} and hop ${nat.beforeTtl}: hops up to ${nat.afterTtl} quote the probes as sent (${nat.quotes.asSent} quotes), ${rewritten}.`;
+}
+
+/** The Record Route lines under a report: the hints, labelled as hints, or why there are none. */
+export function recordRouteWords(rr: RecordRouteHint): string[] {
+  const hint = "(Record Route, hints)";
+  switch (rr.status) {
+    case "ok": {
+      const recorded = rr.recorded ?? [];
+      if (rr.forward.length === 0 && rr.back.length === 0 && recorded.length > 0 && !rr.full)
+        return [
+          `Record Route ${hint}: ${recorded.join(" ")} (the target did not record its own address: where the way back starts is not known)`,
+        ];
+      const lines = [
+        `Way there ${hint}: ${rr.forward.length > 0 ? rr.forward.join(" ") : "nothing recorded before the target"}`,
+        `Way back ${hint}: ${rr.back.length > 0 ? rr.back.join(" ") : "nothing recorded after the target"}`,
+      ];
+      if (rr.full) lines.push("  (the option's 9 slots were full: the rest of the way went unrecorded)");
+      return lines;
+    }
+    case "stripped":
+      return [
+        `Record Route: the target's echo replies (${rr.answered} of ${rr.sent}) came back without the option: stripped on the way, or not returned by the target. No hints.`,
+      ];
+    case "refused":
+      return [
+        rr.refusedBy !== undefined
+          ? `Record Route: refused: ${rr.refusedBy} answered the option with a parameter problem. No hints.`
+          : `Record Route: refused: none of ${rr.sent} echo probes with the option was answered, while ${rr.plainAnswered} of ${rr.plainSent} plain ones were: the path drops IP options. No hints.`,
+      ];
+    case "no-answer":
+      return [
+        `Record Route: no hints: the target answered none of ${rr.sent} echo probes with the option, nor of ${rr.plainSent} plain ones.`,
+      ];
+  }
 }

@@ -1,10 +1,30 @@
 import type { MplsLabel } from "@lg/protocol";
 import type { Clock } from "../clock";
-import type { PacketPort, ProbeFailureReason, ProbeOutcome, ProbeSpec } from "../packet/types";
+import type {
+  OptionTimestamp,
+  PacketPort,
+  ProbeAnswer,
+  ProbeFailureReason,
+  ProbeOutcome,
+  ProbeSpec,
+  QuotedProbe,
+} from "../packet/types";
 
-/** What a scripted network does with one probe. */
+/**
+ * What a scripted network does with one probe. An answer may carry what lg-probe reports beyond
+ * mtr-packet: the quoted probe, Record Route addresses, timestamps, a refused option.
+ */
 export type ScriptedAnswer =
-  | { kind: "ttl-expired" | "reply" | "no-route"; address: string; rttMs: number; mpls?: MplsLabel[] }
+  | {
+      kind: "ttl-expired" | "reply" | "no-route";
+      address: string;
+      rttMs: number;
+      mpls?: MplsLabel[];
+      quoted?: QuotedProbe;
+      recordRoute?: string[];
+      timestamps?: OptionTimestamp[];
+      optionsRefused?: true;
+    }
   | { kind: "silent" }
   | { kind: "no-reply"; afterMs: number }
   | { kind: "failure"; reason: ProbeFailureReason; detail?: string };
@@ -45,13 +65,17 @@ export class ScriptedPort implements PacketPort {
       this.clock.setTimer(() => this.emit(token, { kind: "no-reply" }), answer.afterMs);
       return;
     }
-    const outcome: ProbeOutcome = {
+    const outcome: ProbeAnswer = {
       kind: answer.kind,
       family: probe.family,
       address: answer.address,
       rttUs: Math.round(answer.rttMs * 1000),
       mpls: answer.mpls ?? [],
     };
+    if (answer.quoted) outcome.quoted = answer.quoted;
+    if (answer.recordRoute) outcome.recordRoute = answer.recordRoute;
+    if (answer.timestamps) outcome.timestamps = answer.timestamps;
+    if (answer.optionsRefused) outcome.optionsRefused = true;
     this.clock.setTimer(() => this.emit(token, outcome), answer.rttMs);
   }
 
