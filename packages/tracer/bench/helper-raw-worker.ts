@@ -2,7 +2,7 @@
  * Raw throughput of one probe helper (mtr-packet or lg-probe): starts it, writes `probes` request
  * lines straight to its stdin keeping `window` in flight, reads every answer with the engine's
  * own parser, and prints one JSON line (a `RawRun`): wall time, answers by kind, no-replies,
- * failures, CPU and peak RSS of the helper and of this node process, the helper's raw-socket
+ * failures, CPU and peak RSS of the helper and of this node process, the raw-socket
  * drops and socket receive buffers. Run inside a lab namespace by bench/helpers.ts, as the user the
  * benchmark runs as.
  *
@@ -11,7 +11,13 @@
 import { spawn } from "node:child_process";
 import { formatProbeCommand, parseReplyLine } from "../src/packet/command";
 import type { RawJob, RawRun } from "./helpers-report";
-import { clockTicksPerSecond, readProcess, readSocketBuffers, selfCpuTicks } from "./proc-stats";
+import {
+  clockTicksPerSecond,
+  namespaceRawDrops,
+  readProcess,
+  readSocketBuffers,
+  selfCpuTicks,
+} from "./proc-stats";
 
 const job = JSON.parse(process.argv[2] as string) as RawJob;
 const hz = clockTicksPerSecond();
@@ -76,6 +82,7 @@ await done;
 const wallMs = performance.now() - t0;
 const nodeTicks = selfCpuTicks() - cpu0;
 const helper = readProcess(child.pid as number);
+const rawDrops = namespaceRawDrops();
 const socketBuffers = readSocketBuffers(child.pid as number);
 const node = readProcess(process.pid);
 child.stdin.end();
@@ -89,7 +96,7 @@ const run: RawRun = {
   nodeCpuMs: (nodeTicks * 1000) / hz,
   helperPeakRssKb: helper.peakRssKb,
   nodePeakRssKb: node.peakRssKb,
-  rawDrops: helper.rawDrops,
+  rawDrops,
   socketBuffers,
   uid: process.getuid?.() ?? -1,
 };

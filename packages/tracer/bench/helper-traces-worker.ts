@@ -14,6 +14,7 @@ import type { TracesJob, TracesRun } from "./helpers-report";
 import {
   childPids,
   clockTicksPerSecond,
+  namespaceRawDrops,
   type ProcessReading,
   readProcess,
   readSocketBuffers,
@@ -24,7 +25,10 @@ const job = JSON.parse(process.argv[2] as string) as TracesJob;
 const hz = clockTicksPerSecond();
 
 const profile = job.helperName === "lg-probe" ? LG_PROBE_PROFILE : MTR_PACKET_PROFILE;
-const port = new HelperPool(profile, { command: job.helper });
+const port = new HelperPool(profile, {
+  command: job.helper,
+  ...(job.maxProcesses === null ? {} : { maxProcesses: job.maxProcesses }),
+});
 const tracer = new Tracer({ port, resolveNames: false });
 
 const cpu0 = selfCpuTicks();
@@ -41,6 +45,7 @@ const results = await Promise.all(
 const wallMs = performance.now() - t0;
 const nodeTicks = selfCpuTicks() - cpu0;
 const helpers: ProcessReading[] = childPids(process.pid).map(readProcess);
+const rawDrops = namespaceRawDrops();
 const buffers = helpers.map((h) => readSocketBuffers(h.pid));
 const socketBuffers = buffers.some((b) => b === null) ? null : buffers.flatMap((b) => b ?? []);
 const node = readProcess(process.pid);
@@ -69,7 +74,7 @@ const run: TracesRun = {
   helperCpuMs: helpers.reduce((s, h) => s + (h.cpuTicks * 1000) / hz, 0),
   nodePeakRssKb: node.peakRssKb,
   helperPeakRssKb: helpers.map((h) => h.peakRssKb),
-  rawDrops: helpers.some((h) => h.rawDrops === null) ? null : helpers.flatMap((h) => h.rawDrops ?? []),
+  rawDrops,
   socketBuffers,
   sent,
   recv,

@@ -16,7 +16,6 @@ import {
   parseSocketBuffers,
   peakRssKbOf,
   rawSocketDrops,
-  socketInodes,
 } from "./proc-stats";
 
 // Saved from this kernel (6.18): an mtr-packet process, its command name with a space in it to
@@ -41,6 +40,7 @@ describe("bench arguments", () => {
       count: 5,
       interval: 1,
       user: null,
+      maxProcesses: null,
     });
   });
 
@@ -60,8 +60,16 @@ describe("bench arguments", () => {
       "0.5",
       "--user",
       "nobody",
+      "--max-processes",
+      "1",
     ]);
-    expect([args.traces, args.rounds, args.interval, args.user]).toEqual([[10, 20], 2, 0.5, "nobody"]);
+    expect([args.traces, args.rounds, args.interval, args.user, args.maxProcesses]).toEqual([
+      [10, 20],
+      2,
+      0.5,
+      "nobody",
+      1,
+    ]);
   });
 
   it("refuses a window mtr-packet would refuse, a count that is not a positive integer and unknown flags", () => {
@@ -82,11 +90,11 @@ describe("reading /proc", () => {
     expect(peakRssKbOf("Name:\tkthreadd\n")).toBe(0);
   });
 
-  it("counts drops only on the process's own sockets, by protocol", () => {
-    const inodes = socketInodes(["/dev/null", "socket:[432657]", "socket:[432659]", "pipe:[1]"]);
-    expect(rawSocketDrops(NET_RAW6, inodes, 6)).toEqual([
+  it("reads each raw socket's protocol and drop counter", () => {
+    expect(rawSocketDrops(NET_RAW6, 6)).toEqual([
       { family: 6, protocol: 58, drops: 0 },
       { family: 6, protocol: 58, drops: 9744 },
+      { family: 6, protocol: 17, drops: 5 },
     ]);
   });
 
@@ -209,7 +217,7 @@ describe("tables", () => {
     expect(cells(lg).slice(8)).toEqual(["20,000", "0", "10", "1: 4, 3: 6", "0", "1,000/1,000"]);
   });
 
-  it("names the sockets that dropped, and says when drops could not be read", () => {
+  it("names the sockets that dropped in the worst run", () => {
     expect(
       dropsText([
         {
@@ -220,7 +228,17 @@ describe("tables", () => {
         },
       ]),
     ).toBe("9,744 (ICMPv6)");
-    expect(dropsText([{ rawDrops: [] }, { rawDrops: null }])).toBe("?");
+    expect(
+      dropsText([
+        { rawDrops: [] },
+        {
+          rawDrops: [
+            { family: 4, protocol: 1, drops: 42 },
+            { family: 4, protocol: 1, drops: 40 },
+          ],
+        },
+      ]),
+    ).toBe("82 (ICMP)");
     expect(lostByTtlText({})).toBe("-");
   });
 

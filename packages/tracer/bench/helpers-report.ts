@@ -24,6 +24,8 @@ export interface BenchArgs {
    * installed files carry (cap_net_raw+ep), as on an agent. Null: as the caller (root).
    */
   user: string | null;
+  /** Most helper processes per pool (the pool's own default when null: 16 mtr-packet, 4 lg-probe). */
+  maxProcesses: number | null;
 }
 
 function positiveInt(name: string, text: string): number {
@@ -52,6 +54,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       count: { type: "string" },
       interval: { type: "string" },
       user: { type: "string" },
+      "max-processes": { type: "string" },
     },
   });
   const quick = values.quick === true;
@@ -74,6 +77,8 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     count: values.count === undefined ? 5 : positiveInt("count", values.count),
     interval,
     user: values.user ?? null,
+    maxProcesses:
+      values["max-processes"] === undefined ? null : positiveInt("max-processes", values["max-processes"]),
   };
 }
 
@@ -96,8 +101,8 @@ export interface RawRun {
   nodeCpuMs: number;
   helperPeakRssKb: number;
   nodePeakRssKb: number;
-  /** The helper's raw sockets' drop counters (null: not readable as this user). */
-  rawDrops: SocketDrops[] | null;
+  /** Drop counters of the lab node's raw sockets: the helper's. */
+  rawDrops: SocketDrops[];
   /** The helper's sockets' receive buffers (null: not readable as this user). */
   socketBuffers: SocketBuffer[] | null;
   uid: number;
@@ -111,6 +116,7 @@ export interface TracesJob {
   count: number;
   interval: number;
   target: string;
+  maxProcesses: number | null;
 }
 
 /** What a concurrent-traces worker measured. */
@@ -123,8 +129,8 @@ export interface TracesRun {
   nodePeakRssKb: number;
   /** Peak RSS of each helper process. */
   helperPeakRssKb: number[];
-  /** Every helper process's raw sockets' drop counters. */
-  rawDrops: SocketDrops[] | null;
+  /** Drop counters of the lab node's raw sockets: every helper process's. */
+  rawDrops: SocketDrops[];
   socketBuffers: SocketBuffer[] | null;
   sent: number;
   recv: number;
@@ -165,24 +171,15 @@ const PROTOCOLS: Record<string, string> = {
 export const socketName = (family: 4 | 6, protocol: number): string =>
   PROTOCOLS[`${family}/${protocol}`] ?? `raw ${family}/${protocol}`;
 
-/**
- * The worst run's drops on the helpers' raw sockets, by socket kind: "0", "9,744 (ICMPv6)" or
- * "?" when a run could not read them.
- */
-export function dropsText(runs: { rawDrops: SocketDrops[] | null }[]): string {
-  if (runs.some((r) => r.rawDrops === null)) return "?";
-  const total = (r: { rawDrops: SocketDrops[] | null }) =>
-    (r.rawDrops ?? []).reduce((s, d) => s + d.drops, 0);
+/** The worst run's drops on the helpers' raw sockets and the kinds of socket that dropped: "0" or "9,744 (ICMPv6)". */
+export function dropsText(runs: { rawDrops: SocketDrops[] }[]): string {
+  const total = (r: { rawDrops: SocketDrops[] }) => r.rawDrops.reduce((s, d) => s + d.drops, 0);
   const worst = runs.reduce((w, r) => (total(r) > total(w) ? r : w));
   if (total(worst) === 0) return "0";
-  const byKind = new Map<string, number>();
-  for (const d of worst.rawDrops ?? [])
-    if (d.drops > 0)
-      byKind.set(
-        socketName(d.family, d.protocol),
-        (byKind.get(socketName(d.family, d.protocol)) ?? 0) + d.drops,
-      );
-  return `${thousands(total(worst))} (${[...byKind.keys()].join(", ")})`;
+  const kinds = new Set(
+    worst.rawDrops.filter((d) => d.drops > 0).map((d) => socketName(d.family, d.protocol)),
+  );
+  return `${thousands(total(worst))} (${[...kinds].join(", ")})`;
 }
 
 /**

@@ -16,7 +16,7 @@
  * cap_net_raw only, as on an agent). Not part of the test suite: nothing here asserts a time.
  *
  * Usage: pnpm -F @lg/tracer bench:helpers [--quick] [--rounds N] [--probes N] [--window N]
- *        [--traces 1000,2000,5000] [--count C] [--interval I] [--user nobody]
+ *        [--traces 1000,2000,5000] [--count C] [--interval I] [--user nobody] [--max-processes N]
  */
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -181,6 +181,7 @@ try {
           count: args.count,
           interval: args.interval,
           target: TARGET,
+          maxProcesses: args.maxProcesses,
         };
         c.runs[helper].push(await work<TracesRun>(lab, tracesWorker, job));
       }
@@ -192,7 +193,7 @@ try {
 }
 
 const firstRaw = (helper: ProbeHelperName) => raw[0]?.runs[helper][0];
-const buffers = HELPERS.map((h) => `${h}: ${buffersText(firstRaw(h)?.socketBuffers ?? null)}`).join("; ");
+const buffers = `${HELPERS.map((h) => `${h}: ${buffersText(firstRaw(h)?.socketBuffers ?? null)}`).join("; ")}${args.user === null ? "" : " (? = not readable as this user)"}`;
 const uid = firstRaw("mtr-packet")?.uid;
 const sysctl = (name: string) => (existsSync(name) ? readFileSync(name, "utf8").trim() : "?");
 

@@ -1,10 +1,10 @@
 /**
- * What the helper benchmark reads about a process from /proc: CPU time, peak RSS, its raw
- * sockets' drop counters and receive buffers. The parsers are pure (tested on saved text in
+ * What the helper benchmark reads from /proc: a process's CPU time and peak RSS, the drop
+ * counters of the network namespace's raw sockets, a process's socket receive buffers. The parsers are pure (tested on saved text in
  * helpers-report.test.ts); the readers below them touch /proc.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** The fields of /proc/PID/stat after the command name (field 3, state, first). */
 function statFields(stat: string): string[] {
@@ -34,19 +34,6 @@ export function peakRssKbOf(status: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-/**
- * The socket inodes among a process's file descriptors, from the targets of /proc/PID/fd/*
- * (`socket:[12345]`).
- */
-export function socketInodes(fdTargets: string[]): Set<string> {
-  const inodes = new Set<string>();
-  for (const t of fdTargets) {
-    const m = /^socket:\[(\d+)\]$/.exec(t);
-    if (m?.[1]) inodes.add(m[1]);
-  }
-  return inodes;
-}
-
 /** One raw socket's drop counter: datagrams the kernel dropped because its receive buffer was full. */
 export interface SocketDrops {
   family: 4 | 6;
@@ -56,15 +43,14 @@ export interface SocketDrops {
 }
 
 /**
- * The drop counters of the given raw sockets from /proc/net/raw (family 4) or raw6 (family 6)
- * text: per socket whose inode is given, its protocol (the "port" of its local address) and the
- * last column, `drops`.
+ * The drop counters of every raw socket in /proc/net/raw (family 4) or raw6 (family 6) text: per
+ * socket, its protocol (the "port" of its local address) and the last column, `drops`.
  */
-export function rawSocketDrops(netRaw: string, inodes: Set<string>, family: 4 | 6): SocketDrops[] {
+export function rawSocketDrops(netRaw: string, family: 4 | 6): SocketDrops[] {
   const sockets: SocketDrops[] = [];
   for (const line of netRaw.split("\n").slice(1)) {
     const cols = line.trim().split(/\s+/);
-    if (cols.length < 13 || !inodes.has(cols[9] as string)) continue;
+    if (cols.length < 13) continue;
     const protocol = Number.parseInt((cols[1] as string).split(":")[1] ?? "", 16);
     sockets.push({ family, protocol, drops: Number(cols[12]) });
   }
@@ -97,32 +83,29 @@ export interface ProcessReading {
   command: string;
   cpuTicks: number;
   peakRssKb: number;
-  /** Its raw sockets' drop counters; null when its fds are not readable (another user's, or a capability-raised process). */
-  rawDrops: SocketDrops[] | null;
 }
 
-/** Reads a live process's CPU, peak RSS and raw-socket drops (as root: its fds are readable). */
+/** Reads a live process's CPU ticks and peak RSS (any user's: stat and status are world-readable). */
 export function readProcess(pid: number): ProcessReading {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  let drops: SocketDrops[] | null = null;
-  try {
-    const inodes = socketInodes(
-      readdirSync(`/proc/${pid}/fd`).map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`)),
-    );
-    drops = [
-      ...rawSocketDrops(readFileSync(`/proc/${pid}/net/raw`, "utf8"), inodes, 4),
-      ...rawSocketDrops(readFileSync(`/proc/${pid}/net/raw6`, "utf8"), inodes, 6),
-    ];
-  } catch {
-    // not ours to read
-  }
   return {
     pid,
     command: commandOf(stat),
     cpuTicks: cpuTicksOf(stat),
     peakRssKb: peakRssKbOf(readFileSync(`/proc/${pid}/status`, "utf8")),
-    rawDrops: drops,
   };
+}
+
+/**
+ * The drop counters of every raw socket in this process's network namespace. The benchmark runs
+ * in a lab node where only the helpers hold raw sockets, so these are theirs; it reads them so
+ * as any user (a capability-raised helper's fds are not readable by its own user).
+ */
+export function namespaceRawDrops(): SocketDrops[] {
+  return [
+    ...rawSocketDrops(readFileSync("/proc/self/net/raw", "utf8"), 4),
+    ...rawSocketDrops(readFileSync("/proc/self/net/raw6", "utf8"), 6),
+  ];
 }
 
 /** Ids of the live children of `parent` (every /proc/PID/stat naming it as parent). */
