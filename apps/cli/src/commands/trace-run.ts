@@ -6,6 +6,7 @@ import {
   formatFollowUps,
   formatLiveTable,
   formatMtrJsonText,
+  formatReadings,
   formatReport,
   JITTER_ORDER,
   LG_REPORT_ORDER,
@@ -59,6 +60,7 @@ export interface TraceFlags {
   untilSure?: boolean;
   followUps?: boolean;
   geo?: boolean;
+  recordRoute?: boolean;
 }
 
 type OutputMode = "live" | "report" | "json" | "csv" | "ndjson";
@@ -90,6 +92,7 @@ export function traceOptionsFromFlags(flags: TraceFlags): TraceOptions {
   set("tos", numberOption("-Q/--tos", flags.tos, whole));
   set("servicePort", numberOption("--service-port", flags.servicePort, whole));
   if (flags.untilSure) input.adaptive = true;
+  if (flags.recordRoute) input.recordRoute = true;
   set("sourceAddress", flags.address);
   if (flags.inet) input.ipVersion = 4;
   if (flags.inet6) input.ipVersion = 6;
@@ -212,6 +215,7 @@ export async function runTrace(target: string, flags: TraceFlags): Promise<void>
         mpls: flags.mpls === true,
       }) +
         formatFollowUps(result.followUps, result.adaptive) +
+        formatReadings(result.nat, result.recordRoute) +
         (flags.geo ? (await import("../geo")).formatPlaces(result.hops) : ""),
     );
 }

@@ -48,6 +48,10 @@ describe("traceOptionsFromFlags", () => {
       ipVersion: 4,
     });
   });
+  it("--record-route asks for the Record Route hints; without it the options do not carry them", () => {
+    expect(traceOptionsFromFlags({ dns: true, recordRoute: true }).recordRoute).toBe(true);
+    expect(traceOptionsFromFlags({ dns: true })).not.toHaveProperty("recordRoute");
+  });
   it.each([
     [{ reportCycles: "ten" }, '-c/--report-cycles: "ten" is not a whole number'],
     [{ psize: "5" }, "-s/--psize:"],
@@ -113,6 +117,20 @@ describe("lg trace (real mtr-packet, loopback)", () => {
       "lg: --mda varies the flow on purpose and --pin-flow holds it constant: use one of them\n",
     );
   });
+  it("refuses --record-route towards an IPv6 address, and without lg-probe, in one line each", async () => {
+    const v6 = (await run(lg, ["trace", "--record-route", "::1"], { env }).catch((e: unknown) => e)) as {
+      code: number;
+      stderr: string;
+    };
+    expect(v6.code).toBe(2);
+    expect(v6.stderr).toMatch(/^lg: --record-route: Record Route is an IPv4 option and ::1 is IPv6; .*\n$/);
+    const missing = { ...env, LG_PROBE_HELPER: "/nonexistent/lg-probe" };
+    const err = (await run(lg, ["trace", "--record-route", "127.0.0.1"], { env: missing }).catch(
+      (e: unknown) => e,
+    )) as { code: number; stderr: string };
+    expect(err.code).toBe(2);
+    expect(err.stderr).toMatch(/^lg: --record-route: the Record Route option needs lg-probe, .*\n$/);
+  }, 20_000);
   it("without lg-probe refuses a pinned TCP flow in one line naming what to run, as a usage error", async () => {
     const missing = { ...env, LG_PROBE_HELPER: "/nonexistent/lg-probe" };
     const err = (await run(lg, ["trace", "-T", "-P", "443", "-L", "40000", "127.0.0.1"], {

@@ -22,11 +22,12 @@ Output:
   the end, as with -r. Ctrl-C always ends the trace and prints the result so far.
   -r, -w   mtr's report: header "HOST: ... Loss% Snt Last Avg Best Wrst StDev", then Loss%CI,
            one line per hop ("???" for a silent hop), other responders of a hop on lines below
-           it; follow-up probes and what --until-sure added are printed under it.
+           it; follow-up probes, what --until-sure added, a NAT and Record Route hints are
+           printed under it.
   -j       mtr's JSON schema (report.mtr, report.hubs[] with count, host, Loss%, Snt, Last, Avg,
            Best, Wrst, StDev); everything else (all responders with counts, jitter, MPLS, raw
-           counts, each hop's lossCi, stop reason, followUps, adaptive) under the top-level
-           key "lg".
+           counts, each hop's lossCi, stop reason, followUps, adaptive, nat, recordRoute) under
+           the top-level key "lg".
   -C       mtr's CSV layout (Mtr_Version,Start_Time,Status,Host,Hop,Ip,Loss%,Snt, ,Last,...).
   --ndjson one JSON object per line as things happen: start, hop, cycle, then done or error.
 
@@ -62,6 +63,23 @@ Flow control (ICMP, UDP and TCP, IPv4 and IPv6):
   /usr/local/libexec/lg/lg-probe, else the checkout's packages/tracer/helper/build/lg-probe.
   Without it those traces are refused (run ./scripts/setup), never traced some other way.
 
+NAT (probes sent by lg-probe):
+  lg-probe reports what each router's ICMP error quotes of the probe. When the hops up to k
+  quote it as sent and every hop after k quotes it rewritten (source address, port or
+  checksum; each hop by most of its quotes, and two rewritten quotes at least), a line under
+  the report says "NAT between hop k and hop k+1" (-j: lg.nat). Probes mtr-packet sends (free
+  flows, IPv4 UDP) carry no quotes: then nothing is said. A NAT that restores the whole quote
+  (Linux conntrack does) cannot be seen this way.
+
+Record Route (--record-route, IPv4, lg-probe):
+  After the trace, 3 ICMP echo probes to the target carry the Record Route option, with 3 plain
+  ones beside them. Linux routers record the address they forward from, the target records
+  its address twice (as the probe arrives, as it answers), then the routers of the way back
+  record theirs: the lines "Way there" and "Way back (Record Route, hints)" under the report
+  (-j: lg.recordRoute). Hints, not a trace: 9 slots in all, and a router that does not record
+  is missing. Replies without the option say it was stripped; a parameter problem, or probes
+  with it unanswered while the plain ones are answered, say the path refuses it.
+
 Examples:
   lg trace 198.18.1.1                        live table
   lg trace -r -c 10 -i 0.2 198.18.1.1        report of 10 cycles, 5 per second
@@ -72,6 +90,7 @@ Examples:
   lg trace --ndjson -c 20 198.18.1.1         live events for another program
   lg trace -r --service-port 8080 198.18.1.1 a silent end is asked on TCP 8080 (and UDP)
   lg trace -r -c 10 --until-sure 198.18.1.1  more cycles until the loss reading is decided
+  lg trace -r --record-route 198.18.1.1      and the way back, as Record Route hints
 
 Places (--geo):
   Each hop's place comes from the operator's table (LG_GEO_PREFIXES: CIDR,lat,lon,city,country per
@@ -164,6 +183,10 @@ export function register(command: Command): void {
     .option(
       "--until-sure",
       "keep probing while the loss reading is inconclusive (at most 4 x -c cycles, +200 at most)",
+    )
+    .option(
+      "--record-route",
+      "IPv4: after the trace, echo probes with the Record Route option show hints of the way back (lg-probe)",
     )
     .option(
       "--geo",
