@@ -1,7 +1,7 @@
 import { placeLabel } from "@lg/geo";
 import type { Hop, HopGeo, PopLocation } from "@lg/protocol";
 import { type GeoProjection, geoCircle, geoGraticule, geoNaturalEarth1, geoPath } from "d3-geo";
-import { worldShapes } from "./shapes";
+import { boxesMeet, type LonLatBox, worldShapes } from "./shapes";
 
 /** One source's hops on the map: a PoP's trace, or one direction of a path test. */
 export interface MapLine {
@@ -55,7 +55,7 @@ type Point = [number, number];
 const at = (p: { lat: number; lon: number }): Point => [p.lon, p.lat];
 
 /** The projection that shows every point with some room around it, or the whole world when they are far apart. */
-function projectionFor(points: Point[]): { projection: GeoProjection; wide: boolean } {
+function projectionFor(points: Point[]): { projection: GeoProjection; wide: boolean; view: LonLatBox } {
   const lons = points.map((p) => p[0]);
   const lats = points.map((p) => p[1]);
   const span = { lon: Math.max(...lons) - Math.min(...lons), lat: Math.max(...lats) - Math.min(...lats) };
@@ -64,7 +64,11 @@ function projectionFor(points: Point[]): { projection: GeoProjection; wide: bool
     [MAP_WIDTH - PAD, MAP_HEIGHT - PAD],
   ];
   if (span.lon > 150 || span.lat > 70) {
-    return { projection: geoNaturalEarth1().fitExtent(extent, { type: "Sphere" }), wide: true };
+    return {
+      projection: geoNaturalEarth1().fitExtent(extent, { type: "Sphere" }),
+      wide: true,
+      view: [-180, -90, 180, 90],
+    };
   }
   const centre = {
     lon: (Math.max(...lons) + Math.min(...lons)) / 2,
@@ -85,7 +89,33 @@ function projectionFor(points: Point[]): { projection: GeoProjection; wide: bool
     [0, 0],
     [MAP_WIDTH, MAP_HEIGHT],
   ]);
-  return { projection, wide: span.lon > 60 };
+  // What the map can show, with room (the extent's aspect widens one axis): shapes outside are not drawn.
+  const view: LonLatBox = [
+    centre.lon - half.lon * 2,
+    Math.max(-90, centre.lat - half.lat * 2),
+    centre.lon + half.lon * 2,
+    Math.min(90, centre.lat + half.lat * 2),
+  ];
+  return { projection, wide: span.lon > 60, view };
+}
+
+/** Land and borders of the last maps drawn, by projection: pages of one region draw the same background. */
+const backgrounds = new Map<string, { land: string; borders: string }>();
+const BACKGROUNDS_KEPT = 32;
+
+function backgroundOf(
+  projection: GeoProjection,
+  wide: boolean,
+  view: LonLatBox,
+  draw: () => { land: string; borders: string },
+): { land: string; borders: string } {
+  const key = JSON.stringify([projection.rotate(), projection.scale(), projection.translate(), wide, view]);
+  const known = backgrounds.get(key);
+  if (known) return known;
+  const drawn = draw();
+  backgrounds.set(key, drawn);
+  if (backgrounds.size > BACKGROUNDS_KEPT) backgrounds.delete(backgrounds.keys().next().value as string);
+  return drawn;
 }
 
 /** "fra hop 3 198.18.3.2 (0.04 ms)". */
@@ -111,11 +141,31 @@ export function drawMap(lines: MapLine[], subject: string): MapDrawing | undefin
     for (const hop of line.hops) if (hop.geo) points.push(at(hop.geo));
   }
   if (points.length === 0) return undefined;
-  const { projection, wide } = projectionFor(points);
+  const { projection, wide, view } = projectionFor(points);
   const path = geoPath(projection).digits(1);
-  // Whole pixels are enough for coastlines and keep the page small.
-  const coarse = geoPath(projection).digits(0);
+  // Coastlines and borders: whole pixels, no adaptive resampling (Natural Earth's points are dense
+  // enough at these scales), only the shapes near the view, and the last few backgrounds kept.
+  const shapeProjection = geoNaturalEarth1()
+    .rotate(projection.rotate())
+    .scale(projection.scale())
+    .translate(projection.translate())
+    .precision(0);
+  const clip = projection.clipExtent();
+  if (clip) shapeProjection.clipExtent(clip);
+  const coarse = geoPath(shapeProjection).digits(0);
   const shapes = worldShapes(wide ? "world" : "region");
+  const background = backgroundOf(shapeProjection, wide, view, () => ({
+    land:
+      coarse({
+        type: "FeatureCollection",
+        features: shapes.land.filter((s) => boxesMeet(s.box, view)).map((s) => s.shape),
+      }) ?? "",
+    borders:
+      coarse({
+        type: "MultiLineString",
+        coordinates: shapes.borders.filter((s) => boxesMeet(s.box, view)).map((s) => s.shape.coordinates),
+      }) ?? "",
+  }));
   const project = (p: { lat: number; lon: number }) => {
     const xy = projection(at(p));
     return xy ? { x: Math.round(xy[0] * 10) / 10, y: Math.round(xy[1] * 10) / 10 } : undefined;
@@ -208,8 +258,8 @@ export function drawMap(lines: MapLine[], subject: string): MapDrawing | undefin
     height: MAP_HEIGHT,
     sphere: path({ type: "Sphere" }) ?? "",
     graticule: coarse(geoGraticule().step([30, 30])()) ?? "",
-    land: coarse(shapes.land) ?? "",
-    borders: shapes.borders ? (coarse(shapes.borders) ?? "") : "",
+    land: background.land,
+    borders: background.borders,
     routes,
     discs,
     pops: [...popsAt.values()].map((m) => ({
