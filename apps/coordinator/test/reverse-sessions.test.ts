@@ -1,12 +1,14 @@
 import type { ChildProcess } from "node:child_process";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { chmod, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ReverseSessionCreated, ReverseSessionView as ReverseSessionViewSchema } from "@lg/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, type Stack, startAgentsOnline, startStack, waitFor } from "./harness";
 import { expectError } from "./kit/http";
-import { lgJoin, runToEnd } from "./kit/process";
+import { lgJoin, repoRoot, runToEnd } from "./kit/process";
 
 /**
  * Reverse sessions on this machine: real nats-server, PGlite, coordinator, a server agent, and the
@@ -79,7 +81,12 @@ describe("reverse sessions API", () => {
     expect(Date.parse(s.expiresAt) - Date.now()).toBeGreaterThan(800_000);
     const v = await session(s.id);
     expect(v.status).toBe("waiting");
-    expect(v.customer).toEqual({ publicAddress: null, agentId: null });
+    expect(v.customer).toEqual({
+      publicAddress: null,
+      agentId: null,
+      linkOpenedAt: null,
+      uploadTraceId: null,
+    });
     expect(v.legs).toEqual([]);
   });
 
@@ -105,12 +112,15 @@ describe("reverse sessions API", () => {
     const script = await (await fetch(scriptUrl)).text();
     const bin = await mkdtemp(join(tmpdir(), "lg-join-bin-"));
     try {
-      // A machine whose node is too old (a stand-in `node` reporting 18), with sh's basic tools.
+      // A machine whose node is too old (a stand-in `node` reporting 18), with sh's basic tools, that
+      // is not linux-x64 (a stand-in `uname`): no single executable to fall back on.
       await writeFile(
         join(bin, "node"),
         '#!/bin/sh\nif [ "$1" = -e ]; then printf 18; else echo v18.19.0; fi\n',
       );
       await chmod(join(bin, "node"), 0o755);
+      await writeFile(join(bin, "uname"), "#!/bin/sh\necho Darwin arm64\n");
+      await chmod(join(bin, "uname"), 0o755);
       const old = await runToEnd(["/bin/sh", "-s"], { env: { PATH: `${bin}:/usr/bin:/bin` }, input: script });
       expect(old.code).toBe(1);
       expect(old.stderr).toContain("lg join cannot start; missing:");
@@ -134,7 +144,7 @@ describe("reverse sessions API", () => {
     expect(joined.code).toBe(0);
     const v = await session(s.id);
     expect(v.status).toBe("done");
-    expect(v.customer).toEqual({ publicAddress: "127.0.0.1", agentId: `join-${s.id}` });
+    expect(v.customer).toMatchObject({ publicAddress: "127.0.0.1", agentId: `join-${s.id}` });
     expect(v.legs).toHaveLength(1);
     const leg = v.legs[0];
     expect(leg?.a).toBe(`join-${s.id}`);
@@ -161,6 +171,53 @@ describe("reverse sessions API", () => {
     expect(left.role).toBe("join");
     await expectError(await fetch(s.joinUrl, { method: "POST" }), 410, "session_ended");
   }, 90_000);
+
+  it("without Node.js on linux-x64, the one command runs the join agent's single executable (served with the token), and the session ends done", async () => {
+    // The executable is part of the agent's build; build it here if this checkout has not yet.
+    const binary = join(repoRoot, "apps/agent/dist/lg-join-linux-x64");
+    if (!existsSync(binary)) {
+      const built = spawnSync(process.execPath, ["build.mjs"], {
+        cwd: join(repoRoot, "apps/agent"),
+        encoding: "utf8",
+      });
+      expect(built.status, built.stderr).toBe(0);
+    }
+    const s = (await (
+      await create({ server: "srv", count: 5, interval: 0.2 })
+    ).json()) as ReverseSessionCreated;
+    const token = new URL(s.joinUrl).searchParams.get("token") as string;
+    const served = `${url}/api/v1/reverse-sessions/${s.id}/lg-join-linux-x64?token=${token}`;
+    await expectError(await fetch(served.replace(/token=.*/, "token=wrong")), 401, "invalid_token");
+    const bin = await mkdtemp(join(tmpdir(), "lg-join-bin-"));
+    try {
+      const res = await fetch(served);
+      expect(res.status).toBe(200);
+      const exe = join(bin, "lg-join");
+      await writeFile(exe, Buffer.from(await res.arrayBuffer()));
+      await chmod(exe, 0o755);
+      const version = await runToEnd([exe, "--version"]);
+      expect(version.code).toBe(0);
+      expect(version.stdout).toMatch(/^lg-join \d+\.\d+\.\d+ \(node 20\./);
+      await rm(exe);
+      // A PATH with the shell, curl and the basic tools, and no node.
+      for (const tool of ["sh", "curl", "mktemp", "rm", "chmod", "uname", "dirname"])
+        await symlink(
+          execSync(`command -v ${tool}`, { encoding: "utf8", shell: "/bin/sh" }).trim(),
+          join(bin, tool),
+        );
+      const joined = await runToEnd(["/bin/sh", "-c", s.command], { env: { PATH: bin } });
+      expect(joined.stderr).toContain(
+        "no Node.js 20+ here ('node' is not installed); using the join agent as one executable",
+      );
+      expect(joined.code, joined.stderr).toBe(0);
+      expect(joined.stdout).toContain(`join-${s.id} ⇄ srv: symmetric`);
+      const v = await session(s.id);
+      expect(v.status).toBe("done");
+      expect(v.customer.agentId).toBe(`join-${s.id}`);
+    } finally {
+      await rm(bin, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it("the session credential reaches only the session's own subjects", async () => {
     const { wsconnect } = await import("@nats-io/nats-core");

@@ -238,3 +238,24 @@ export const customerUploadRoute = createRoute({
     429: errorResponse("The client's rate limit; `Retry-After` says when to retry"),
   },
 });
+
+export const joinBinaryRoute = createRoute({
+  method: "get",
+  path: "/api/v1/reverse-sessions/{id}/lg-join-linux-x64",
+  tags,
+  summary:
+    "The join agent as one executable for linux-x64: no Node.js needed (the join script picks it when node is missing)",
+  request: { params: SessionId, query: TokenQuery },
+  responses: {
+    200: {
+      description: "ELF executable (Node.js with the join agent inside): `lg-join-linux-x64 <joinUrl>`",
+      content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } },
+    },
+    401: invalidToken,
+    404: noSession,
+    410: gone,
+    503: errorResponse(
+      "The database does not answer, or the executable is not built on this coordinator (`join_binary_missing`: build it with `pnpm -F @lg/agent build` on linux-x64)",
+    ),
+  },
+});

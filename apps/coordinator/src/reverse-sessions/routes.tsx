@@ -1,5 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
+import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { Readable } from "node:stream";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Repository } from "@lg/db";
 import type { Context } from "hono";
@@ -7,7 +9,7 @@ import { ApiError } from "../errors";
 import { type AppEnv, createRouter, database } from "../http/kit";
 import { currentPrincipal } from "../security/context";
 import { agentsById, html } from "../web/kit";
-import { findJoinBundle } from "./bundle";
+import { findJoinBinary, findJoinBundle, JOIN_BINARY } from "./bundle";
 import { customerTarget } from "./customer";
 import { CustomerLinkRefused, CustomerPage, systemOf } from "./customer-page";
 import {
@@ -16,6 +18,7 @@ import {
   customerStartRoute,
   customerUploadRoute,
   getReverseSession,
+  joinBinaryRoute,
   joinBundleRoute,
   joinNatsRoute,
   joinReverseSession,
@@ -31,6 +34,8 @@ export interface ReverseSessionRouteDeps {
   clientAddress?: ((c: unknown) => string | null) | undefined;
   /** Path of the bundled join agent (default: found by {@link findJoinBundle}). */
   joinBundle?: string | undefined;
+  /** Path of the join agent's single executable (default: found by {@link findJoinBinary}). */
+  joinBinary?: string | undefined;
 }
 
 /** The coordinator's address as the caller reached it (so a command works from where it was asked). */
@@ -194,6 +199,7 @@ export function reverseSessionRoutes(deps: ReverseSessionRouteDeps): OpenAPIHono
     const text = joinScript({
       sessionId: id,
       bundleUrl: `${session}/lg-join.mjs${q}`,
+      binaryUrl: `${session}/${JOIN_BINARY}${q}`,
       joinUrl: `${session}/join${q}`,
     });
     return c.body(text, 200, {
@@ -215,6 +221,25 @@ export function reverseSessionRoutes(deps: ReverseSessionRouteDeps): OpenAPIHono
     const body = await readFile(path);
     return c.body(body, 200, {
       "content-type": "text/javascript; charset=utf-8",
+      "cache-control": "no-store",
+    });
+  });
+
+  app.openapi(joinBinaryRoute, async (c) => {
+    await sessions.authorize(c.req.valid("param").id, tokenOf(c));
+    const path = findJoinBinary(deps.joinBinary);
+    if (!path) {
+      throw new ApiError(
+        503,
+        "join_binary_missing",
+        "the join agent's single executable is not built on this coordinator (run `pnpm -F @lg/agent build` on linux-x64)",
+      );
+    }
+    // ~100 MiB: streamed from the file, never held whole.
+    const body = Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>;
+    return c.body(body, 200, {
+      "content-type": "application/octet-stream",
+      "content-disposition": `attachment; filename="${JOIN_BINARY}"`,
       "cache-control": "no-store",
     });
   });

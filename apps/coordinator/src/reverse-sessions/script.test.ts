@@ -46,7 +46,12 @@ describe("join command and script", () => {
     bodies.set("/exit3.sh", "#!/bin/sh\necho ran-the-script\nexit 3\n");
     bodies.set("/lg-join.mjs", "console.log('joined', process.argv[2]);\n");
     const session = (bundle: string) =>
-      joinScript({ sessionId: "s1", bundleUrl: `${base}${bundle}`, joinUrl: `${base}/join?token=t` });
+      joinScript({
+        sessionId: "s1",
+        bundleUrl: `${base}${bundle}`,
+        binaryUrl: `${base}/lg-join-linux-x64`,
+        joinUrl: `${base}/join?token=t`,
+      });
     bodies.set("/join.sh", session("/lg-join.mjs"));
     bodies.set("/join-no-bundle.sh", session("/missing.mjs"));
   });

@@ -18,24 +18,37 @@ export function joinCommand(scriptUrl: string): string {
 
 /**
  * The join script (POSIX sh). It checks for Node 20+ and mtr-packet first and says exactly what is
- * missing, then downloads the join agent (one bundled file) and runs it for this session.
+ * missing, then downloads the join agent and runs it for this session: the bundled file for node,
+ * or — on linux-x64 without Node 20+ — the single executable (Node.js with the agent inside).
  */
-export function joinScript(opts: { bundleUrl: string; joinUrl: string; sessionId: string }): string {
+export function joinScript(opts: {
+  bundleUrl: string;
+  binaryUrl: string;
+  joinUrl: string;
+  sessionId: string;
+}): string {
   return `#!/bin/sh
-# lg: join reverse-test session ${opts.sessionId}. Needs Node.js 20+ and mtr-packet; dials out only.
+# lg: join reverse-test session ${opts.sessionId}. Needs mtr-packet, and Node.js 20+ unless this is
+# linux-x64 (then the join agent comes as one executable); dials out only.
 set -u
 bundle_url=${shQuote(opts.bundleUrl)}
+binary_url=${shQuote(opts.binaryUrl)}
 join_url=${shQuote(opts.joinUrl)}
 missing=""
+node_ok=""
+node_note="'node' is not installed"
 if command -v node >/dev/null 2>&1; then
   major=$(node -e 'process.stdout.write(process.versions.node.split(".")[0])' 2>/dev/null || echo 0)
-  if [ "$major" -lt 20 ] 2>/dev/null; then
+  if [ "$major" -ge 20 ] 2>/dev/null; then node_ok=1; else node_note="found $(node --version 2>/dev/null)"; fi
+fi
+use_binary=""
+if [ -z "$node_ok" ]; then
+  if [ "$(uname -sm 2>/dev/null)" = "Linux x86_64" ]; then
+    use_binary=1
+  else
     missing="$missing
-  - Node.js 20 or newer: found $(node --version 2>/dev/null) (Debian/Ubuntu: apt-get install nodejs from NodeSource; others: https://nodejs.org)"
+  - Node.js 20 or newer: $node_note (Debian/Ubuntu: apt-get install nodejs; macOS: brew install node; others: https://nodejs.org)"
   fi
-else
-  missing="$missing
-  - Node.js 20 or newer: 'node' is not installed (Debian/Ubuntu: apt-get install nodejs; macOS: brew install node; others: https://nodejs.org)"
 fi
 mtr_packet=$(command -v mtr-packet 2>/dev/null || true)
 if [ -z "$mtr_packet" ]; then
@@ -52,16 +65,22 @@ if ! command -v curl >/dev/null 2>&1 && ! command -v wget >/dev/null 2>&1; then
   - curl or wget (to download the join agent): neither is installed"
 fi
 if [ -n "$missing" ]; then
-  printf 'lg join cannot start; missing:%s\\n' "$missing" >&2
+  printf 'lg join cannot start; missing:%s\n' "$missing" >&2
   exit 1
 fi
 dir=$(mktemp -d 2>/dev/null || mktemp -d -t lgjoin)
 trap 'rm -rf "$dir"' EXIT INT TERM
-if command -v curl >/dev/null 2>&1; then
-  curl -fsS -o "$dir/lg-join.mjs" "$bundle_url" || { echo "lg join: could not download the join agent" >&2; exit 1; }
+fetch() {
+  if command -v curl >/dev/null 2>&1; then curl -fsS -o "$2" "$1"; else wget -q -O "$2" "$1"; fi
+}
+if [ -n "$use_binary" ]; then
+  echo "lg join: no Node.js 20+ here ($node_note); using the join agent as one executable" >&2
+  fetch "$binary_url" "$dir/lg-join" || { echo "lg join: could not download the join agent" >&2; exit 1; }
+  chmod +x "$dir/lg-join"
+  PATH="$(dirname "$mtr_packet"):$PATH" "$dir/lg-join" "$join_url"
 else
-  wget -q -O "$dir/lg-join.mjs" "$bundle_url" || { echo "lg join: could not download the join agent" >&2; exit 1; }
+  fetch "$bundle_url" "$dir/lg-join.mjs" || { echo "lg join: could not download the join agent" >&2; exit 1; }
+  PATH="$(dirname "$mtr_packet"):$PATH" node "$dir/lg-join.mjs" "$join_url"
 fi
-PATH="$(dirname "$mtr_packet"):$PATH" node "$dir/lg-join.mjs" "$join_url"
 `;
 }
