@@ -105,6 +105,31 @@ describe("runTrace", () => {
     expect(final).toMatchObject({ followUps, adaptive });
   });
 
+  it("passes the NAT reading and the Record Route hints on", async () => {
+    const nat = {
+      afterTtl: 2,
+      beforeTtl: 3,
+      rewrote: ["source"],
+      quotes: { asSent: 6, rewritten: 3 },
+    } as const;
+    const recordRoute = {
+      status: "ok",
+      forward: ["198.18.170.1"],
+      back: ["198.18.173.1"],
+      sent: 3,
+      answered: 3,
+      plainSent: 3,
+      plainAnswered: 3,
+    } as const;
+    const engine = fakeEngine(async () => ({
+      hops: [hop(1, 3)],
+      nat: { ...nat, rewrote: [...nat.rewrote] },
+      recordRoute: { ...recordRoute, forward: [...recordRoute.forward], back: [...recordRoute.back] },
+    }));
+    const final = await runTrace(job("r4", "198.18.0.9"), TARGET, new AbortController().signal, deps(engine));
+    expect(final).toMatchObject({ nat, recordRoute });
+  });
+
   it("publishes the first hop update at once, then at most one snapshot per interval, stamped by the clock", async () => {
     let emit: (e: TraceEvent) => void = () => {};
     let finish: (r: Partial<TraceResult>) => void = () => {};

@@ -90,6 +90,8 @@ export async function runTrace(
       stoppedBy: signal.aborted ? "cancelled" : result.stoppedBy,
       ...(result.followUps ? { followUps: result.followUps } : {}),
       ...(result.adaptive ? { adaptive: result.adaptive } : {}),
+      ...(result.nat ? { nat: result.nat } : {}),
+      ...(result.recordRoute ? { recordRoute: result.recordRoute } : {}),
       finishedAt: stamp(),
     };
   } catch (err) {

@@ -55,6 +55,14 @@ describe("unsupportedReason", () => {
     expect(unsupportedReason(opts({ protocol: "tcp", localPort: 40000 }), 6, withLgProbe, local)).toBeNull();
   });
 
+  it("takes --record-route only with lg-probe, and only towards IPv4", () => {
+    expect(unsupportedReason(opts({ recordRoute: true }), 4, caps, local)).toMatch(
+      /^--record-route needs lg-probe .*run \.\/scripts\/setup/,
+    );
+    expect(unsupportedReason(opts({ recordRoute: true }), 4, withLgProbe, local)).toBeNull();
+    expect(unsupportedReason(opts({ recordRoute: true }), 6, withLgProbe, local)).toMatch(/IPv4 option/);
+  });
+
   it("refuses IPv6 targets on an agent without IPv6", () => {
     expect(unsupportedReason(opts({}), 6, caps, local)).toMatch(/no IPv6 address/);
   });

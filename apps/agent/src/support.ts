@@ -54,6 +54,11 @@ export function unsupportedReason(
       return `${flowControl} of IPv${family} ${options.protocol.toUpperCase()} probes needs lg-probe, which this agent does not have (mtr-packet holds IPv4 UDP flows only): run ./scripts/setup on the agent's host`;
     }
   }
+  if (options.recordRoute) {
+    if (family !== 4) return "Record Route is an IPv4 option: --record-route needs an IPv4 target";
+    if (caps.flowControl !== "all")
+      return "--record-route needs lg-probe (mtr-packet sends no IP options), which this agent does not have: run ./scripts/setup on the agent's host";
+  }
   const needsSourcePort = options.localPort !== undefined && (options.protocol === "tcp" || family === 6);
   if (needsSourcePort && caps.flowControl !== "all") {
     return `-L/--localport on IPv${family} ${options.protocol.toUpperCase()} probes needs lg-probe, which this agent does not have: run ./scripts/setup on the agent's host`;
