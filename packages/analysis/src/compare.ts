@@ -12,7 +12,13 @@ import {
 } from "@lg/protocol";
 import { diagnose } from "./diagnose";
 import type { AsnOf, HopView } from "./hop-view";
-import { type AliasObservation, type Identity, identifyRouters, type RouterPair } from "./identity";
+import {
+  type AddressAliasTest,
+  type AliasObservation,
+  type Identity,
+  identifyRouters,
+  type RouterPair,
+} from "./identity";
 import { readLosses } from "./loss-reading";
 import { directionSentences, type Labels, shapeSentence } from "./summary";
 import { buildTraceView, type DiagnoseOptions, type TraceView } from "./trace-view";
@@ -30,6 +36,8 @@ export interface CompareOptions {
   asnOf?: AsnOf;
   /** Follow-up alias traces each end ran to addresses only the other end's trace showed. */
   aliases?: AliasObservation[];
+  /** Alias tests of address pairs (e.g. @lg/tracer's timestampAliasTest): one router, or two. */
+  addressAliases?: AddressAliasTest[];
   /** Names of the two ends in the summary (agent ids); default "A" and "B". */
   labels?: Labels;
 }
@@ -78,6 +86,7 @@ export function compare(forward: Hop[], reverse: Hop[], options: CompareOptions 
     ...(options.reverse?.destination ? { aAddress: options.reverse.destination } : {}),
     ...(options.forward?.destination ? { bAddress: options.forward.destination } : {}),
     ...(options.aliases ? { aliases: options.aliases } : {}),
+    ...(options.addressAliases ? { addressAliases: options.addressAliases } : {}),
   });
   const blocks = classify(cut(identity.pairs, fView.hops.length, rView.hops.length), fView, rView);
   const segments = blocks.map((b) => toSegment(b, fView, rView, identity));

@@ -15,6 +15,7 @@ import {
   IDENTITY_LINK_CONFIDENCE,
   IDENTITY_NAME_CONFIDENCE,
   IDENTITY_OWN_CONFIDENCE,
+  IDENTITY_TIMESTAMP_CONFIDENCE,
   IDENTITY_WEAK_TESTS_NEEDED,
 } from "./thresholds";
 import type { TraceView } from "./trace-view";
@@ -38,6 +39,21 @@ export interface AliasObservation {
   recv: number;
 }
 
+/**
+ * An alias test of two addresses run outside this package: are they one router's? @lg/tracer's
+ * `timestampAliasTest` (prespecified IPv4 timestamps, run both ways) returns this shape, so its
+ * results can be passed as they are; `unknown` results are ignored.
+ */
+export interface AddressAliasTest {
+  a: string;
+  b: string;
+  verdict: "same-router" | "different" | "unknown";
+  /** The test that gave the verdict. */
+  test: "timestamp";
+  /** Why, in words. */
+  evidence: string;
+}
+
 export interface IdentityInput {
   forward: TraceView;
   reverse: TraceView;
@@ -45,6 +61,8 @@ export interface IdentityInput {
   aAddress?: string;
   bAddress?: string;
   aliases?: AliasObservation[];
+  /** Alias tests of address pairs (e.g. prespecified timestamps): one router, or two. */
+  addressAliases?: AddressAliasTest[];
 }
 
 /** A forward hop and a reverse hop found to be one router. Indexes are into each view's hops. */
@@ -81,6 +99,8 @@ interface Candidate {
   aliasFrom: Set<End>;
   /** An end's alias trace reached the other hop's address somewhere else. */
   refutedBy: Set<End>;
+  /** An alias test found the two hops' addresses on different routers. */
+  testedApart: boolean;
 }
 
 const addressesOf = (h: HopView): string[] => {
@@ -164,6 +184,7 @@ export function identifyRouters(input: IdentityInput): Identity {
         links: new Set(),
         aliasFrom: new Set(),
         refutedBy: new Set(),
+        testedApart: false,
       };
       candidates.set(key, c);
     }
@@ -312,7 +333,32 @@ export function identifyRouters(input: IdentityInput): Identity {
     }
   }
 
+  // Alias tests of two addresses: a forward hop with one and a reverse hop with the other.
+  for (const t of input.addressAliases ?? []) {
+    if (t.verdict === "unknown") continue;
+    for (const i of routersF) {
+      for (const j of routersR) {
+        const fh = f.hops[i] as HopView;
+        const rh = r.hops[j] as HopView;
+        const across =
+          (hasAddress(fh, t.a) && hasAddress(rh, t.b)) || (hasAddress(fh, t.b) && hasAddress(rh, t.a));
+        if (!across) continue;
+        const c = candidate(i, j);
+        const hops = `${label("forward", f, i)} and ${label("reverse", r, j)}`;
+        if (t.verdict === "same-router") {
+          c.strong ??= t.test;
+          c.strengths.push(IDENTITY_TIMESTAMP_CONFIDENCE);
+          c.evidence.push({ test: t.test, agrees: true, detail: `${hops}: ${t.evidence}` });
+        } else {
+          c.testedApart = true;
+          c.evidence.push({ test: t.test, agrees: false, detail: `${hops}: ${t.evidence}` });
+        }
+      }
+    }
+  }
+
   // Decide: strong tests alone; otherwise both ends' alias traces, or two weak tests and nothing against.
+  // An alias test that found two routers overrules everything but the same address.
   const confirmed: RouterPair[] = [];
   for (const c of candidates.values()) {
     const mutual = c.aliasFrom.has("a") && c.aliasFrom.has("b");
@@ -320,7 +366,9 @@ export function identifyRouters(input: IdentityInput): Identity {
     else if (c.aliasFrom.size > 0) c.strengths.push(IDENTITY_ALIAS_ONE_SIDED_CONFIDENCE);
     const weak = c.links.size + (c.aliasFrom.size > 0 ? 1 : 0);
     const against = c.refutedBy.size > 0;
-    const ok = c.strong !== null || mutual || (!against && weak >= IDENTITY_WEAK_TESTS_NEEDED);
+    const ok =
+      c.strong === "address" ||
+      (!c.testedApart && (c.strong !== null || mutual || (!against && weak >= IDENTITY_WEAK_TESTS_NEEDED)));
     if (!ok) continue;
     const match: MatchKind = c.strong ?? (c.aliasFrom.size > 0 ? "alias-trace" : "link-mate");
     confirmed.push({
@@ -408,7 +456,7 @@ export function identifyRouters(input: IdentityInput): Identity {
     (side === "forward" ? forwardIdentity : reverseIdentity)[index] = identity;
     const against = [...candidates.values()]
       .filter((c) => (side === "forward" ? c.forward === index : c.reverse === index))
-      .flatMap((c) => c.evidence.filter((e) => e.test === "alias-trace"));
+      .flatMap((c) => c.evidence.filter((e) => e.test === "alias-trace" || e.test === "timestamp"));
     const evidence = [...notes, ...against];
     return {
       id,

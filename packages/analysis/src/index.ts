@@ -3,7 +3,7 @@ export { diagnose } from "./diagnose";
 export { type AliasTarget, aliasFollowUp, aliasObservation, aliasTargets } from "./follow-ups";
 export type { AsnInfo, AsnOf } from "./hop-view";
 export { isPrivateAddress } from "./hop-view";
-export { type AliasObservation, identifyRouters } from "./identity";
+export { type AddressAliasTest, type AliasObservation, identifyRouters } from "./identity";
 export { samePointToPointLink } from "./links";
 export {
   ANSWERS_WORDS,

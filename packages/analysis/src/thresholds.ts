@@ -99,6 +99,11 @@ export const IDENTITY_LINK_CONFIDENCE = 0.5;
  * gateway, so the other end is the router next to it unless the host has several uplinks. */
 export const IDENTITY_ENDPOINT_LINK_CONFIDENCE = 0.7;
 
+/** Both directions of the prespecified-timestamp alias test stamped both addresses (an echo to each
+ * naming itself, then the other): one router. Wrong only where a router stamps an address it does
+ * not own, or the way back changed between the two probings. */
+export const IDENTITY_TIMESTAMP_CONFIDENCE = 0.95;
+
 /** How many independent weak tests (link-mate pairs, a one-sided alias trace) must agree, with none
  * against, to identify a router without a strong test. */
 export const IDENTITY_WEAK_TESTS_NEEDED = 2;

@@ -1,3 +1,5 @@
+import { compare } from "@lg/analysis";
+import { trace } from "@lg/analysis/testing";
 import { describe, expect, it } from "vitest";
 import { ALIAS_TEST_PROBES, type Prober, timestampAliasTest } from "./alias-test";
 import { TracerError } from "./errors";
@@ -113,6 +115,20 @@ describe("timestampAliasTest on Linux routers", () => {
     await expect(timestampAliasTest(linuxChain(), { a: "198.18.2.1", b: "198.18.2.1" })).rejects.toThrow(
       TracerError,
     );
+  });
+});
+
+describe("the test's result as router-identity evidence (@lg/analysis)", () => {
+  it("feeds compare()'s addressAliases as it is: the two addresses become one shared router, by timestamp", async () => {
+    const result = await timestampAliasTest(linuxChain(), { a: "198.18.2.1", b: "198.18.2.9" });
+    // r1 answers the forward trace from 198.18.2.1 and the reverse trace from 198.18.2.9.
+    const forward = trace(["198.18.1.1", "198.18.2.1", "198.18.3.9"]);
+    const reverse = trace(["198.18.2.9", "198.18.1.9", "198.18.0.9"]);
+    expect(compare(forward, reverse).shared).toEqual([]);
+    const c = compare(forward, reverse, { addressAliases: [result] });
+    expect(c.shared.map((s) => [s.match, s.forwardAddress, s.reverseAddress])).toEqual([
+      ["timestamp", "198.18.2.1", "198.18.2.9"],
+    ]);
   });
 });
 
