@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { type FlowLab, parseMtrReport, startFlowLab } from "@lg/netlab";
+import type { NatReading, RecordRouteHint } from "@lg/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatProbeCommand, parseReplyLine } from "../src/packet/command";
 import type { ProbeAnswer, ProbeOutcome, ProbeSpec } from "../src/packet/types";
@@ -57,8 +58,14 @@ function protocolFlags(protocol: Protocol): string[] {
   return [];
 }
 
-/** `lg trace -n --json` from src; the hops of its `lg` section. */
-async function lgTrace(flags: string[], target: string, count: number): Promise<JsonHop[]> {
+interface LgSection {
+  hops: JsonHop[];
+  nat?: NatReading;
+  recordRoute?: RecordRouteHint;
+}
+
+/** `lg trace -n --json` from src; its `lg` section. */
+async function lgTraceJson(flags: string[], target: string, count: number): Promise<LgSection> {
   const out = await exec([
     LG,
     "trace",
@@ -71,7 +78,12 @@ async function lgTrace(flags: string[], target: string, count: number): Promise<
     ...flags,
     target,
   ]);
-  return (JSON.parse(out) as { lg: { hops: JsonHop[] } }).lg.hops;
+  return (JSON.parse(out) as { lg: LgSection }).lg;
+}
+
+/** The hops of `lg trace -n --json` from src. */
+async function lgTrace(flags: string[], target: string, count: number): Promise<JsonHop[]> {
+  return (await lgTraceJson(flags, target, count)).hops;
 }
 
 const at = (hops: JsonHop[], ttl: number) =>
@@ -186,13 +198,15 @@ describe("the flow lab with lg-probe directly", { timeout: 60_000 }, () => {
 
 describe("lg trace --pin-flow and --mda in the flow lab", { timeout: 120_000 }, () => {
   it.each(CASES)(
-    "%s with --pin-flow: one branch answers at the ECMP hop, and the target answers",
+    "%s with --pin-flow: one branch answers at the ECMP hop, the target answers, and no NAT is read",
     async (_n, protocol, family) => {
-      const hops = await lgTrace(
+      const trace = await lgTraceJson(
         [`-${family}`, "--pin-flow", ...protocolFlags(protocol)],
         lab.ecmp.target[family],
         PINNED_COUNT,
       );
+      const { hops } = trace;
+      expect(trace.nat).toBeUndefined();
       const responders = at(hops, lab.ecmp.ttl);
       expect(responders).toHaveLength(1);
       expect(branches(family)).toContain(responders[0]);
@@ -240,6 +254,82 @@ describe("lg trace --pin-flow and --mda in the flow lab", { timeout: 120_000 }, 
       expect(hops.find((h) => h.ttl === lab.ecmp.ttl)?.sent).toBeGreaterThanOrEqual(11);
     },
   );
+});
+
+describe("lg trace reads the NAT and the way back in the flow lab", { timeout: 120_000 }, () => {
+  // Quotes come only from lg-probe: pinned ICMP (flow id), TCP with a fixed source port and every
+  // pinned IPv6 flow go through it; a pinned IPv4 UDP flow is mtr-packet's and carries no quote.
+  it.each(CASES.filter(([, p, f]) => !(p === "udp" && f === 4)))(
+    "%s with --pin-flow to the target beyond the NAT: a NAT between hop 2 and hop 3, and its address",
+    async (_n, protocol, family) => {
+      const { hops, nat } = await lgTraceJson(
+        [`-${family}`, "--pin-flow", ...protocolFlags(protocol)],
+        lab.nat.target[family],
+        PINNED_COUNT,
+      );
+      expect(hops.map((h) => h.responders.map((r) => r.address))).toEqual(
+        lab.nat.hops[family].map((a) => [a]),
+      );
+      expect(nat?.afterTtl).toBe(lab.nat.afterTtl);
+      expect(nat?.beforeTtl).toBe(lab.nat.afterTtl + 1);
+      expect(nat?.publicSource).toBe(lab.nat.outside[family]);
+      // The pseudo-header holds the address: UDP, TCP and ICMPv6 checksums change with it, ICMP's does not.
+      expect(nat?.rewrote).toEqual(protocol === "icmp" && family === 4 ? ["source"] : ["source", "checksum"]);
+    },
+  );
+
+  it("the report names the NAT under the table", async () => {
+    const report = await exec([
+      LG,
+      "trace",
+      "-n",
+      "-r",
+      "-w",
+      "-c",
+      String(PINNED_COUNT),
+      "-i",
+      INTERVAL,
+      "--pin-flow",
+      ...protocolFlags("tcp"),
+      lab.nat.target[4],
+    ]);
+    expect(report).toContain(`NAT between hop ${lab.nat.afterTtl} and hop ${lab.nat.afterTtl + 1}`);
+    expect(report).toContain(lab.nat.outside[4]);
+  });
+
+  it("--record-route: the way back holds rrback, which no hop of the trace shows", async () => {
+    const rr = lab.recordRoute;
+    const { hops, recordRoute } = await lgTraceJson(["--record-route"], rr.target, 3);
+    expect(hops.map((h) => h.responders.map((r) => r.address))).toEqual(rr.hops.map((a) => [a]));
+    expect(recordRoute?.status).toBe("ok");
+    expect(recordRoute?.recorded).toEqual(rr.recorded);
+    // Split at the target (recorded twice: on receipt and as the reply's source); src's own address left out.
+    expect(recordRoute?.forward).toEqual(rr.recorded.slice(0, rr.recorded.indexOf(rr.target)));
+    expect(recordRoute?.back).toEqual(
+      rr.recorded.slice(rr.recorded.lastIndexOf(rr.target) + 1).filter((a) => a !== lab.addr("src")),
+    );
+    expect(recordRoute?.back).toContain(rr.returnOnly);
+    expect(hops.flatMap((h) => h.responders.map((r) => r.address))).not.toContain(rr.returnOnly);
+  });
+
+  it("the report prints the way back under the table", async () => {
+    const rr = lab.recordRoute;
+    const report = await exec([
+      LG,
+      "trace",
+      "-n",
+      "-r",
+      "-w",
+      "-c",
+      "3",
+      "-i",
+      INTERVAL,
+      "--record-route",
+      rr.target,
+    ]);
+    const back = report.split("\n").find((l) => l.startsWith("Way back"));
+    expect(back).toContain(rr.returnOnly);
+  });
 });
 
 describe("lg trace against mtr in the flow lab", { timeout: 120_000 }, () => {
