@@ -275,6 +275,25 @@ describe("countFinal", () => {
     expect(counters).toMatchObject({ tracesDone: 1, tracesFailed: 0, probesSent: 11, probesAnswered: 5 });
   });
 
+  it("counts the Record Route probes, with the option and plain", () => {
+    const counters = zeroAgentCounters();
+    const final = {
+      status: "done",
+      hops: [hop(1, 4)],
+      recordRoute: {
+        status: "refused",
+        forward: [],
+        back: [],
+        sent: 3,
+        answered: 0,
+        plainSent: 3,
+        plainAnswered: 3,
+      },
+    } as unknown as FinalResultMessage;
+    countFinal(counters, final);
+    expect(counters).toMatchObject({ probesSent: 10, probesAnswered: 7 });
+  });
+
   it("counts a failed trace as failed", () => {
     const counters = zeroAgentCounters();
     countFinal(counters, { status: "failed", hops: [] } as unknown as FinalResultMessage);

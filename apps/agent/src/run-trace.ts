@@ -118,4 +118,9 @@ export function countFinal(counters: AgentCounters, final: FinalResultMessage): 
     counters.probesSent += f.sent ?? 0;
     counters.probesAnswered += f.recv ?? 0;
   }
+  const rr = final.recordRoute;
+  if (rr) {
+    counters.probesSent += rr.sent + rr.plainSent;
+    counters.probesAnswered += rr.answered + rr.plainAnswered;
+  }
 }
