@@ -50,6 +50,8 @@ export const monitorSamples = pgTable(
     avg: real("avg").notNull(),
     best: real("best").notNull(),
     worst: real("worst").notNull(),
+    /** The RTTs' sample standard deviation in the run (null in rows older than the column). */
+    stdev: real("stdev"),
     sent: integer("sent").notNull(),
   },
   (t) => [

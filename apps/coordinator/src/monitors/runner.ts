@@ -162,6 +162,7 @@ export function startMonitorRunner(deps: MonitorRunnerDeps) {
             avg: h.avg,
             best: h.best,
             worst: h.worst,
+            stdev: h.stdev,
             sent: h.sent,
           })),
     );

@@ -30,6 +30,8 @@ const scoped =
 const auditView = (r: AuditRow) => ({
   id: r.id,
   at: r.at.toISOString(),
+  event: r.event,
+  detail: r.detail,
   client: r.clientAddress,
   clientKey: r.clientKey,
   keyId: r.keyId,
@@ -53,6 +55,7 @@ export function adminRoutes(store: SecurityStore): OpenAPIHono<AppEnv> {
         ...(q.target ? { target: q.target } : {}),
         ...(q.client ? { client: q.client } : {}),
         ...(q.before ? { before: new Date(q.before) } : {}),
+        ...(q.event ? { event: q.event } : {}),
       }),
     );
     return c.json(rows.map(auditView), 200);

@@ -9,12 +9,16 @@ const auth = {
   503: errorResponse("The database does not answer"),
 };
 
+/** What an audit row records. */
+export const AuditEventName = z.enum(["measurement", "sign-in", "sign-in-failed", "sign-out"]);
+
 export const AuditQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     target: z.string().min(1).max(253).optional().openapi({ description: "Target or resolved address" }),
     client: z.string().min(1).max(64).optional().openapi({ description: "Client key (IPv6 as /64)" }),
     before: z.iso.datetime({ offset: true }).optional(),
+    event: AuditEventName.optional().openapi({ description: "Only rows of this event" }),
   })
   .strict();
 
@@ -27,13 +31,18 @@ const AuditEntry = z
   .object({
     id: z.string(),
     at: z.iso.datetime(),
+    event: AuditEventName.openapi({
+      description:
+        "`measurement`: a prepared measurement (a path test writes two); `sign-in`, `sign-in-failed`, `sign-out`: an operator at /login and /logout (the measurement's fields are null)",
+    }),
+    detail: z.string().nullable().openapi({ description: "Why a sign-in failed, or how a session ended" }),
     client: z.string().nullable(),
     clientKey: z.string(),
     keyId: z.string().nullable(),
-    target: z.string(),
-    address: z.string(),
-    pops: z.array(z.string()),
-    probesPerMinute: z.number().int(),
+    target: z.string().nullable(),
+    address: z.string().nullable(),
+    pops: z.array(z.string()).nullable(),
+    probesPerMinute: z.number().int().nullable(),
     measurementId: z.string().nullable(),
   })
   .openapi("AuditEntry");
@@ -49,7 +58,7 @@ export const listAudit = createRoute({
   path: "/api/v1/admin/audit",
   tags,
   security,
-  summary: "The audit log, newest first (scope `audit`)",
+  summary: "The audit log, newest first: measurements, sign-ins and sign-outs (scope `audit`)",
   request: { query: AuditQuery },
   responses: {
     200: jsonResponse(z.array(AuditEntry), "Audit rows"),

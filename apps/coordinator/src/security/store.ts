@@ -1,7 +1,10 @@
 import {
   type ApiKeyRow,
+  type AuditEvent,
   type AuditRow,
   and,
+  type OperatorSessionRow,
+  operatorSessions,
   apiKeys,
   auditLog,
   type Database,
@@ -46,14 +49,59 @@ export function createSecurityStore(db: Database) {
       return db.select().from(apiKeys).orderBy(apiKeys.created);
     },
 
-    /** Revokes a key; false when no such live key exists. */
+    /** Revokes a key and ends its browser sessions; false when no such live key exists. */
     async revokeKey(id: string): Promise<boolean> {
       const rows = await db
         .update(apiKeys)
         .set({ revokedAt: new Date() })
         .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
         .returning({ id: apiKeys.id });
+      if (rows.length > 0) {
+        await db
+          .update(operatorSessions)
+          .set({ endedAt: new Date() })
+          .where(and(eq(operatorSessions.keyId, id), isNull(operatorSessions.endedAt)));
+      }
       return rows.length > 0;
+    },
+
+    async insertSession(row: { id: string; keyId: string; expiresAt: Date; clientAddress: string | null }) {
+      await db.insert(operatorSessions).values(row);
+    },
+
+    async findSession(id: string): Promise<OperatorSessionRow | undefined> {
+      const [row] = await db.select().from(operatorSessions).where(eq(operatorSessions.id, id));
+      return row;
+    },
+
+    /** Ends a session (sign-out); false when it had already ended or does not exist. */
+    async endSession(id: string): Promise<boolean> {
+      const rows = await db
+        .update(operatorSessions)
+        .set({ endedAt: new Date() })
+        .where(and(eq(operatorSessions.id, id), isNull(operatorSessions.endedAt)))
+        .returning({ id: operatorSessions.id });
+      return rows.length > 0;
+    },
+
+    /** Deletes sessions that expired or ended before `cutoff`; returns how many. */
+    async pruneSessions(cutoff: Date): Promise<number> {
+      const rows = await db
+        .delete(operatorSessions)
+        .where(sql`coalesce(${operatorSessions.endedAt}, ${operatorSessions.expiresAt}) < ${cutoff}`)
+        .returning({ id: operatorSessions.id });
+      return rows.length;
+    },
+
+    /** Writes an audit row of an operator's sign-in, failed sign-in or sign-out. */
+    async recordSignIn(entry: {
+      event: Exclude<AuditEvent, "measurement">;
+      detail: string | null;
+      clientAddress: string | null;
+      clientKey: string;
+      keyId: string | null;
+    }): Promise<void> {
+      await db.insert(auditLog).values({ id: nanoid(), ...entry });
     },
 
     listOptOut() {
@@ -86,10 +134,10 @@ export function createSecurityStore(db: Database) {
             .select({ rate: auditLog.probeRate, endsAt: auditLog.endsAt })
             .from(auditLog)
             .where(and(eq(auditLog.address, entry.address), gt(auditLog.endsAt, now)));
-          const used = active.reduce((sum, r) => sum + r.rate, 0);
+          const used = active.reduce((sum, r) => sum + (r.rate ?? 0), 0);
           if (used + entry.probeRate > budget) {
             // When enough of the active requests will have ended for this one to fit.
-            const ends = active.map((r) => r.endsAt.getTime()).sort((a, b) => a - b);
+            const ends = active.map((r) => r.endsAt?.getTime() ?? now.getTime()).sort((a, b) => a - b);
             let freed = 0;
             let at = ends[ends.length - 1] ?? now.getTime();
             for (const [i, end] of ends.entries()) {
@@ -133,8 +181,15 @@ export function createSecurityStore(db: Database) {
       return rows.length;
     },
 
-    listAudit(q: { limit: number; target?: string; client?: string; before?: Date }): Promise<AuditRow[]> {
+    listAudit(q: {
+      limit: number;
+      target?: string;
+      client?: string;
+      before?: Date;
+      event?: AuditEvent;
+    }): Promise<AuditRow[]> {
       const where = [
+        q.event ? eq(auditLog.event, q.event) : undefined,
         q.target ? sql`(${auditLog.target} = ${q.target} or ${auditLog.address} = ${q.target})` : undefined,
         q.client ? eq(auditLog.clientKey, q.client) : undefined,
         q.before ? lt(auditLog.at, q.before) : undefined,
