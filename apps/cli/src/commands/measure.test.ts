@@ -58,4 +58,38 @@ describe("lg measure", () => {
       "   Until sure: decided with the requested probes; no more were needed.",
     ]);
   });
+
+  it("with --geo prints each hop's city and country and the check under the PoP's report", () => {
+    const hop = hopOf(1, "198.18.3.2", 3);
+    const geo = {
+      lat: -33.8688,
+      lon: 151.2093,
+      city: "Sydney",
+      country: "AU",
+      source: "table" as const,
+      plausible: false,
+      reason: "0.04 ms from fra (Frankfurt) allows at most 4 km; the table says Sydney",
+    };
+    const trace: TraceView = {
+      id: "t1",
+      measurementId: "m1",
+      agentId: "fra",
+      target: "198.18.9.2",
+      address: "198.18.9.2",
+      status: "done",
+      failure: null,
+      hops: [{ ...hop, geo }],
+      diagnosis: null,
+      followUps: [],
+      stoppedBy: "destination",
+      startedAt: "2026-11-23T07:00:00.000Z",
+      finishedAt: "2026-11-23T07:00:12.000Z",
+    };
+    const options = TraceOptions.parse({});
+    expect(popReport(trace, trace.hops, options)).not.toContain("Places");
+    expect(popReport(trace, trace.hops, options, true).trimEnd().split("\n").slice(-2)).toEqual([
+      "   Places (--geo; a best RTT of r ms allows at most r/2 x 200 km):",
+      "     1. 198.18.3.2  Sydney, AU  table  RULED OUT: 0.04 ms from fra (Frankfurt) allows at most 4 km; the table says Sydney",
+    ]);
+  });
 });
