@@ -121,6 +121,39 @@ function repositorySuite(name: string, open: () => Promise<DbHandle>, closeAll: 
       expect(got?.measurement.options).toMatchObject({ adaptive: true, servicePort: 8080 });
     });
 
+    it("stores a trace's NAT reading and Record Route hints, and null for a trace without them", async () => {
+      const id = uid("m");
+      const [withReadings, without] = [uid("t"), uid("t")];
+      await repo.createMeasurement({
+        id,
+        target: "198.18.9.1",
+        options: TraceOptions.parse({ recordRoute: true }),
+        traces: [
+          { id: withReadings, agentId: "fra", status: "queued" },
+          { id: without, agentId: "sin", status: "queued" },
+        ],
+      });
+      const nat = {
+        afterTtl: 2,
+        beforeTtl: 3,
+        rewrote: ["source" as const],
+        quotes: { asSent: 6, rewritten: 3 },
+      };
+      const recordRoute = {
+        status: "ok" as const,
+        forward: ["198.18.170.1"],
+        back: ["198.18.173.1"],
+        sent: 3,
+        answered: 3,
+        plainSent: 3,
+        plainAnswered: 3,
+      };
+      await repo.storeFinalResult({ ...final(withReadings, id, "fra", []), nat, recordRoute }, null);
+      await repo.storeFinalResult(final(without, id, "sin", []), null);
+      expect(await repo.getTrace(withReadings)).toMatchObject({ nat, recordRoute });
+      expect(await repo.getTrace(without)).toMatchObject({ nat: null, recordRoute: null });
+    });
+
     it("ignores a final result that names another agent than the one the trace was sent to", async () => {
       const id = uid("m");
       const traceId = uid("t");

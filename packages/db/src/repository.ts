@@ -242,6 +242,8 @@ export function createRepository(db: Database) {
           diagnosis,
           followUps: result.followUps ?? null,
           adaptive: result.adaptive ?? null,
+          nat: result.nat ?? null,
+          recordRoute: result.recordRoute ?? null,
           startedAt: new Date(result.startedAt),
           finishedAt: new Date(result.finishedAt),
           resultAt: new Date(),

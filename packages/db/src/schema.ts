@@ -5,7 +5,9 @@ import type {
   Diagnosis,
   FollowUp,
   Hop,
+  NatReading,
   PopLocation,
+  RecordRouteHint,
   TraceFailure,
   TraceOptions,
   TraceUpload,
@@ -76,6 +78,10 @@ export const traces = pgTable(
     followUps: jsonb("follow_ups").$type<FollowUp[]>(),
     /** What `--until-sure` added after the requested cycles (null: the trace was not adaptive). */
     adaptive: jsonb("adaptive").$type<AdaptiveRun>(),
+    /** Where a NAT sits, when the routers' quotes showed one (lg-probe's probes only; else null). */
+    nat: jsonb("nat").$type<NatReading>(),
+    /** What echo probes with the Record Route option brought back (null: not asked). */
+    recordRoute: jsonb("record_route").$type<RecordRouteHint>(),
     startedAt: ts("started_at"),
     finishedAt: ts("finished_at"),
     /** When the agent's final result was stored; set once, so a redelivered result changes nothing. */
