@@ -20,6 +20,9 @@ export interface GeoSettings {
 /** Places a finished trace's hops, checked against its PoP; `agentId` says which PoP measured them. */
 export type PlaceTraceHops = (hops: Hop[], agentId: string) => Promise<Hop[]>;
 
+/** How long a PoP's looked-up place is reused (an agent heartbeats every 5 s). */
+const LOCATION_REUSE_MS = 5_000;
+
 // The database is the same for every coordinator in a process: each file is read once.
 let sharedDatabase: Promise<GeoDatabase> | undefined;
 function openDatabase(): Promise<GeoDatabase> {
@@ -77,8 +80,19 @@ export function startPlaceEnrichment(
         : {}),
     });
   })();
+  // A PoP's place changes only when its agent restarts with another LG_LOCATION: ask the database at
+  // most once per PoP per heartbeat interval, not once per stored trace.
+  const known = new Map<string, { at: number; location: Promise<PopLocation | undefined> }>();
+  const locationOfPop = (agentId: string) => {
+    const now = Date.now();
+    const hit = known.get(agentId);
+    if (hit && now - hit.at < LOCATION_REUSE_MS) return hit.location;
+    const location = locationOf(agentId).catch(() => undefined);
+    known.set(agentId, { at: now, location });
+    return location;
+  };
   return async (hops, agentId) => {
-    const location = await locationOf(agentId);
+    const location = await locationOfPop(agentId);
     const pop: MeasuringPop | undefined = location ? { id: agentId, location } : undefined;
     return placeHops(hops, await lookup, pop);
   };
