@@ -49,6 +49,30 @@ describe.each<DbKind>(["postgres", "pglite"])("measurement flow with real agents
     expect(loop1?.capabilities).toMatchObject({ protocols: expect.arrayContaining(["icmp"]) });
   });
 
+  it("mda over TCP is taken by the API and traced by an agent with lg-probe (flowControl all)", async () => {
+    const list = (await (await fetch(`${url}/api/v1/agents`)).json()) as Array<Record<string, unknown>>;
+    expect(list.find((a) => a.id === "loop1")?.capabilities).toMatchObject({ flowControl: "all" });
+    const { status, body } = await submit({
+      target: "127.0.0.1",
+      from: ["loop1"],
+      protocol: "tcp",
+      port: 9,
+      mda: true,
+      count: 2,
+      interval: 0.1,
+    });
+    expect(status).toBe(202);
+    const done = await waitForMeasurementDone(url, body.id);
+    expect(done.options).toMatchObject({ protocol: "tcp", mda: true });
+    const trace = done.traces[0] as TraceView;
+    expect(trace.status).toBe("done");
+    // The closed port answers each SYN with a RST: the destination, every probe answered.
+    expect(trace.hops.map((h) => h.host)).toEqual(["127.0.0.1"]);
+    expect(trace.hops[0]?.lossPct).toBe(0);
+    // The 95% rule asks 6 probes of a hop with one responder: cycles were added after the 2 asked.
+    expect(trace.hops[0]?.sent).toBeGreaterThanOrEqual(6);
+  });
+
   it("a measurement is accepted with 202, streams snapshot, hops and done in that order, and is stored", async () => {
     const { status, body } = await submit({ target: "127.0.0.1", from: ["loop1"], count: 4, interval: 0.7 });
     expect(status).toBe(202);

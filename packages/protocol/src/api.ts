@@ -49,6 +49,7 @@ const pickedOptions = TraceOptions.pick({
   ipVersion: true,
   maxTtl: true,
   pinFlow: true,
+  mda: true,
   servicePort: true,
   adaptive: true,
 }).shape;

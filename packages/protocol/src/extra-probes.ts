@@ -61,6 +61,20 @@ export function untilSureMaxCycles(options: Pick<TraceOptions, "count" | "adapti
   return options.count + Math.min((UNTIL_SURE_MAX_FACTOR - 1) * options.count, UNTIL_SURE_MAX_EXTRA_CYCLES);
 }
 
+/** Cycles `--mda` (`mda`) may add after `count` so every hop gets the probes its stopping rule asks for. */
+export const MDA_EXTRA_CYCLES = 64;
+
+/**
+ * Most cycles a trace with these options may run, for budgets: {@link untilSureMaxCycles}, plus
+ * {@link MDA_EXTRA_CYCLES} with `mda`.
+ *
+ * @example
+ * maxCycles({ count: 10, adaptive: false, mda: true }); // 74
+ */
+export function maxCycles(options: Pick<TraceOptions, "count" | "adaptive" | "mda">): number {
+  return untilSureMaxCycles(options) + (options.mda ? MDA_EXTRA_CYCLES : 0);
+}
+
 /** Follow-up probes a trace with these options may send: none for UDP and TCP traces. */
 export function followUpProbeBound(options: Pick<TraceOptions, "protocol" | "servicePort">): number {
   if (options.protocol !== "icmp") return 0;

@@ -1,4 +1,4 @@
-import type { Hop, TraceOptions } from "@lg/protocol";
+import { type Hop, MDA_EXTRA_CYCLES, type TraceOptions } from "@lg/protocol";
 import type { Clock } from "./clock";
 import { GRANT_LG_PROBE_RAW_SOCKETS, GRANT_RAW_SOCKETS, TracerError } from "./errors";
 import { mdaProbesNeeded } from "./mda";
@@ -73,8 +73,6 @@ interface Probe {
 
 /** Adapted wait at the end: three times the worst RTT seen, at least that plus this margin. */
 const ADAPT_MARGIN_MS = 200;
-/** Cycles --mda may add after -c to satisfy its stopping rule. */
-const MDA_EXTRA_CYCLES = 64;
 /** First-cycle spacing as mtr uses before the path length is known (interval / 10). */
 const INITIAL_HOSTS = 10;
 

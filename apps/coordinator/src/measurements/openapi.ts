@@ -63,8 +63,13 @@ export const createMeasurement = createRoute({
     "`destination-filters-icmp` with the proof, silence keeps `node-interruption` and says what was " +
     "tried. With `adaptive: true` (`--until-sure`) an inconclusive loss reading is probed further, " +
     "up to 4 x `count` cycles (at most +200); the trace's `adaptive` says how many cycles it took. " +
+    "With `mda: true` each cycle follows its own flow (source port, ICMP flow id or IPv6 flow label) " +
+    "and up to 64 cycles are added until every hop had the probes the 95% rule asks for; with `pinFlow` " +
+    "every probe keeps one flow. Both work for every protocol and family on agents with lg-probe " +
+    "(`capabilities.flowControl: all`); other agents take them for IPv4 UDP only and reject the rest as " +
+    "`unsupported`. " +
     "The target's probe budget is reserved for the worst case: the follow-ups and every cycle " +
-    "`adaptive` may add. Each hop carries `lossCi`, the 95% interval of its Loss%.",
+    "`adaptive` or `mda` may add. Each hop carries `lossCi`, the 95% interval of its Loss%.",
   middleware: [requireJson] as const,
   request: { body: jsonBody(Request) },
   responses: {

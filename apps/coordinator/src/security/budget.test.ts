@@ -25,6 +25,14 @@ describe("the probe budget a request reserves", () => {
     );
   });
 
+  it("an mda request reserves the 64 cycles multipath enumeration may add, and their time", () => {
+    // 74 cycles at 1 s, 60 of them in the first minute: 30 x 60; UDP sends no follow-ups
+    expect(probeRate(TraceOptions.parse({ protocol: "udp", mda: true }), 1)).toBe(30 * 60);
+    expect(probeRate(TraceOptions.parse({ protocol: "udp", mda: true, interval: 0.5 }), 2)).toBe(30 * 74 * 2);
+    // 74 cycles + timeout 10 + grace 5, no rounds of --until-sure
+    expect(probingMs(TraceOptions.parse({ protocol: "udp", mda: true }))).toBe((74 + 10 + 5) * 1000);
+  });
+
   it("holds the reservation for the cycles, the waits after each round and the follow-ups", () => {
     // 10 cycles + timeout 10 + grace 5 + follow-ups (10 s timeout + 0.5 s)
     expect(probingMs(TraceOptions.parse({}))).toBe(35_500);
