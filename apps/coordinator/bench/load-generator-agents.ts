@@ -81,6 +81,7 @@ async function playAgent(index: number): Promise<NatsConnection> {
         ipv6: true,
         pinFlow: true,
         mda: false,
+        flowControl: "udp4",
         maxTraces: 200,
       },
     },

@@ -95,6 +95,7 @@ export async function sendAliasTraces(
             size,
             maxTtl,
             pinFlow: false,
+            mda: false,
             adaptive: false,
             ...(ipVersion ? { ipVersion } : {}),
           });
