@@ -134,7 +134,12 @@ export async function startCoordinator(
     });
     cleanup.push(() => nc.drain());
     const repo = createRepository(db.db);
-    const security = startSecurity({ db: db.db, settings: config.security, logger });
+    const security = startSecurity({
+      db: db.db,
+      settings: config.security,
+      logger,
+      publicUrl: config.publicUrl,
+    });
     cleanup.push(async () => security.stop());
 
     const enrich = startAsnEnrichment(config.asn, (err) =>
@@ -245,6 +250,7 @@ export async function startCoordinator(
       pathTests,
       reverseSessions,
       security,
+      publicUrl: config.publicUrl,
       bodyLimit: { maxBytes: config.security.maxBodyBytes },
       ...(opts.joinBundle ? { joinBundle: opts.joinBundle } : {}),
       ...(opts.onUndocumentedStatus ? { onUndocumentedStatus: opts.onUndocumentedStatus } : {}),

@@ -15,6 +15,7 @@ import { UPLOAD_MAX_BYTES } from "../reverse-sessions/customer";
 import { reverseSessionRoutes } from "../reverse-sessions/routes";
 import type { ReverseSessionService } from "../reverse-sessions/service";
 import type { Security } from "../security";
+import { formCsrf } from "../security/csrf";
 import { DEFAULT_MAX_BODY } from "../security/settings";
 import { webRoutes } from "../web/routes";
 import { type BodyLimitRoute, requestBodyLimit } from "./body-limit";
@@ -38,8 +39,10 @@ export interface AppDeps {
   reverseSessions?: ReverseSessionService;
   /** Path of the bundled join agent served to customers. */
   joinBundle?: string;
-  /** Rate limits, operator keys and the operator routes (absent: no limits). */
-  security?: Pick<Security, "middleware" | "routes">;
+  /** Rate limits, operator keys, the operator routes and the sign-in pages (absent: no limits). */
+  security?: Pick<Security, "middleware" | "routes"> & Partial<Pick<Security, "pages">>;
+  /** `LG_PUBLIC_URL`: the origin web forms may also come from (behind a TLS proxy). */
+  publicUrl?: string | undefined;
   /** Monitors and alerts (their routes and the /monitors page are served when given). */
   monitors?: MonitorRouteDeps;
   /** Prometheus metrics, served on GET /metrics. */
@@ -154,9 +157,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const limits = deps.bodyLimit ?? { maxBytes: DEFAULT_MAX_BODY };
   app.use(requestBodyLimit({ ...limits, routes: [...(limits.routes ?? []), UPLOAD_BODY_LIMIT] }));
 
+  if (deps.security) app.use(deps.security.middleware(deps.clientAddress));
+  // Every web form (not the API, whose credentials are never a cookie) comes from our own pages.
+  app.use(formCsrf({ publicUrl: deps.publicUrl }));
   if (deps.security) {
-    app.use(deps.security.middleware(deps.clientAddress));
     app.route("/", deps.security.routes);
+    if (deps.security.pages) app.route("/", deps.security.pages);
   }
 
   app.onError((err, c) => {

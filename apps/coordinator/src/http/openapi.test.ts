@@ -44,7 +44,7 @@ describe("the OpenAPI document: follow-ups, --until-sure and the loss interval",
  */
 const NOT_API: [RegExp, string][] = [
   [
-    /^\/$|^\/(m|compare|p|r)\/|^\/p$|^\/(monitors|mesh)$/,
+    /^\/$|^\/(m|compare|p|r)\/|^\/p$|^\/(monitors|mesh)$|^\/monitors\/[^/]+\/history$|^\/(login|logout)$/,
     "a web page (HTML for people), not an API operation",
   ],
   [/^\/assets\//, "the web UI's stylesheet and script"],

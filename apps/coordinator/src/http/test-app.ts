@@ -6,6 +6,8 @@ import type { MonitorStore } from "../monitors/store";
 import type { PathTestService } from "../path-tests/service";
 import type { ReverseSessionService } from "../reverse-sessions/service";
 import { adminRoutes } from "../security/admin-routes";
+import { loginPages } from "../security/login-pages";
+import { parseSecuritySettings } from "../security/settings";
 import type { SecurityStore } from "../security/store";
 import { type AppDeps, createApp } from "./app";
 
@@ -35,6 +37,17 @@ export function testApp(overrides: Partial<AppDeps> = {}) {
         await next();
       },
       routes: adminRoutes(none<SecurityStore>("securityStore")),
+      pages: loginPages({
+        store: none<SecurityStore>("securityStore"),
+        settings: parseSecuritySettings({}),
+        resolver: Object.assign(
+          async () => ({ address: null, clientKey: "unknown", keyId: null, scopes: [], limited: true }),
+          {
+            forgetSession: () => {},
+          },
+        ),
+        logger: pino({ level: "silent" }),
+      }),
     },
     monitors: { store: none<MonitorStore>("monitorStore"), repo, allowList: [] },
     metrics: {

@@ -14,19 +14,25 @@ type MonitorsPageData = Parameters<typeof MonitorsPage>[0];
 
 /**
  * The refusal page for a visitor without an operator key with the `monitors` scope, or undefined.
- * Monitors are the operator's, as on the API: the request must carry such a key (e.g. added by the
- * operator's proxy); without the security layer, no one can.
+ * Monitors are the operator's, as on the API: the visitor signs in at /login with such a key (or a
+ * proxy in front adds it to each request); without the security layer, no one can.
  */
 function operatorOnly(c: Context, title: string): Response | Promise<Response> | undefined {
   const who = currentPrincipal();
   if (who?.keyId && hasScope(who.scopes, "monitors")) return undefined;
+  const next = encodeURIComponent(c.req.path + (new URL(c.req.url).search || ""));
   return html(
     c,
     <MessagePage title={title}>
-      <p>
-        This page needs an operator key with the monitors scope, sent as "Authorization: Bearer lgk_…" (for
-        example by the proxy in front of the looking glass). The same data is at /api/v1/monitors.
-      </p>
+      {who?.keyId ? (
+        <p>The operator key you are signed in with lacks the monitors scope.</p>
+      ) : (
+        <p>
+          This page needs an operator key with the monitors scope: <a href={`/login?next=${next}`}>sign in</a>{" "}
+          with it (or let the proxy in front of the looking glass send it as "Authorization: Bearer lgk_…").
+          The same data is at /api/v1/monitors.
+        </p>
+      )}
     </MessagePage>,
     who?.keyId ? 403 : 401,
   );

@@ -9,6 +9,10 @@ export interface Principal {
   /** The operator key's id, when one was presented. */
   keyId: string | null;
   scopes: readonly string[];
+  /** Set when the key came from a browser session (`/login`), not from an `Authorization` header. */
+  session?: { id: string; expiresAt: Date };
+  /** The request carried a session cookie that no longer opens a session (ended, expired, revoked key). */
+  staleSession?: boolean;
   /** Public limits apply (no `unlimited` key, not an exempt address). */
   limited: boolean;
   /** Set by a limit that refused the request: seconds for `Retry-After`. */

@@ -27,6 +27,8 @@ export interface SecuritySettings {
    * (`LG_SECURITY_CACHE`): a revoked key or a new opt-out takes effect everywhere within it.
    */
   cacheMs: number;
+  /** How long an operator's browser session lasts after signing in at /login (`LG_SESSION_TTL`). */
+  sessionTtlMs: number;
 }
 
 /**
@@ -73,6 +75,7 @@ const Env = z.object({
   LG_MAX_BODY: z.string().default(String(DEFAULT_MAX_BODY)),
   LG_WEBHOOK_ALLOW: z.string().default(""),
   LG_SECURITY_CACHE: z.string().default("5s"),
+  LG_SESSION_TTL: z.string().default("12h"),
 });
 
 function cidrs(name: string, text: string): AllowList {
@@ -115,6 +118,13 @@ export function parseSecuritySettings(env: Record<string, string | undefined>): 
   } catch (err) {
     throw new Error(`LG_SECURITY_CACHE: ${(err as Error).message}`);
   }
+  let sessionTtlMs: number;
+  try {
+    sessionTtlMs = parseDuration(e.LG_SESSION_TTL);
+  } catch (err) {
+    throw new Error(`LG_SESSION_TTL: ${(err as Error).message}`);
+  }
+  if (sessionTtlMs < 60_000) throw new Error("LG_SESSION_TTL: at least 1m");
   return {
     rateLimit: e.LG_RATE_LIMIT,
     maxConcurrent: e.LG_MAX_CONCURRENT,
@@ -127,5 +137,6 @@ export function parseSecuritySettings(env: Record<string, string | undefined>): 
     maxBodyBytes,
     webhookAllow: cidrs("LG_WEBHOOK_ALLOW", e.LG_WEBHOOK_ALLOW),
     cacheMs,
+    sessionTtlMs,
   };
 }

@@ -148,6 +148,8 @@ describe("the HTTP API under random input", () => {
             headers: {
               "content-type": "application/x-www-form-urlencoded",
               authorization: `Bearer ${adminKey}`,
+              // As the browser sends it from the form's own page (app.request's origin).
+              origin: "http://localhost",
             },
             body: form.toString(),
           });

@@ -74,7 +74,12 @@ describe("public limits, operator keys, opt-out and audit", () => {
   const form = (client: string, path: string, body: string) =>
     fetch(`${coord.url}${path}`, {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": client },
+      // A browser posting the form from the coordinator's own page says so (the form CSRF check).
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-forwarded-for": client,
+        origin: coord.url,
+      },
       body,
       redirect: "manual",
     });

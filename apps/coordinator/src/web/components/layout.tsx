@@ -1,6 +1,8 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
+import { currentPrincipal } from "../../security/context";
+import { hasScope } from "../../security/keys";
 
 /** Pages in the top navigation; a page joins it once the API behind it exists. */
 export const NAV: { href: string; label: string }[] = [
@@ -16,6 +18,41 @@ export interface LayoutProps {
   live?: boolean;
   /** Marks the current navigation entry. */
   current?: string;
+}
+
+/** Operators' pages, shown in the navigation only to a principal whose key has their scope. */
+export const OPERATOR_NAV: { href: string; label: string }[] = [
+  { href: "/monitors", label: "Monitors" },
+  { href: "/mesh", label: "Mesh" },
+];
+
+/**
+ * The signed-in part of the navigation: the operator pages the key's scopes open, and sign out (a
+ * form post: it changes state) for a browser session, or the sign-in link for everyone else.
+ */
+function OperatorNav(props: { current?: string | undefined }) {
+  const who = currentPrincipal();
+  const pages = who?.keyId && hasScope(who.scopes, "monitors") ? OPERATOR_NAV : [];
+  return (
+    <>
+      {pages.map((n) => (
+        <a href={n.href} aria-current={props.current === n.href ? "page" : undefined}>
+          {n.label}
+        </a>
+      ))}
+      {who?.session ? (
+        <form class="nav-form" method="post" action="/logout">
+          <button type="submit" class="link-button" title={`signed in with key ${who.keyId}`}>
+            Sign out
+          </button>
+        </form>
+      ) : who?.keyId ? null : (
+        <a href="/login" aria-current={props.current === "/login" ? "page" : undefined}>
+          Sign in
+        </a>
+      )}
+    </>
+  );
 }
 
 /** The page shell: doctype, viewport for phones, one stylesheet, the optional live script. */
@@ -48,6 +85,7 @@ export function Layout(props: LayoutProps) {
                   {n.label}
                 </a>
               ))}
+              <OperatorNav current={props.current} />
             </nav>
           </header>
           <main id="main">{props.children}</main>
