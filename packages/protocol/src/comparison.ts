@@ -77,6 +77,8 @@ export const PathRouter = z.object({
   /** How sure the identification is (0-1): 1 for the same address; lower for indirect tests. For
    * `own` and `unknown` routers, how sure the router is *not* on the other path (0 when untested). */
   confidence: z.number().min(0).max(1),
+  /** Hidden by the operator (`LG_PRIVATE_HOPS`): its addresses, name and AS are left out. */
+  hidden: z.literal(true).optional(),
 });
 export type PathRouter = z.infer<typeof PathRouter>;
 
@@ -93,6 +95,8 @@ export const SegmentHop = z.object({
   owner: z.string().optional(),
   lossPct: z.number(),
   avg: z.number(),
+  /** Hidden by the operator (`LG_PRIVATE_HOPS`): the address and name are left out. */
+  hidden: z.literal(true).optional(),
 });
 export type SegmentHop = z.infer<typeof SegmentHop>;
 

@@ -25,7 +25,12 @@ export const MonitorRules = z
       })
       .strict()
       .optional(),
-    /** The responding hops or the AS path differ from the last stable path. */
+    /**
+     * The path's routers differ from the last stable path: compared through the router identity of
+     * a path test (the addresses both directions showed a router answering from), an ECMP hop's
+     * known responders counting as one place; the AS path where no router can be compared. A
+     * path-test monitor fires per direction (`evidence.direction`) with the segment that changed.
+     */
     pathChange: z
       .object({ runs: z.number().int().min(1).max(100).default(2) })
       .strict()
@@ -113,6 +118,56 @@ export const MonitorSample = z.object({
   avg: z.number(),
   best: z.number(),
   worst: z.number(),
+  /** The run's RTT standard deviation at the hop (null in samples stored before it was kept). */
+  stdev: z.number().nullable().optional(),
   sent: z.number(),
 });
 export type MonitorSample = z.infer<typeof MonitorSample>;
+
+/** The time ranges a monitor's history is read over. */
+export const HistoryRange = z.enum(["1h", "1d", "7d", "30d"]);
+export type HistoryRange = z.infer<typeof HistoryRange>;
+
+/**
+ * One interval of a monitor's history at one hop, SmokePing-style: the latency distribution of the
+ * runs in the interval and the share of probes they lost.
+ */
+export const HistoryBucket = z.object({
+  /** Start of the interval (ISO). */
+  at: z.string(),
+  /** Runs (traces) in the interval that reached the hop's TTL. */
+  runs: z.number().int(),
+  /** Probes sent to the hop in those runs, and the share lost (%). */
+  sent: z.number().int(),
+  lossPct: z.number(),
+  /** Median of the runs' average RTTs (ms); null when nothing answered. */
+  median: z.number().nullable(),
+  /** The spread: 25th percentile of (avg − stdev) to 75th percentile of (avg + stdev) over the runs, ms. */
+  band: z.tuple([z.number(), z.number()]).nullable(),
+  /** The extremes: the lowest Best and the highest Wrst of the runs, ms. */
+  range: z.tuple([z.number(), z.number()]).nullable(),
+});
+export type HistoryBucket = z.infer<typeof HistoryBucket>;
+
+/** One subject's history (a PoP, or a path test's `forward`/`reverse`) at one hop. */
+export const HistorySeries = z.object({
+  subject: z.string(),
+  /** TTLs that have samples in the range (for reading another hop). */
+  hops: z.array(z.number().int()),
+  buckets: z.array(HistoryBucket),
+});
+export type HistorySeries = z.infer<typeof HistorySeries>;
+
+/** `GET /api/v1/monitors/{id}/history`: the latency distribution and loss over a range, per subject. */
+export const MonitorHistory = z.object({
+  monitorId: z.string(),
+  range: HistoryRange,
+  from: z.string(),
+  to: z.string(),
+  /** Length of one interval, seconds. */
+  bucketSeconds: z.number().int(),
+  /** The hop (TTL) read; null: each run's last hop (the far end when it answered). */
+  hop: z.number().int().nullable(),
+  series: z.array(HistorySeries),
+});
+export type MonitorHistory = z.infer<typeof MonitorHistory>;

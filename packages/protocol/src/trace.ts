@@ -162,6 +162,16 @@ export const Hop = z.object({
   routerId: z.string().optional(),
   /** Where the hop is claimed to be and whether the round-trip times allow it (the coordinator's). */
   geo: HopGeo.optional(),
+  /**
+   * The operator hides this hop from the public (`LG_PRIVATE_HOPS`: a PoP's own infrastructure):
+   * its address, name, AS, responders and place are left out; its counts and times are kept.
+   */
+  hidden: z
+    .literal(true)
+    .optional()
+    .describe(
+      "Hidden by the operator (LG_PRIVATE_HOPS): the PoP's own infrastructure. host is null and name, asn, owner, responders' addresses and geo are left out; the counts and times are kept. Signed-in operators see the hop.",
+    ),
 });
 export type Hop = z.infer<typeof Hop>;
 
