@@ -6,6 +6,8 @@
  * hop, unsent probes, and the helpers' raw-socket drops. Run inside a lab namespace by
  * bench/helpers.ts on a path where nothing is lost, so every probe counted lost is false loss.
  *
+ * The traces start at the same instant, or spread evenly over `ramp` seconds.
+ *
  * Usage: helper-traces-worker '<TracesJob as JSON>'
  */
 import { HelperPool, LG_PROBE_PROFILE, MTR_PACKET_PROFILE } from "../src/packet/helper-pool";
@@ -33,13 +35,17 @@ const tracer = new Tracer({ port, resolveNames: false });
 
 const cpu0 = selfCpuTicks();
 const t0 = performance.now();
+const startIn = (k: number) =>
+  job.ramp === 0 ? Promise.resolve() : new Promise((r) => setTimeout(r, (k * job.ramp * 1000) / job.traces));
 const results = await Promise.all(
-  Array.from({ length: job.traces }, () =>
-    tracer.run({
-      target: job.target,
-      options: { count: job.count, interval: job.interval },
-      followUps: false,
-    }),
+  Array.from({ length: job.traces }, (_, k) =>
+    startIn(k).then(() =>
+      tracer.run({
+        target: job.target,
+        options: { count: job.count, interval: job.interval },
+        followUps: false,
+      }),
+    ),
   ),
 );
 const wallMs = performance.now() - t0;

@@ -40,6 +40,7 @@ describe("bench arguments", () => {
       count: 5,
       interval: 1,
       user: null,
+      ramp: 0,
       maxProcesses: null,
     });
   });
@@ -62,13 +63,16 @@ describe("bench arguments", () => {
       "nobody",
       "--max-processes",
       "1",
+      "--ramp",
+      "2.5",
     ]);
-    expect([args.traces, args.rounds, args.interval, args.user, args.maxProcesses]).toEqual([
+    expect([args.traces, args.rounds, args.interval, args.user, args.maxProcesses, args.ramp]).toEqual([
       [10, 20],
       2,
       0.5,
       "nobody",
       1,
+      2.5,
     ]);
   });
 
@@ -76,6 +80,7 @@ describe("bench arguments", () => {
     expect(() => parseBenchArgs(["--window", "2000"])).toThrow(/at most 1,024/);
     expect(() => parseBenchArgs(["--count", "0"])).toThrow(/--count must be a positive integer/);
     expect(() => parseBenchArgs(["--traces", "100,x"])).toThrow(/--traces/);
+    expect(() => parseBenchArgs(["--ramp", "-1"])).toThrow(/--ramp/);
     expect(() => parseBenchArgs(["--fast"])).toThrow();
   });
 });

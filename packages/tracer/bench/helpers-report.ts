@@ -24,6 +24,8 @@ export interface BenchArgs {
    * installed files carry (cap_net_raw+ep), as on an agent. Null: as the caller (root).
    */
   user: string | null;
+  /** Seconds over which the traces' starts are spread evenly (0: all at the same instant). */
+  ramp: number;
   /** Most helper processes per pool (the pool's own default when null: 16 mtr-packet, 4 lg-probe). */
   maxProcesses: number | null;
 }
@@ -55,12 +57,15 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       interval: { type: "string" },
       user: { type: "string" },
       "max-processes": { type: "string" },
+      ramp: { type: "string" },
     },
   });
   const quick = values.quick === true;
   const interval = values.interval === undefined ? 1 : Number(values.interval);
   if (!(interval > 0))
     throw new Error(`--interval must be a positive number of seconds, not "${values.interval}"`);
+  const ramp = values.ramp === undefined ? 0 : Number(values.ramp);
+  if (!(ramp >= 0)) throw new Error(`--ramp must be a number of seconds, not "${values.ramp}"`);
   const window = values.window === undefined ? 1000 : positiveInt("window", values.window);
   if (window > 1024) throw new Error("--window must be at most 1,024 (mtr-packet refuses more in flight)");
   return {
@@ -77,6 +82,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     count: values.count === undefined ? 5 : positiveInt("count", values.count),
     interval,
     user: values.user ?? null,
+    ramp,
     maxProcesses:
       values["max-processes"] === undefined ? null : positiveInt("max-processes", values["max-processes"]),
   };
@@ -116,6 +122,8 @@ export interface TracesJob {
   count: number;
   interval: number;
   target: string;
+  /** Seconds over which the starts are spread. */
+  ramp: number;
   maxProcesses: number | null;
 }
 

@@ -17,6 +17,7 @@
  *
  * Usage: pnpm -F @lg/tracer bench:helpers [--quick] [--rounds N] [--probes N] [--window N]
  *        [--traces 1000,2000,5000] [--count C] [--interval I] [--user nobody] [--max-processes N]
+ *        [--ramp S]
  */
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -181,6 +182,7 @@ try {
           count: args.count,
           interval: args.interval,
           target: TARGET,
+          ramp: args.ramp,
           maxProcesses: args.maxProcesses,
         };
         c.runs[helper].push(await work<TracesRun>(lab, tracesWorker, job));
@@ -214,6 +216,7 @@ console.log(
 console.log(rawTable(raw));
 console.log(
   `\nN concurrent traces in one node process (a Tracer over a pool of one helper with its shipped defaults), -c ${args.count} -i ${args.interval} each to ${TARGET} (4 hops, all answering), no follow-ups, ` +
+    `${args.ramp === 0 ? "all started at the same instant" : `starts spread evenly over ${args.ramp} s (in the wall time)`}, ` +
     `${args.rounds} run(s) per helper alternating. Wall and CPU are medians; RSS the peak (helpers: summed over the pool's processes); ` +
     "lost = probes counted lost on a path that loses nothing (false loss), worst run; unsent: given up for lack of a slot (not counted as sent or lost). CPU µs/probe: node + helpers.\n",
 );
