@@ -10,6 +10,7 @@
  *
  * Usage: helper-traces-worker '<TracesJob as JSON>'
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { HelperPool, LG_PROBE_PROFILE, MTR_PACKET_PROFILE } from "../src/packet/helper-pool";
 import { Tracer } from "../src/tracer";
 import type { TracesJob, TracesRun } from "./helpers-report";
@@ -33,6 +34,9 @@ const port = new HelperPool(profile, {
 });
 const tracer = new Tracer({ port, resolveNames: false });
 
+// How late this process runs its timers and reads its pipes: the engine's waits assume it is on time.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 const cpu0 = selfCpuTicks();
 const t0 = performance.now();
 const startIn = (k: number) =>
@@ -49,6 +53,7 @@ const results = await Promise.all(
   ),
 );
 const wallMs = performance.now() - t0;
+loopDelay.disable();
 const nodeTicks = selfCpuTicks() - cpu0;
 const helpers: ProcessReading[] = childPids(process.pid).map(readProcess);
 const rawDrops = namespaceRawDrops();
@@ -87,6 +92,8 @@ const run: TracesRun = {
   unsent,
   reached,
   lostByTtl,
+  loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+  loopDelayMaxMs: loopDelay.max / 1e6,
   uid: process.getuid?.() ?? -1,
 };
 console.log(JSON.stringify(run));

@@ -139,6 +139,8 @@ const tracesRun = (over: Partial<TracesRun>): TracesRun => ({
   unsent: 0,
   reached: 1000,
   lostByTtl: {},
+  loopDelayP99Ms: 21.4,
+  loopDelayMaxMs: 180.2,
   uid: 0,
   ...over,
 });
@@ -217,9 +219,10 @@ describe("tables", () => {
       "0",
       "-",
       "0",
+      "21/180",
       "1,000/1,000",
     ]);
-    expect(cells(lg).slice(8)).toEqual(["20,000", "0", "10", "1: 4, 3: 6", "0", "1,000/1,000"]);
+    expect(cells(lg).slice(8)).toEqual(["20,000", "0", "10", "1: 4, 3: 6", "0", "21/180", "1,000/1,000"]);
   });
 
   it("names the sockets that dropped in the worst run", () => {

@@ -145,6 +145,9 @@ export interface TracesRun {
   unsent: number;
   reached: number;
   lostByTtl: Record<number, number>;
+  /** Event-loop delay of the node process during the run (99th percentile and worst), ms. */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
   uid: number;
 }
 
@@ -278,7 +281,7 @@ export function lostByTtlText(lost: Record<number, number>): string {
 /**
  * The concurrent-traces table: per N, one row per helper. Wall time and CPU are medians; peak RSS
  * the largest; probes, unsent, lost and drops the worst run's (lost: probes counted lost on a path
- * that loses nothing — false loss).
+ * that loses nothing — false loss); loop lag the node process's event-loop delay, median p99 / worst.
  */
 export function tracesTable(cases: TracesCase[]): string {
   const rows: string[][] = [];
@@ -307,6 +310,7 @@ export function tracesTable(cases: TracesCase[]): string {
         thousands(lost(worst)),
         lostByTtlText(worst.lostByTtl),
         dropsText(runs),
+        `${Math.round(median(runs.map((r) => r.loopDelayP99Ms)))}/${Math.round(Math.max(...runs.map((r) => r.loopDelayMaxMs)))}`,
         `${thousands(Math.min(...runs.map((r) => r.reached)))}/${thousands(c.traces)}`,
       ]);
     }
@@ -326,6 +330,7 @@ export function tracesTable(cases: TracesCase[]): string {
       "lost",
       "lost by TTL",
       "raw drops",
+      "loop lag ms",
       "reached",
     ],
     rows,

@@ -218,7 +218,8 @@ console.log(
   `\nN concurrent traces in one node process (a Tracer over a pool of one helper with its shipped defaults), -c ${args.count} -i ${args.interval} each to ${TARGET} (4 hops, all answering), no follow-ups, ` +
     `${args.ramp === 0 ? "all started at the same instant" : `starts spread evenly over ${args.ramp} s (in the wall time)`}, ` +
     `${args.rounds} run(s) per helper alternating. Wall and CPU are medians; RSS the peak (helpers: summed over the pool's processes); ` +
-    "lost = probes counted lost on a path that loses nothing (false loss), worst run; unsent: given up for lack of a slot (not counted as sent or lost). CPU µs/probe: node + helpers.\n",
+    "lost = probes counted lost on a path that loses nothing (false loss), worst run; unsent: given up for lack of a slot (not counted as sent or lost). CPU µs/probe: node + helpers. " +
+    "Loop lag: the node process's event-loop delay, p99/worst ms (the engine's final wait is the worst RTT + 200 ms).\n",
 );
 console.log(tracesTable(traces));
 console.log(`\n${loadLine("end", loadavg(), cores)}`);
