@@ -1,7 +1,17 @@
 import { z } from "zod";
 import { PopLocation } from "./geo";
 import { AgentCapabilities, AgentCounters, AgentRole } from "./messages";
-import { AdaptiveRun, Diagnosis, FollowUp, Hop, TraceFailure, TraceOptions, TraceStatus } from "./trace";
+import {
+  AdaptiveRun,
+  Diagnosis,
+  FollowUp,
+  Hop,
+  NatReading,
+  RecordRouteHint,
+  TraceFailure,
+  TraceOptions,
+  TraceStatus,
+} from "./trace";
 
 /**
  * Bodies of the coordinator's HTTP API (`/api/v1`) and of its live streams. The coordinator
@@ -52,6 +62,7 @@ const pickedOptions = TraceOptions.pick({
   mda: true,
   servicePort: true,
   adaptive: true,
+  recordRoute: true,
 }).shape;
 
 /**
@@ -132,6 +143,10 @@ export const TraceView = z.object({
     ),
   /** Present when the trace ran with `adaptive` (`--until-sure`): the cycles it added and whether they decided. */
   adaptive: AdaptiveRun.optional(),
+  /** Where a NAT sits, when the routers' quotes of the agent's probes showed one (lg-probe only). */
+  nat: NatReading.optional(),
+  /** Present when the trace ran with `recordRoute`: what echo probes with the option brought back. */
+  recordRoute: RecordRouteHint.optional(),
   stoppedBy: z.string().nullable(),
   startedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),

@@ -75,9 +75,23 @@ export function maxCycles(options: Pick<TraceOptions, "count" | "adaptive" | "md
   return untilSureMaxCycles(options) + (options.mda ? MDA_EXTRA_CYCLES : 0);
 }
 
-/** Follow-up probes a trace with these options may send: none for UDP and TCP traces. */
-export function followUpProbeBound(options: Pick<TraceOptions, "protocol" | "servicePort">): number {
-  if (options.protocol !== "icmp") return 0;
+/**
+ * Echo probes with the Record Route option a `recordRoute` trace sends its target after the trace,
+ * and plain echo probes beside them (as many): a path that drops options shows as the first
+ * unanswered while the plain ones are answered.
+ */
+export const RECORD_ROUTE_PROBES = 3;
+
+/**
+ * Probes a trace with these options may send after its cycles, all at once, each waited for as a
+ * follow-up: the follow-ups of a silent ICMP end (none for UDP and TCP traces), and with
+ * `recordRoute` its echo probes with and without the option.
+ */
+export function followUpProbeBound(
+  options: Pick<TraceOptions, "protocol" | "servicePort" | "recordRoute">,
+): number {
+  const recordRoute = options.recordRoute ? 2 * RECORD_ROUTE_PROBES : 0;
+  if (options.protocol !== "icmp") return recordRoute;
   const tcpPorts = options.servicePort !== undefined ? 1 : FOLLOW_UP_TCP_PORTS.length;
-  return FOLLOW_UP_PROBES * (tcpPorts + 1);
+  return FOLLOW_UP_PROBES * (tcpPorts + 1) + recordRoute;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { followUpProbeBound } from "./extra-probes";
 import { hopOf } from "./testing";
 import { Hop, lossInterval, NatReading, RecordRouteHint, TraceOptions } from "./trace";
 
@@ -48,6 +49,11 @@ describe("the readings of lg-probe's answers", () => {
   it("leaves recordRoute out of the options unless asked (mtr's defaults stay as they were)", () => {
     expect(TraceOptions.parse({})).not.toHaveProperty("recordRoute");
     expect(TraceOptions.parse({ recordRoute: true }).recordRoute).toBe(true);
+  });
+  it("recordRoute adds its 3 echo probes with the option and 3 plain ones to the probes a trace sends after its cycles", () => {
+    expect(followUpProbeBound({ protocol: "udp" })).toBe(0);
+    expect(followUpProbeBound({ protocol: "udp", recordRoute: true })).toBe(6);
+    expect(followUpProbeBound({ protocol: "icmp", recordRoute: true })).toBe(9 + 6);
   });
   it("a NAT reading names at least one rewritten field", () => {
     const nat = { afterTtl: 2, beforeTtl: 3, rewrote: ["source"], quotes: { asSent: 6, rewritten: 3 } };

@@ -3,7 +3,7 @@ import type { ProbeAnswer, ProbeOutcome, ProbeSpec } from "./packet/types";
 import type { ProbePlan } from "./plan";
 
 /** Echo probes with the Record Route option a trace sends (`--record-route`), and plain ones beside them. */
-export const RECORD_ROUTE_PROBES = 3;
+export { RECORD_ROUTE_PROBES } from "@lg/protocol";
 /** Their TTL: far enough for any path (as the follow-up probes'). */
 export const RECORD_ROUTE_TTL = 64;
 

@@ -6,6 +6,7 @@ import {
   type FollowUp,
   type Hop,
   type NatReading,
+  RECORD_ROUTE_PROBES,
   type RecordRouteHint,
   TraceOptions,
   type TraceOptionsInput,
@@ -30,7 +31,7 @@ import { findProbeHelper } from "./packet/probe-helper";
 import { RoutingPort } from "./packet/routing-port";
 import type { PacketPort, ProbeOutcome, ProbeSpec } from "./packet/types";
 import { type ProbePlan, planProbes, probeFor } from "./plan";
-import { RECORD_ROUTE_PROBES, recordRouteHint, recordRouteProbe } from "./record-route";
+import { recordRouteHint, recordRouteProbe } from "./record-route";
 import { type SessionEvent, type SettledState, type StopReason, TraceSession } from "./session";
 import { resolveTarget } from "./target";
 

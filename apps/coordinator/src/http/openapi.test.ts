@@ -31,6 +31,16 @@ describe("the OpenAPI document: follow-ups, --until-sure and the loss interval",
     expect(at(trace, "hops", "items", "properties", "lossCi").description).toContain("Wilson");
   });
 
+  it("documents recordRoute on the request, and a trace's nat and recordRoute", () => {
+    expect(at(schemas, "MeasurementRequest", "properties", "recordRoute").description).toContain(
+      "Record Route option",
+    );
+    const trace = at(schemas, "Trace", "properties");
+    expect(at(trace, "nat").description).toContain("hop afterTtl");
+    expect(at(trace, "recordRoute", "properties")).toHaveProperty("back");
+    expect(at(trace, "recordRoute").description).toContain("stripped");
+  });
+
   it("says on POST /measurements what the agent confirms and what the budget reserves", () => {
     const post = at(document, "paths", "/api/v1/measurements", "post");
     expect(post.description).toContain("`destination-filters-icmp` with the proof");

@@ -68,6 +68,11 @@ export const createMeasurement = createRoute({
     "every probe keeps one flow. Both work for every protocol and family on agents with lg-probe " +
     "(`capabilities.flowControl: all`); other agents take them for IPv4 UDP only and reject the rest as " +
     "`unsupported`. " +
+    "With `recordRoute: true` (IPv4; agents with lg-probe, others reject it as `unsupported`) each " +
+    "agent sends 3 ICMP echo probes with the Record Route option (and 3 plain ones) after its trace: " +
+    "the trace's `recordRoute` holds the way there and the way back as hints, or says the path " +
+    "`stripped` or `refused` the option. A trace whose routers' quotes show a NAT (lg-probe's probes " +
+    "only) carries `nat`: between which hops, and what it rewrote. " +
     "The target's probe budget is reserved for the worst case: the follow-ups and every cycle " +
     "`adaptive` or `mda` may add. Each hop carries `lossCi`, the 95% interval of its Loss%.",
   middleware: [requireJson] as const,

@@ -20,6 +20,8 @@ export function traceView(row: TraceRow): TraceView {
     diagnosis: row.diagnosis ?? null,
     followUps: row.followUps ?? [],
     ...(row.adaptive ? { adaptive: row.adaptive } : {}),
+    ...(row.nat ? { nat: row.nat } : {}),
+    ...(row.recordRoute ? { recordRoute: row.recordRoute } : {}),
     stoppedBy: row.stoppedBy,
     startedAt: iso(row.startedAt),
     finishedAt: iso(row.finishedAt),

@@ -15,6 +15,13 @@ describe("the probe budget a request reserves", () => {
     expect(probeRate(TraceOptions.parse({ protocol: "udp", servicePort: 8080 }), 1)).toBe(300);
   });
 
+  it("a recordRoute request reserves its 3 echo probes with the option and 3 plain ones, and their wait", () => {
+    expect(probeRate(TraceOptions.parse({ protocol: "tcp", recordRoute: true }), 1)).toBe(306);
+    expect(probeRate(TraceOptions.parse({ recordRoute: true }), 2)).toBe(2 * (300 + 9 + 6));
+    const tcp = TraceOptions.parse({ protocol: "tcp" });
+    expect(probingMs({ ...tcp, recordRoute: true })).toBeGreaterThan(probingMs(tcp));
+  });
+
   it("an adaptive request reserves every cycle --until-sure may add (4 x count, at most +200)", () => {
     // 40 cycles in the first minute at 1 s: 30 x 40 + 9
     expect(probeRate(TraceOptions.parse({ adaptive: true }), 1)).toBe(1209);
