@@ -1,6 +1,7 @@
 import { type AllowList, parseAllowList, parseDnsServers } from "@lg/protocol";
 import { z } from "zod";
 import type { AsnSettings, GeoSettings } from "./enrich";
+import { type PrivateHops, parsePrivateHops } from "./privacy/settings";
 import { parseRetentionSettings, type RetentionSettings } from "./retention/settings";
 import { type NatsSigningKey, readSigningKeyFile } from "./reverse-sessions/join-credentials";
 import { parseSecuritySettings, type SecuritySettings } from "./security/settings";
@@ -32,6 +33,7 @@ const EnvSchema = z.object({
   LG_GEO_DATABASE: z.enum(["on", "off"], { error: "LG_GEO_DATABASE must be 'on' or 'off'" }).default("on"),
   LG_RESULTS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   LG_PUBLIC_URL: z.url({ protocol: /^https?$/, error: "LG_PUBLIC_URL must be an http(s) URL" }).optional(),
+  LG_PRIVATE_HOPS: z.string().default(""),
 });
 
 export interface CoordinatorConfig {
@@ -72,6 +74,8 @@ export interface CoordinatorConfig {
   resultsReplicas: number;
   /** Retention of traces and monitor series (`LG_RETENTION_*`, see README); audit: `security`. */
   retention: RetentionSettings;
+  /** Hops hidden from the public (`LG_PRIVATE_HOPS`): leading hops of our PoPs' traces, or CIDRs. */
+  privateHops: PrivateHops;
 }
 
 /** A setting is missing or wrong; the message is one line naming the variable. */
@@ -160,8 +164,10 @@ export function loadConfig(env: Record<string, string | undefined>): Coordinator
     throw new ConfigError((err as Error).message);
   }
   let retention: RetentionSettings;
+  let privateHops: PrivateHops;
   try {
     retention = parseRetentionSettings(present);
+    privateHops = parsePrivateHops(e.LG_PRIVATE_HOPS);
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
@@ -182,6 +188,7 @@ export function loadConfig(env: Record<string, string | undefined>): Coordinator
     tls,
     publicUrl: e.LG_PUBLIC_URL?.replace(/\/+$/, ""),
     retention,
+    privateHops,
     asn: { prefixFile: e.LG_ASN_PREFIXES, database: e.LG_ASN_DATABASE === "on" },
     geo: { prefixFile: e.LG_GEO_PREFIXES, database: e.LG_GEO_DATABASE === "on" },
     resultsReplicas: e.LG_RESULTS_REPLICAS,

@@ -22,6 +22,7 @@ import { connectNats } from "./nats";
 import { createPathTestService } from "./path-tests/service";
 import { startPresence } from "./presence/presence";
 import { announcedRoles, credentialRoles, type RoleSource } from "./presence/roles";
+import { createPrivacy } from "./privacy";
 import { diagnoseFinal } from "./results/diagnose";
 import { type Diagnose, startResultIngest } from "./results/ingest";
 import { startRetention } from "./retention/retention";
@@ -251,6 +252,7 @@ export async function startCoordinator(
       reverseSessions,
       security,
       publicUrl: config.publicUrl,
+      privacy: createPrivacy({ policy: config.privateHops, listAgents: () => repo.listAgents() }),
       bodyLimit: { maxBytes: config.security.maxBodyBytes },
       ...(opts.joinBundle ? { joinBundle: opts.joinBundle } : {}),
       ...(opts.onUndocumentedStatus ? { onUndocumentedStatus: opts.onUndocumentedStatus } : {}),

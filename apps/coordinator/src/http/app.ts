@@ -11,6 +11,7 @@ import type { Metrics } from "../metrics/metrics";
 import { type MonitorRouteDeps, monitorRoutes } from "../monitors/routes";
 import { pathTestRoutes } from "../path-tests/routes";
 import { createPathTestService, type PathTestService } from "../path-tests/service";
+import type { Privacy } from "../privacy";
 import { UPLOAD_MAX_BYTES } from "../reverse-sessions/customer";
 import { reverseSessionRoutes } from "../reverse-sessions/routes";
 import type { ReverseSessionService } from "../reverse-sessions/service";
@@ -43,6 +44,8 @@ export interface AppDeps {
   security?: Pick<Security, "middleware" | "routes"> & Partial<Pick<Security, "pages">>;
   /** `LG_PUBLIC_URL`: the origin web forms may also come from (behind a TLS proxy). */
   publicUrl?: string | undefined;
+  /** Hop privacy (`LG_PRIVATE_HOPS`): what the public may not see of the PoPs' own hops. */
+  privacy?: Privacy;
   /** Monitors and alerts (their routes and the /monitors page are served when given). */
   monitors?: MonitorRouteDeps;
   /** Prometheus metrics, served on GET /metrics. */
@@ -196,17 +199,27 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.openapi(documentRoute, (c) => c.json(openapi(), 200));
   app.route("/", docsRoutes({ script: deps.docsScript }));
 
-  app.route("/", measurementRoutes(deps));
+  // Hop privacy sits in the services every route and page reads, so each gives the same answer;
+  // monitor runs (no request) read the services unwrapped.
+  const privacy = deps.privacy;
+  const measurements = privacy ? privacy.measurements(deps.measurements) : deps.measurements;
+  app.route("/", measurementRoutes({ ...deps, measurements }));
 
-  const pathTests =
+  const pathTestsRaw =
     deps.pathTests ??
     createPathTestService({ repo: deps.repo, measurements: deps.measurements, logger: deps.logger });
-  app.route("/", pathTestRoutes({ pathTests, watch: deps.watch, clientAddress: deps.clientAddress }));
-  if (deps.reverseSessions) {
+  const pathTests = privacy ? privacy.pathTests(pathTestsRaw) : pathTestsRaw;
+  app.route(
+    "/",
+    pathTestRoutes({ pathTests, watch: deps.watch, clientAddress: deps.clientAddress, privacy }),
+  );
+  const reverseSessions =
+    deps.reverseSessions && privacy ? privacy.reverseSessions(deps.reverseSessions) : deps.reverseSessions;
+  if (reverseSessions) {
     app.route(
       "/",
       reverseSessionRoutes({
-        reverseSessions: deps.reverseSessions,
+        reverseSessions,
         repo: deps.repo,
         clientAddress: deps.clientAddress,
         joinBundle: deps.joinBundle,
@@ -216,7 +229,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
 
   if (deps.monitors) app.route("/", monitorRoutes(deps.monitors));
 
-  app.route("/", webRoutes({ ...deps, pathTests }));
+  app.route("/", webRoutes({ ...deps, measurements, pathTests, reverseSessions }));
 
   return app;
 }

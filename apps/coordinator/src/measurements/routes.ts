@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Repository } from "@lg/db";
 import { type AppEnv, createRouter, database, sseFrom } from "../http/kit";
 import { type WatchDeps, watchMeasurement } from "../live/watch";
+import type { Privacy } from "../privacy";
 import { createMeasurement, eventSchemas, getMeasurement, listAgents, measurementEvents } from "./openapi";
 import type { MeasurementService } from "./service";
 import { agentView } from "./views";
@@ -11,6 +12,8 @@ export interface MeasurementRouteDeps {
   measurements: MeasurementService;
   watch: WatchDeps;
   clientAddress?: ((c: unknown) => string | null) | undefined;
+  /** Hop privacy: the live stream as the request may see it (the service is wrapped already). */
+  privacy?: Pick<Privacy, "applies" | "events"> | undefined;
 }
 
 /**
@@ -40,7 +43,11 @@ export function measurementRoutes(deps: MeasurementRouteDeps): OpenAPIHono<AppEn
     const snapshot = deps.watch.hub ? await deps.measurements.get(id) : undefined;
     if (!snapshot) await deps.measurements.get(id);
     const start = snapshot ? { since, snapshot } : undefined;
-    return sseFrom(c, { measurementId: id }, (signal) => watchMeasurement(deps.watch, id, signal, start));
+    const privacy = deps.privacy?.applies() ? deps.privacy : undefined;
+    return sseFrom(c, { measurementId: id }, (signal) => {
+      const events = watchMeasurement(deps.watch, id, signal, start);
+      return privacy ? privacy.events(events, true) : events;
+    });
   });
 
   return app;

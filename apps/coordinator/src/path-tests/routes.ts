@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { type AppEnv, createRouter, sseFrom } from "../http/kit";
 import type { WatchDeps } from "../live/watch";
+import type { Privacy } from "../privacy";
 import { createPathTest, getPathTest, pathTestEvents } from "./openapi";
 import type { PathTestService } from "./service";
 import { watchPathTest } from "./watch";
@@ -9,6 +10,8 @@ export interface PathTestRouteDeps {
   pathTests: PathTestService;
   watch: WatchDeps;
   clientAddress?: ((c: unknown) => string | null) | undefined;
+  /** Hop privacy: the live stream as the request may see it (the service is wrapped already). */
+  privacy?: Pick<Privacy, "applies" | "events"> | undefined;
 }
 
 /**
@@ -28,9 +31,11 @@ export function pathTestRoutes(deps: PathTestRouteDeps): OpenAPIHono<AppEnv> {
   app.openapi(pathTestEvents, async (c) => {
     const { id } = c.req.valid("param");
     await deps.pathTests.get(id); // 404 as JSON before the stream starts
-    return sseFrom(c, { pathTestId: id }, (signal) =>
-      watchPathTest({ ...deps.watch, pathTests: deps.pathTests }, id, signal),
-    );
+    const privacy = deps.privacy?.applies() ? deps.privacy : undefined;
+    return sseFrom(c, { pathTestId: id }, (signal) => {
+      const events = watchPathTest({ ...deps.watch, pathTests: deps.pathTests }, id, signal);
+      return privacy ? privacy.events(events, true) : events;
+    });
   });
 
   return app;

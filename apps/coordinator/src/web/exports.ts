@@ -2,6 +2,9 @@ import type { MeasurementView, TraceView } from "@lg/protocol";
 import { csvText, formatCsv, formatReport, type TraceResult } from "@lg/tracer";
 import { traceSource } from "./format";
 
+/** How the text and CSV exports name a hop hidden by the operator (`LG_PRIVATE_HOPS`). */
+export const HIDDEN_HOST = "hidden-by-the-operator";
+
 /**
  * The stored trace in the shape the tracer's formatters read, so the exports are exactly what
  * `mtr --report` / `mtr --csv` (and `lg trace`) print.
@@ -11,7 +14,8 @@ export function traceResult(trace: TraceView, options: MeasurementView["options"
   return {
     target: trace.target,
     address: trace.address ?? trace.target,
-    hops: trace.hops,
+    // A hop the operator hides has no address; the report says so in one word, as its host column.
+    hops: trace.hops.map((h) => (h.hidden ? { ...h, host: HIDDEN_HOST } : h)),
     startedAt: trace.startedAt ?? now,
     finishedAt: trace.finishedAt ?? now,
     reachedDestination: trace.hops.some((h) => h.host !== null && h.host === trace.address),

@@ -137,12 +137,13 @@ describe("operators' browser sessions (/login, /logout)", () => {
   });
 
   it("a sign-in posted from another site, or without saying where from, is 403 and opens no session", async () => {
-    for (const headers of [
+    const forged: Record<string, string>[] = [
       { origin: "https://evil.example" },
       { origin: "null" },
       { origin: "", "sec-fetch-site": "cross-site" },
       { origin: "", "sec-fetch-site": "same-site" },
-    ]) {
+    ];
+    for (const headers of forged) {
       const res = await post("/login", { key: monitorsKey.key }, headers);
       expect(res.status, JSON.stringify(headers)).toBe(403);
       expect(res.headers.get("set-cookie")).toBeNull();

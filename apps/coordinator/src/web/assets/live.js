@@ -129,7 +129,12 @@
     tr.dataset.ttl = String(hop.ttl);
     fillOrDrop(tr, ".c-hop", `${hop.ttl}.`);
     const others = hop.responders.filter((r) => r.address !== hop.host);
-    if (hop.host) {
+    // A hop the operator hides keeps its counts; its identity never reaches the page.
+    if (!hop.hidden) fillOrDrop(tr, ".c-host .hidden-hop", undefined);
+    if (hop.hidden) {
+      for (const part of [".name", ".addr", ".others", ".silent"])
+        fillOrDrop(tr, `.c-host ${part}`, undefined);
+    } else if (hop.host) {
       fillOrDrop(tr, ".c-host .silent", undefined);
       fillOrDrop(tr, ".c-host .name", hopName(hop));
       fillOrDrop(tr, ".c-host .addr", hop.host);

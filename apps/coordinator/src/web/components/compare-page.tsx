@@ -7,7 +7,7 @@ import { PathProfile } from "./charts";
 import { Layout } from "./layout";
 import { optionsSummary } from "./measurement-page";
 import { measurementMapLines, RouteMap } from "./route-map";
-import { hopRange } from "./trace-section";
+import { HiddenHopMark, hopRange } from "./trace-section";
 
 /** Why a PoP's trace is the one with the problem, in one line (or undefined when it has none). */
 export function problemLine(t: TraceView): string | undefined {
@@ -32,6 +32,8 @@ function Cell(props: { hop: Hop | undefined; trace: TraceView; sharedHosts: Set<
             {name ? <span class="name">{name}</span> : null}
             <span class="addr">{hop.host}</span>
           </>
+        ) : hop.hidden ? (
+          <HiddenHopMark />
         ) : (
           <span class="silent">???</span>
         )}

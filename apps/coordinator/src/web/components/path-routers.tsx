@@ -60,7 +60,7 @@ export function evidenceTitle(row: RouterRow, ends: Ends): string {
   if (!r) return placeWords(row, ends);
   const lines = [
     `${placeWords(row, ends)}${confidenceWords(row, ends) ? `, ${confidenceWords(row, ends)}` : ""}`,
-    `addresses: ${r.addresses.join(", ")}`,
+    r.hidden ? "addresses: hidden by the operator" : `addresses: ${r.addresses.join(", ")}`,
     ...(row.place === "shared" ? [ANSWERS_WORDS[r.answers]] : []),
     ...r.evidence.map(evidenceLine),
   ];
@@ -78,6 +78,13 @@ function HopCell(props: { hop: SegmentHop | null; other: string }) {
           {h.name && h.name !== h.address ? <span class="name">{h.name}</span> : null}
           <span class="addr">{h.address}</span>
         </>
+      ) : h.hidden ? (
+        <span
+          class="hidden-hop"
+          title="This PoP's own infrastructure: the operator hides its addresses from the public"
+        >
+          hidden by the operator
+        </span>
       ) : (
         <span class="silent">???</span>
       )}{" "}

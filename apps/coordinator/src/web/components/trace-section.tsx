@@ -78,13 +78,25 @@ export function untilSureSentence(a: AdaptiveRun): string {
     : `Until sure: still undecided after ${more}: the finding stays inconclusive.`;
 }
 
+/** A hop the operator hides from the public (`LG_PRIVATE_HOPS`): its counts stay, its identity does not. */
+export function HiddenHopMark() {
+  return (
+    <span
+      class="hidden-hop"
+      title="This PoP's own infrastructure: the operator hides its addresses from the public"
+    >
+      hidden by the operator
+    </span>
+  );
+}
+
 export interface HopRowProps {
   hop: Hop;
   severity: Finding["severity"] | undefined;
   scaleMax: number;
   /**
    * The row as the live script's `<template>`: every optional part present (name, address,
-   * "also …", "???"), the chart cell empty. The script clones it, keeps the parts a hop has and
+   * "also …", "hidden by the operator", "???"), the chart cell empty. The script clones it, keeps the parts a hop has and
    * fills them, so a live row is this component's row (see `assets/live.js`).
    */
   template?: boolean;
@@ -121,7 +133,8 @@ export function HopRow(props: HopRowProps) {
             ) : null}
           </>
         ) : null}
-        {hop.host && !template ? null : <span class="silent">???</span>}
+        {hop.hidden || template ? <HiddenHopMark /> : null}
+        {(hop.host || hop.hidden) && !template ? null : <span class="silent">???</span>}
       </td>
       <td class={`c-num c-loss${hop.lossPct > 0 ? " lossy" : ""}`} title={lossIntervalTitle(hop)}>
         {pct(hop.lossPct)}
