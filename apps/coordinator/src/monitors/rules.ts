@@ -1,4 +1,5 @@
 import type { Diagnosis, Hop, MonitorRuleName, MonitorRules } from "@lg/protocol";
+import { changedSegment, learnRoute, type Route, routeOf, routeText, segmentText } from "./path-change";
 
 /** One trace of a run, named by its subject (a PoP id, or `forward`/`reverse` of a path test). */
 export interface Observation {
@@ -9,6 +10,13 @@ export interface Observation {
   diagnosis: Diagnosis | null;
   /** The address the trace went to. */
   address: string | null;
+  /** A path-test monitor's direction (its subject). */
+  direction?: "forward" | "reverse";
+  /**
+   * A path test's router identity (`comparison.routers`): router id -> every address the router was
+   * seen answering from, in either direction. Hops carry the id (`routerId`).
+   */
+  identity?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** What one rule remembers about one subject between runs. */
@@ -19,9 +27,9 @@ export interface Streak {
   firing: boolean;
   /** latency: the destination's usual average RTT. */
   baseline?: number;
-  /** pathChange: the stable path, and the path seen while it differs. */
-  path?: string;
-  candidate?: string;
+  /** pathChange: the stable route, and the route seen while it differs. */
+  route?: Route;
+  candidate?: Route;
 }
 
 /** Rule name -> subject -> streak. */
@@ -41,14 +49,6 @@ export function destinationHop(hops: Hop[]): Hop | undefined {
     if (h.host !== null) return h;
   }
   return undefined;
-}
-
-/** Responding hops and the AS path, as one comparable string; silent hops are left out. */
-export function pathSignature(hops: Hop[]): { hosts: string[]; asPath: number[]; key: string } {
-  const hosts = hops.flatMap((h) => (h.host ? [h.host] : []));
-  const asPath: number[] = [];
-  for (const h of hops) if (h.asn !== undefined && asPath.at(-1) !== h.asn) asPath.push(h.asn);
-  return { hosts, asPath, key: `${hosts.join(" ")} | AS ${asPath.join(" ")}` };
 }
 
 /** Loss the rule looks at: the destination's, or the worst hop of a `real-loss` finding. */
@@ -98,6 +98,70 @@ function step(s: Streak, bad: boolean, runs: number): "fire" | "resolve" | undef
     }
   }
   return undefined;
+}
+
+/**
+ * The pathChange rule for one trace: its routers (`routeOf`: the router identity of a path test,
+ * an ECMP hop's known responders as one place, the AS path where no router answered) against the
+ * last stable route. A different route fires at once, with the segment that changed (and, for a path
+ * test, the direction); it resolves when the stable route is back, or when the new one has held for
+ * `runs` runs and becomes the stable route itself (`adopted`).
+ */
+function pathChange(runs: number, s: Streak, o: Observation, out: Transition[]): void {
+  const now = routeOf(o.hops, o.address, o.identity);
+  // A state from before routes were kept (`path` strings) starts again from this run.
+  if (!s.route) {
+    s.route = now;
+    return;
+  }
+  const base = {
+    traceId: o.traceId,
+    target: o.address,
+    ...(o.direction ? { direction: o.direction } : {}),
+  };
+  const segment = changedSegment(s.route, now);
+  if (!segment) {
+    s.route = learnRoute(s.route, now);
+    s.candidate = undefined;
+    s.bad = 0;
+    if (s.firing) {
+      s.firing = false;
+      out.push({
+        rule: "pathChange",
+        subject: o.subject,
+        event: "resolve",
+        evidence: { ...base, path: routeText(s.route), back: true },
+      });
+    }
+    return;
+  }
+  const evidence = {
+    ...base,
+    previousPath: routeText(s.route),
+    path: routeText(now),
+    segment: { ...segment, words: segmentText(segment) },
+    asPath: now.asPath,
+  };
+  // The same new route as last run: it holds; another one starts counting again.
+  const holds = s.candidate !== undefined && changedSegment(s.candidate, now) === null;
+  s.candidate = holds && s.candidate ? learnRoute(s.candidate, now) : now;
+  s.bad = holds ? s.bad + 1 : 1;
+  s.good = 0;
+  if (!s.firing) {
+    s.firing = true;
+    out.push({ rule: "pathChange", subject: o.subject, event: "fire", evidence });
+  } else if (s.bad >= runs) {
+    s.firing = false;
+    s.route = s.candidate;
+    s.candidate = undefined;
+    s.bad = 0;
+    out.push({
+      rule: "pathChange",
+      subject: o.subject,
+      event: "resolve",
+      evidence: { ...evidence, adopted: true },
+    });
+  }
 }
 
 /**
@@ -153,39 +217,7 @@ export function evaluateRun(
         thresholdMs: rules.latency.ms,
       });
     }
-    if (rules.pathChange) {
-      const sig = pathSignature(o.hops);
-      const s = streakOf(state, "pathChange", o.subject);
-      if (s.path === undefined) {
-        s.path = sig.key;
-        continue;
-      }
-      const evidence = { ...base, previousPath: s.path, path: sig.key, hosts: sig.hosts, asPath: sig.asPath };
-      if (sig.key === s.path) {
-        s.candidate = undefined;
-        push("pathChange", o.subject, step(s, false, 1), evidence);
-        continue;
-      }
-      // A different path fires at once; once it has held for `runs` runs it is the new normal.
-      s.bad = s.candidate === sig.key ? s.bad + 1 : 1;
-      s.good = 0;
-      s.candidate = sig.key;
-      if (!s.firing) {
-        s.firing = true;
-        out.push({ rule: "pathChange", subject: o.subject, event: "fire", evidence });
-      } else if (s.bad >= rules.pathChange.runs) {
-        s.firing = false;
-        s.path = sig.key;
-        s.candidate = undefined;
-        s.bad = 0;
-        out.push({
-          rule: "pathChange",
-          subject: o.subject,
-          event: "resolve",
-          evidence: { ...evidence, adopted: true },
-        });
-      }
-    }
+    if (rules.pathChange) pathChange(rules.pathChange.runs, streakOf(state, "pathChange", o.subject), o, out);
   }
 
   if (rules.popOffline) {

@@ -1,6 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { AgentRow, AlertRow, MonitorRow, MonitorSampleRow, Repository } from "@lg/db";
-import type { AllowList, MeasurementRequest, MonitorRules, PathTestRequest, TraceView } from "@lg/protocol";
+import type {
+  AllowList,
+  MeasurementRequest,
+  MonitorRules,
+  PathTestRequest,
+  PathTestView,
+  TraceView,
+} from "@lg/protocol";
 import { nanoid } from "nanoid";
 import type { Logger } from "../logger";
 import type { MeasurementService } from "../measurements/service";
@@ -52,14 +59,36 @@ export function popsOf(from: string[] | undefined, agents: AgentRow[]): AgentRow
   return [...chosen.values()];
 }
 
-const observation = (subject: string, t: TraceView): Observation => ({
+const observation = (subject: string, t: TraceView, pathTest?: PathTestView): Observation => ({
   subject,
   traceId: t.id,
   status: t.status,
   hops: t.hops,
   diagnosis: t.diagnosis,
   address: t.address ?? t.target,
+  ...(pathTest
+    ? {
+        direction: subject as "forward" | "reverse",
+        // The router identity of "both directions read together": each router's addresses, both ways.
+        identity: new Map((pathTest.comparison?.routers ?? []).map((r) => [r.id, r.addresses])),
+      }
+    : {}),
 });
+
+/** "forward path changed: after 1:198.18.1.2, hops 2-3 … became hop 2 …", or that it is back. */
+function pathChangeWords(t: Transition): string {
+  const e = t.evidence as {
+    path?: string;
+    back?: boolean;
+    adopted?: boolean;
+    direction?: string;
+    segment?: { words?: string };
+  };
+  const which = e.direction ? `${e.direction} path` : "path";
+  if (e.back) return `${which} is back: ${e.path}`;
+  if (e.adopted) return `${which} changed and held; it is the stable path now: ${e.path}`;
+  return `${which} changed: ${e.segment?.words ?? e.path}`;
+}
 
 function summary(monitor: MonitorRow, t: Transition): string {
   const e = t.evidence;
@@ -69,7 +98,7 @@ function summary(monitor: MonitorRow, t: Transition): string {
       : t.rule === "latency"
         ? `average RTT ${e.avgMs} ms vs baseline ${e.baselineMs} ms (step threshold ${e.thresholdMs} ms)`
         : t.rule === "pathChange"
-          ? `path ${e.path} (was ${e.previousPath})`
+          ? pathChangeWords(t)
           : `PoP ${e.pop} is ${e.online ? "online" : "offline"}`;
   const verb = t.event === "fire" ? "FIRING" : "resolved";
   return `[${verb}] ${monitor.name} ${t.rule} on ${t.subject}: ${what}`;
@@ -108,8 +137,8 @@ export function startMonitorRunner(deps: MonitorRunnerDeps) {
       if (pops.some((p) => !p.online)) return { observations: [], pops, link: null };
       const { id } = await deps.pathTests.create(request, client);
       const v = await waitDone(() => deps.pathTests.get(id), deadline);
-      const observations = [observation("forward", v.forward)];
-      if (v.reverse) observations.push(observation("reverse", v.reverse));
+      const observations = [observation("forward", v.forward, v)];
+      if (v.reverse) observations.push(observation("reverse", v.reverse, v));
       return { observations, pops, link: `${deps.publicUrl}/p/${id}` };
     }
     const request = m.spec as MeasurementRequest;
