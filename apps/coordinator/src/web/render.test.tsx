@@ -629,6 +629,34 @@ describe("a measurement page shows what the engine did beyond mtr", () => {
     expect(html).toContain('title="95% interval of Loss%: 72.2–100%"');
   });
 
+  it("says where a NAT sits and shows the Record Route hints as hints, a line each", () => {
+    const withReadings: TraceView = {
+      ...t,
+      nat: {
+        afterTtl: 1,
+        beforeTtl: 2,
+        rewrote: ["source"],
+        publicSource: "198.18.161.1",
+        quotes: { asSent: 3, rewritten: 3 },
+      },
+      recordRoute: {
+        status: "ok",
+        forward: ["198.18.170.1"],
+        back: ["198.18.173.1", "198.18.150.2"],
+        sent: 3,
+        answered: 3,
+        plainSent: 3,
+        plainAnswered: 3,
+      },
+    };
+    const page = render(<MeasurementPage measurement={measurementOf([withReadings])} agents={agents} />);
+    expect(page).toContain(
+      "NAT between hop 1 and hop 2: hops up to 1 quote the probes as sent (3 quotes), hops from 2 on quote them rewritten (3 quotes: source address 198.18.161.1).",
+    );
+    expect(page).toContain("Way back (Record Route, hints): 198.18.173.1 198.18.150.2");
+    expect(html).not.toContain("Record Route");
+  });
+
   it("a path test's trace sections leave the follow-ups to the page's own table (listed once)", () => {
     const p = pathTest();
     const withFollowUps = { ...p, forward: { ...p.forward, followUps } };

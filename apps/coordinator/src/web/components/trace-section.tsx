@@ -1,5 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { AdaptiveRun, Diagnosis, Finding, Hop, TraceView } from "@lg/protocol";
+import { natWords, recordRouteWords } from "@lg/tracer";
 import { FINDING_TITLES, findingsByFirstHop, hopSeverity, REGION_WORDS, VERDICT_WORDS } from "../findings";
 import { asLabel, hopName, ms, pct, traceSource } from "../format";
 import { PathProfile, RangeBar, scaleOf } from "./charts";
@@ -243,6 +244,18 @@ export function TraceSection(props: TraceSectionProps) {
           {untilSureSentence(t.adaptive)}
         </p>
       ) : null}
+      {t.nat ? (
+        <p class="until-sure" data-role="nat">
+          {natWords(t.nat)}
+        </p>
+      ) : null}
+      {t.recordRoute
+        ? recordRouteWords(t.recordRoute).map((line) => (
+            <p class="until-sure" data-role="record-route">
+              {line}
+            </p>
+          ))
+        : null}
       {final && !props.noProfile && t.hops.some((h) => h.recv > 0) ? (
         <figure class="profile-wrap">
           <PathProfile
