@@ -13,6 +13,45 @@ describe("lg measure", () => {
     expect(measurementRequest("198.18.40.2", {})).toEqual({ target: "198.18.40.2" });
   });
 
+  it("sends --record-route as recordRoute, and prints a PoP's NAT and Record Route lines under its report", () => {
+    expect(measurementRequest("198.18.171.2", { recordRoute: true })).toEqual({
+      target: "198.18.171.2",
+      recordRoute: true,
+    });
+    const trace: TraceView = {
+      id: "t2",
+      measurementId: "m2",
+      agentId: "fra",
+      target: "198.18.171.2",
+      address: "198.18.171.2",
+      status: "done",
+      failure: null,
+      hops: [hopOf(1, "198.18.150.2"), hopOf(2, "198.18.171.2")],
+      diagnosis: null,
+      followUps: [],
+      nat: { afterTtl: 1, beforeTtl: 2, rewrote: ["checksum"], quotes: { asSent: 10, rewritten: 10 } },
+      recordRoute: {
+        status: "stripped",
+        forward: [],
+        back: [],
+        sent: 3,
+        answered: 3,
+        plainSent: 3,
+        plainAnswered: 3,
+      },
+      stoppedBy: "destination",
+      startedAt: "2026-11-23T07:00:00.000Z",
+      finishedAt: "2026-11-23T07:00:02.000Z",
+    };
+    const lines = popReport(trace, trace.hops, TraceOptions.parse({ recordRoute: true }))
+      .trimEnd()
+      .split("\n");
+    expect(lines.slice(-2)).toEqual([
+      "   NAT between hop 1 and hop 2: hops up to 1 quote the probes as sent (10 quotes), hops from 2 on quote them rewritten (10 quotes: checksum).",
+      "   Record Route: the target's echo replies (3 of 3) came back without the option: stripped on the way, or not returned by the target. No hints.",
+    ]);
+  });
+
   it("prints each PoP's loss interval, its follow-up probes and what --until-sure added under its report", () => {
     const hops = [hopOf(1, "198.18.0.1"), hopOf(2, "198.18.0.2"), hopOf(3, null)].map((h) => ({
       ...h,

@@ -7,7 +7,7 @@ import {
   type TraceView,
   TraceView as TraceViewSchema,
 } from "@lg/protocol";
-import { formatFollowUps, formatReport, LG_REPORT_ORDER } from "@lg/tracer";
+import { formatFollowUps, formatReadings, formatReport, LG_REPORT_ORDER } from "@lg/tracer";
 import type { Command } from "commander";
 import { type ApiClient, createApiClient } from "../client";
 import { loadCliConfig } from "../config";
@@ -30,6 +30,7 @@ interface MeasureFlags {
   pinFlow?: boolean;
   servicePort?: string;
   untilSure?: boolean;
+  recordRoute?: boolean;
   json?: boolean;
   geo?: boolean;
 }
@@ -62,6 +63,7 @@ export function measurementRequest(target: string, f: MeasureFlags): Measurement
   if (f.ipv4) body.ipVersion = 4;
   if (f.ipv6) body.ipVersion = 6;
   if (f.pinFlow) body.pinFlow = true;
+  if (f.recordRoute) body.recordRoute = true;
   return body;
 }
 
@@ -92,7 +94,9 @@ export function popReport(
   const lines = [head, report.trimEnd()];
   // A path test's alias traces are read and counted by `lg path` itself.
   const probes = trace.followUps.filter((f) => f.kind !== "alias-trace");
-  const extra = formatFollowUps(probes, trace.adaptive).trimEnd();
+  const extra = (
+    formatFollowUps(probes, trace.adaptive) + formatReadings(trace.nat, trace.recordRoute)
+  ).trimEnd();
   if (extra) lines.push(...extra.split("\n").map((l) => `   ${l}`));
   // The coordinator places each hop when the trace is stored (mtr -y shows such a field per hop).
   if (geo && trace.status !== "queued" && trace.status !== "running") {
@@ -204,6 +208,10 @@ export function register(command: Command): void {
     .option(
       "--until-sure",
       "keep probing while a loss reading is inconclusive (at most 4 x the count, +200 at most; API adaptive)",
+    )
+    .option(
+      "--record-route",
+      "IPv4: after each trace, echo probes with the Record Route option show hints of the way back (agents with lg-probe)",
     )
     .option("--geo", "print each hop's city and country, and whether the PoP's round-trip times allow it")
     .option("--json", "print the finished measurement as JSON")
