@@ -1,5 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { AlertView, AlertWebhook, MonitorRequest, MonitorSample, MonitorView } from "@lg/protocol";
+import {
+  AlertView,
+  AlertWebhook,
+  HistoryRange,
+  MonitorHistory,
+  MonitorRequest,
+  MonitorSample,
+  MonitorView,
+} from "@lg/protocol";
 import { errorResponse, idParams, jsonBody, jsonResponse, named, requireJson } from "../http/kit";
 
 /** The schemas as named in the document (`#/components/schemas/...`). */
@@ -7,6 +15,7 @@ const Request = named(MonitorRequest, "MonitorRequest");
 const Monitor = named(MonitorView, "Monitor");
 const Sample = named(MonitorSample, "MonitorSample");
 const Alert = named(AlertView, "Alert");
+const History = named(MonitorHistory, "MonitorHistory");
 /** What a webhook receives: no route answers with it, so it is registered by name. */
 export const webhookSchemas = { AlertWebhook: named(AlertWebhook, "AlertWebhook") };
 
@@ -41,6 +50,19 @@ export const SeriesQuery = z
       .max(50_000)
       .default(5_000)
       .openapi({ description: "1-50000, default 5000" }),
+  })
+  .strict();
+
+export const HistoryQuery = z
+  .object({
+    range: HistoryRange.default("1d").openapi({ description: "1h, 1d, 7d or 30d; default 1d" }),
+    hop: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(255)
+      .optional()
+      .openapi({ description: "The hop (TTL) to read; default each run's last hop (the far end)" }),
   })
   .strict();
 
@@ -125,6 +147,23 @@ export const listAlerts = createRoute({
   responses: {
     200: jsonResponse(z.array(Alert), "Alerts"),
     400: errorResponse("A bad query parameter"),
+    ...denied,
+  },
+});
+
+export const monitorHistory = createRoute({
+  method: "get",
+  path: "/api/v1/monitors/{id}/history",
+  tags,
+  security,
+  summary: "The monitor's latency distribution and loss over 1 h, 1 d, 7 d or 30 d, per PoP or direction",
+  description:
+    "SmokePing-style: the range is cut into intervals (at least the monitor's period each); per interval and subject, the median of the runs' average RTTs, the spread band (25th percentile of avg − stdev to 75th of avg + stdev), the extremes (lowest Best, highest Wrst) and the share of probes lost, at one hop (`hop`) or at each run's last hop.",
+  request: { params: monitorId, query: HistoryQuery },
+  responses: {
+    200: jsonResponse(History, "The history"),
+    400: errorResponse("A bad query parameter"),
+    404: errorResponse("No such monitor"),
     ...denied,
   },
 });

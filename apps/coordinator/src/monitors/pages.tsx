@@ -3,10 +3,13 @@ import { type Context, Hono } from "hono";
 import type { PathTestService } from "../path-tests/service";
 import { currentPrincipal } from "../security/context";
 import { hasScope } from "../security/keys";
+import { HistoryPage } from "../web/components/history";
 import { MeshPage } from "../web/components/mesh";
 import { MonitorsPage } from "../web/components/monitors";
 import { agentList, databaseDownPage, html, type WebDeps } from "../web/kit";
 import { MessagePage } from "../web/pages";
+import { readHistory } from "./history";
+import { HistoryQuery } from "./openapi";
 import type { MonitorRouteDeps } from "./routes";
 import { alertView, monitorView, sampleView } from "./views";
 
@@ -73,6 +76,44 @@ export function monitorPages(deps: WebDeps & { monitors: MonitorRouteDeps }): Ho
       return databaseDownPage(c, deps, err, "monitors page", "Monitors cannot be shown right now");
     }
     return html(c, <MonitorsPage {...page} />);
+  });
+
+  // One monitor's history, SmokePing-style: ?range=1h|1d|7d|30d, &hop=<ttl> (default the far end).
+  web.get("/monitors/:id/history", async (c) => {
+    const refused = operatorOnly(c, "Monitor history is for operators");
+    if (refused) return refused;
+    const query = HistoryQuery.safeParse(c.req.query());
+    if (!query.success) {
+      return html(
+        c,
+        <MessagePage title="No such history">
+          <p>The range is one of 1h, 1d, 7d, 30d, and the hop a number from 1 to 255.</p>
+        </MessagePage>,
+        400,
+      );
+    }
+    const id = c.req.param("id");
+    let page: Parameters<typeof HistoryPage>[0];
+    try {
+      const row = await monitors.store.get(id);
+      if (!row) {
+        return html(
+          c,
+          <MessagePage title="No such monitor">
+            <p>There is no monitor '{id}'.</p>
+          </MessagePage>,
+          404,
+        );
+      }
+      const firing = (await monitors.store.firingCounts()).get(id) ?? 0;
+      page = {
+        monitor: monitorView(row, firing),
+        history: await readHistory(monitors.store, row, query.data.range, query.data.hop ?? null),
+      };
+    } catch (err) {
+      return databaseDownPage(c, deps, err, "history page", "The history cannot be shown right now");
+    }
+    return html(c, <HistoryPage {...page} />);
   });
 
   // The PoP mesh: each ordered pair's path-test monitor, read through its latest run.

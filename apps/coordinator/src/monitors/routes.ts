@@ -6,12 +6,14 @@ import { ApiError, notFound } from "../errors";
 import { type AppEnv, createRouter, database } from "../http/kit";
 import { currentPrincipal } from "../security/context";
 import { hasScope } from "../security/keys";
+import { readHistory } from "./history";
 import {
   createMonitor,
   deleteMonitor,
   getMonitor,
   listAlerts,
   listMonitors,
+  monitorHistory,
   monitorSeries,
   webhookSchemas,
 } from "./openapi";
@@ -160,6 +162,15 @@ export function monitorRoutes(deps: MonitorRouteDeps): OpenAPIHono<AppEnv> {
     const since = q.since ? new Date(q.since) : new Date(Date.now() - 24 * 3_600_000);
     const rows = await database("read series", () => store.samples(id, since, q.limit));
     return c.json(rows.map(sampleView), 200);
+  });
+
+  app.openapi(monitorHistory, async (c) => {
+    const { id } = c.req.valid("param");
+    const q = c.req.valid("query");
+    const row = await database("read monitor", () => store.get(id));
+    if (!row) throw notFound("monitor", id);
+    const history = await database("read history", () => readHistory(store, row, q.range, q.hop ?? null));
+    return c.json(history, 200);
   });
 
   app.openapi(deleteMonitor, async (c) => {

@@ -107,6 +107,64 @@ export function createMonitorStore(db: Database) {
         .limit(limit);
     },
 
+    /**
+     * The series aggregated per subject and interval of `bucketSeconds` since `since`, at one hop
+     * (`ttl`) or, with `ttl` null, at each run's last hop (the far end when it answered): runs, probes
+     * sent and lost, the median of the runs' average RTTs, the 25th percentile of avg − stdev and the
+     * 75th of avg + stdev, the lowest Best and highest Wrst. Runs whose hop answered nothing count
+     * for loss only. One SQL statement (PostgreSQL and PGlite alike), so a month of runs is not read
+     * row by row.
+     */
+    async history(monitorId: string, since: Date, bucketSeconds: number, ttl: number | null) {
+      const picked =
+        ttl === null
+          ? sql`select distinct on (subject, trace_id) * from ${monitorSamples}
+              where monitor_id = ${monitorId} and at >= ${since}
+              order by subject, trace_id, ttl desc`
+          : sql`select * from ${monitorSamples}
+              where monitor_id = ${monitorId} and at >= ${since} and ttl = ${ttl}`;
+      const result = await db.execute(sql`
+        with picked as (${picked})
+        select subject,
+          floor(extract(epoch from at) / ${bucketSeconds}::int)::bigint as bucket,
+          count(*)::int as runs,
+          sum(sent)::int as sent,
+          sum(sent * loss_pct / 100.0)::float8 as lost,
+          (percentile_cont(0.5) within group (order by avg) filter (where loss_pct < 100))::float8 as median,
+          (percentile_cont(0.25) within group (order by avg - coalesce(stdev, 0)) filter (where loss_pct < 100))::float8 as low,
+          (percentile_cont(0.75) within group (order by avg + coalesce(stdev, 0)) filter (where loss_pct < 100))::float8 as high,
+          (min(best) filter (where loss_pct < 100))::float8 as best,
+          (max(worst) filter (where loss_pct < 100))::float8 as worst
+        from picked
+        group by subject, bucket
+        order by subject, bucket`);
+      const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+      return rowsOf(result).map((r) => ({
+        subject: String(r.subject),
+        bucket: Number(r.bucket),
+        runs: Number(r.runs),
+        sent: Number(r.sent),
+        lost: Number(r.lost),
+        median: num(r.median),
+        low: num(r.low),
+        high: num(r.high),
+        best: num(r.best),
+        worst: num(r.worst),
+      }));
+    },
+
+    /** The hops (TTLs) each subject has samples of since `since`. */
+    async historyHops(monitorId: string, since: Date): Promise<Map<string, number[]>> {
+      const rows = await db
+        .selectDistinct({ subject: monitorSamples.subject, ttl: monitorSamples.ttl })
+        .from(monitorSamples)
+        .where(and(eq(monitorSamples.monitorId, monitorId), gte(monitorSamples.at, since)))
+        .orderBy(asc(monitorSamples.subject), asc(monitorSamples.ttl));
+      const out = new Map<string, number[]>();
+      for (const r of rows) out.set(r.subject, [...(out.get(r.subject) ?? []), r.ttl]);
+      return out;
+    },
+
     /** Opens an alert; undefined when the same one is already firing (another run opened it). */
     async openAlert(
       row: Omit<AlertRow, "resolvedAt" | "resolveEvidence" | "resolveLink" | "delivery" | "status">,

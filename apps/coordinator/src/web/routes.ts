@@ -10,7 +10,7 @@ import type { WebDeps } from "./kit";
 export type { WebDeps } from "./kit";
 
 /** Paths the web UI answers; only these get the page security headers. */
-const WEB_PATH = /^\/($|m\/|compare\/|assets\/|p\/|r\/|mesh$|monitors$)/;
+const WEB_PATH = /^\/($|m\/|compare\/|assets\/|p\/|r\/|mesh$|monitors($|\/))/;
 
 /**
  * The web UI: server-rendered pages over the same services as the API, one page module per

@@ -134,6 +134,8 @@ export function MonitorsPage(props: MonitorsPageProps) {
                 <a href={safeHref(m.lastLink)}>last run</a>
               </>
             ) : null}
+            {" · "}
+            <a href={`/monitors/${encodeURIComponent(m.id)}/history`}>history</a>
           </p>
           <SeriesChart series={seriesOf(m.id)} title={`Latency at the far end over time for ${m.name}`} />
           <p class="legend">
