@@ -23,7 +23,7 @@ import { type InterfaceTable, localAddresses } from "./addresses";
 import { checkTarget } from "./admission";
 import type { AgentConfig } from "./config";
 import { AgentCredentials } from "./credential";
-import { createAgentTracer, type TraceEngine } from "./engine";
+import { createAgentTracer, freeFlowsHelper, type TraceEngine } from "./engine";
 import { parseCancel } from "./inbound";
 import { createJobDesk } from "./jobs";
 import { createLogger, type Logger } from "./logger";
@@ -132,7 +132,11 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
   }
 
   const tracer =
-    deps.tracer ?? createAgentTracer(config.probeHelper ? { lgProbePath: config.probeHelper } : {});
+    deps.tracer ??
+    createAgentTracer({
+      freeFlows: freeFlowsHelper(config.maxTraces),
+      ...(config.probeHelper ? { lgProbePath: config.probeHelper } : {}),
+    });
   natsLog.info({ servers: config.natsUrl }, "connecting to NATS");
   const nc = await (deps.connect ?? connect)({
     servers: config.natsUrl.split(",").map((s) => s.trim()),

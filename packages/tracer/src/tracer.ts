@@ -111,6 +111,11 @@ export interface TracerOptions {
    * it, flows only lg-probe can hold are refused with TracerError("unsupported").
    */
   lgProbePath?: string;
+  /**
+   * Which helper sends probes mtr-packet could send too (see `RoutingPortOptions.freeFlows`).
+   * Default `mtr-packet`; `lg-probe` falls back to mtr-packet when lg-probe is not installed.
+   */
+  freeFlows?: "mtr-packet" | "lg-probe";
   /** The diagnosis `--until-sure` (`options.adaptive`) asks; without it adaptive traces are refused. */
   untilSure?: UntilSureDecider;
   /**
@@ -447,6 +452,7 @@ function defaultPort(opts: TracerOptions): PacketPort {
       }),
     lgProbe: lgPath === null ? null : () => new LgProbePort({ pacer, command: lgPath }),
     lgProbeSearched: lgProbe.searched,
+    ...(opts.freeFlows !== undefined ? { freeFlows: opts.freeFlows } : {}),
   });
 }
 

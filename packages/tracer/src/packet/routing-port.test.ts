@@ -13,7 +13,7 @@ const TARGET6 = "2001:2::9";
 const PATH6 = ["2001:2::1", TARGET6];
 
 /** A tracer over a routing port whose two helpers are scripted networks, the same path. */
-function routed(opts: { lgProbe: boolean }) {
+function routed(opts: { lgProbe: boolean; freeFlows?: "mtr-packet" | "lg-probe" }) {
   const clock = new ManualClock();
   const made: string[] = [];
   const mtr = new ScriptedPort(clock, (p, n) => linearPath(p.family === 6 ? PATH6 : PATH)(p, n));
@@ -30,6 +30,7 @@ function routed(opts: { lgProbe: boolean }) {
         }
       : null,
     lgProbeSearched: ["/usr/local/libexec/lg/lg-probe"],
+    ...(opts.freeFlows ? { freeFlows: opts.freeFlows } : {}),
   });
   const tracer = new Tracer({ port, clock, resolveNames: false });
   const run = (options: TraceOptionsInput, target = TARGET) =>
@@ -67,6 +68,22 @@ describe("lgProbeNeed", () => {
 });
 
 describe("RoutingPort under the tracer", () => {
+  it("with freeFlows lg-probe, a free ICMP trace goes through lg-probe alone", async () => {
+    const { run, made, lg, mtr } = routed({ lgProbe: true, freeFlows: "lg-probe" });
+    const result = await run({});
+    expect(result.reachedDestination).toBe(true);
+    expect(made).toEqual(["lg-probe"]);
+    expect(lg.sent.length).toBeGreaterThan(0);
+    expect(mtr.sent).toHaveLength(0);
+  });
+
+  it("with freeFlows lg-probe but no lg-probe installed, free flows still go through mtr-packet", async () => {
+    const { run, made } = routed({ lgProbe: false, freeFlows: "lg-probe" });
+    const result = await run({});
+    expect(result.reachedDestination).toBe(true);
+    expect(made).toEqual(["mtr-packet"]);
+  });
+
   it("keeps a pinned IPv4 UDP flow on mtr-packet and never starts lg-probe", async () => {
     const { run, mtr, lg, made } = routed({ lgProbe: true });
     const result = await run({ protocol: "udp", pinFlow: true });

@@ -23,6 +23,13 @@ export interface RoutingPortOptions {
   lgProbe: (() => PacketPort) | null;
   /** Where lg-probe was looked for (named when it is missing). */
   lgProbeSearched?: string[];
+  /**
+   * Which helper sends the probes either could send as asked (free flows, IPv4 UDP with a source
+   * port). Default `mtr-packet`; `lg-probe` (when installed) sends every probe, so one process with
+   * one receive buffer reads all answers — measured to keep 0 false loss at 1,000-2,000 concurrent
+   * traces where mtr-packet's pool of processes loses some (docs/tracer.md, bench:helpers).
+   */
+  freeFlows?: "mtr-packet" | "lg-probe";
 }
 
 /**
@@ -65,7 +72,8 @@ export class RoutingPort implements PacketPort {
       queueMicrotask(() => this.emit(token, outcome));
       return;
     }
-    const port = need === null ? this.mtrPort() : this.lgPort();
+    const viaLgProbe = need !== null || (this.opts.freeFlows === "lg-probe" && this.opts.lgProbe !== null);
+    const port = viaLgProbe ? this.lgPort() : this.mtrPort();
     port.send(token, probe);
     // A port that does not say when probes leave sends them at once.
     if (!port.onSent) for (const l of this.sentListeners) l(token);
