@@ -189,9 +189,10 @@ function pathTestRun(forward: string[], reverse: string[]): Observation[] {
 
 /** efra sends sin's traffic over core3 instead of core1: fra -> sin changes, sin -> fra keeps its routers. */
 const forwardOverCore3 = {
-  forward: ["198.18.1.2", "198.18.6.2", "198.18.5.1", lab.b],
-  // efra's route back to sin now leaves over link 6: it answers sin from 198.18.6.1, not 198.18.2.1.
-  reverse: ["198.18.7.1", "198.18.5.2", "198.18.6.1", lab.a],
+  // core3 answers fra from its end of link 6 (198.18.6.1; efra holds 198.18.6.2).
+  forward: ["198.18.1.2", "198.18.6.1", "198.18.5.1", lab.b],
+  // efra's route back to sin now leaves over link 6: it answers sin from 198.18.6.2, not 198.18.2.1.
+  reverse: ["198.18.7.1", "198.18.5.2", "198.18.6.2", lab.a],
 };
 
 describe("pathChange of a path-test monitor, per direction", () => {
@@ -216,13 +217,13 @@ describe("pathChange of a path-test monitor, per direction", () => {
             { ttl: 2, addresses: ["198.18.2.2"] },
             { ttl: 3, addresses: ["198.18.3.2"] },
           ],
-          now: [{ ttl: 2, addresses: expect.arrayContaining(["198.18.6.2"]) }],
+          now: [{ ttl: 2, addresses: expect.arrayContaining(["198.18.6.1"]) }],
           until: { ttl: 3, addresses: expect.arrayContaining(["198.18.5.1"]) },
         },
       },
     });
     expect((fired[0]?.evidence.segment as { words?: string } | undefined)?.words).toMatch(
-      /^after 1:198\.18\.1\.2.*, hops 2-3 2:198\.18\.2\.2, 3:198\.18\.3\.2 became hop 2 2:198\.18\.6\.2/,
+      /^after 1:198\.18\.1\.2.*, hops 2-3 2:198\.18\.2\.2, 3:198\.18\.3\.2 became hop 2 2:198\.18\.6\.1/,
     );
     expect(evaluateRun(rules, state, changed(), [])).toEqual([]);
     const back = evaluateRun(rules, state, normal(), []);
