@@ -70,7 +70,7 @@ export function HistoryChart(props: { history: MonitorHistory; series: HistorySe
   const width = Math.max(1.5, round1((history.bucketSeconds * 1000 * plotW) / (to - from)));
   // The scale follows the usual latency (the spread), not one outlier: extremes above it are cut.
   const typical = series.buckets.flatMap((b) => [b.band?.[1] ?? b.median ?? 0]);
-  const yMax = Math.max(1, ...typical) * 1.25;
+  const yMax = Math.max(0.2, ...typical) * 1.25;
   const y = (v: number) => round1(top + (1 - Math.min(v, yMax) / yMax) * (bottom - top));
   const ticks = [0, 1, 2, 3, 4].map((i) => from + ((to - from) * i) / 4);
   return (
