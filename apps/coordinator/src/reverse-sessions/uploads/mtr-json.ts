@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { checkedHops, hopFrom, quoted, type UploadedTrace, UploadParseError } from "./types";
+import { traceFrom } from "./line-formats";
+import { quoted, type UploadedTrace, UploadParseError } from "./types";
 
 const num = z.number().nonnegative();
 
@@ -54,13 +55,13 @@ export function parseMtrJsonText(text: string): UploadedTrace {
     );
   }
   const { mtr, hubs } = parsed.data.report;
-  const hops = hubs.map((h, i) => {
+  const rows = hubs.map((h, i) => {
     const ttl = Number(h.count);
     if (!Number.isInteger(ttl) || ttl < 1 || ttl > 255)
       throw new UploadParseError(
         `mtr's JSON at report.hubs[${i}].count: ${quoted(String(h.count))} is not a hop number`,
       );
-    return hopFrom({
+    return {
       ttl,
       host: h.host,
       lossPct: h["Loss%"],
@@ -74,12 +75,7 @@ export function parseMtrJsonText(text: string): UploadedTrace {
       jitter: h.Jttr,
       jitterAvg: h.Javg,
       jitterMax: h.Jmax,
-    });
+    };
   });
-  return {
-    format: "mtr-json",
-    ...(mtr.src ? { source: mtr.src } : {}),
-    ...(mtr.dst ? { destination: mtr.dst } : {}),
-    hops: checkedHops(hops, "mtr's JSON"),
-  };
+  return traceFrom("mtr-json", "mtr's JSON", rows, { source: mtr.src, destination: mtr.dst });
 }

@@ -1,31 +1,7 @@
-import type { Hop } from "@lg/protocol";
-import {
-  checkedHops,
-  type HopColumns,
-  hopFrom,
-  numberIn,
-  quoted,
-  type UploadedTrace,
-  UploadParseError,
-} from "./types";
+import { lineError, MTR_COLUMNS, traceFrom } from "./line-formats";
+import { type HopColumns, numberIn, quoted, type UploadedTrace, UploadParseError } from "./types";
 
-/** mtr's column titles (its `-o` letters) and the hop field each one fills. */
-const COLUMNS: Record<string, keyof HopColumns | null> = {
-  "Loss%": "lossPct",
-  Snt: "sent",
-  Rcv: "recv",
-  Drop: null,
-  Last: "last",
-  Avg: "avg",
-  Best: "best",
-  Wrst: "worst",
-  StDev: "stdev",
-  Gmean: null,
-  Jttr: "jitter",
-  Javg: "jitterAvg",
-  Jmax: "jitterMax",
-  Jint: null,
-};
+const WHAT = "the mtr report";
 
 const HEADER = /^HOST:\s+(\S+)\s+(.*)$/;
 const HOP = /^\s*(\d+)\.(?:\|--|\|`-)?\s+(?:AS\S+\s+)?(.*?)\s*$/;
@@ -74,39 +50,34 @@ export function parseMtrReportText(text: string): UploadedTrace {
         .trim()
         .split(/\s+/)
         .map((title) => {
-          if (!(title in COLUMNS))
-            throw new UploadParseError(
-              `line ${at} of the mtr report: ${quoted(title)} is not a column mtr writes`,
-              at,
-            );
-          return COLUMNS[title] ?? null;
+          if (!(title in MTR_COLUMNS))
+            throw lineError(WHAT, at, `${quoted(title)} is not a column mtr writes`);
+          return MTR_COLUMNS[title] ?? null;
         });
       if (!columns.includes("lossPct") || !columns.includes("sent"))
-        throw new UploadParseError(
-          `line ${at} of the mtr report: the columns must include Loss% and Snt`,
-          at,
-        );
+        throw lineError(WHAT, at, "the columns must include Loss% and Snt");
       return;
     }
     const hop = HOP.exec(line);
     if (hop) {
-      if (!columns)
-        throw new UploadParseError(`line ${at} of the mtr report: a hop line before the HOST: line`, at);
+      if (!columns) throw lineError(WHAT, at, "a hop line before the HOST: line");
       const tokens = (hop[2] as string).split(/\s+/);
       const values = tokens.slice(-columns.length);
       const host = tokens.slice(0, -columns.length).join(" ");
       if (values.length < columns.length || !host)
-        throw new UploadParseError(
-          `line ${at} of the mtr report: expected a host and ${columns.length} numbers, found ${quoted(line.trim())}`,
+        throw lineError(
+          WHAT,
           at,
+          `expected a host and ${columns.length} numbers, found ${quoted(line.trim())}`,
         );
       const row: Partial<HopColumns> = { ttl: Number(hop[1]), host };
       columns.forEach((field, k) => {
         const value = numberIn(values[k]);
         if (value === undefined)
-          throw new UploadParseError(
-            `line ${at} of the mtr report: ${quoted(values[k] ?? "")} is not a number (column ${k + 1} of ${columns?.length})`,
+          throw lineError(
+            WHAT,
             at,
+            `${quoted(values[k] ?? "")} is not a number (column ${k + 1} of ${columns?.length})`,
           );
         if (field) (row as Record<string, number>)[field] = value;
       });
@@ -122,18 +93,8 @@ export function parseMtrReportText(text: string): UploadedTrace {
     }
     // MPLS label lines (mtr -e) are indented and bracketed.
     if (last && /^\s+\[.*\]\s*$/.test(line)) return;
-    throw new UploadParseError(
-      `line ${at} of the mtr report: ${quoted(more)} is not a line mtr writes in a report`,
-      at,
-    );
+    throw lineError(WHAT, at, `${quoted(more)} is not a line mtr writes in a report`);
   });
-  if (!columns) throw new UploadParseError("the mtr report has no HOST: line (the one naming its columns)");
-  const hops: Hop[] = checkedHops(rows.map(hopFrom), "the mtr report");
-  return {
-    format: "mtr-report",
-    ...(start.at ? { startedAt: start.at } : {}),
-    ...(start.note ? { timeNote: start.note } : {}),
-    ...(source ? { source } : {}),
-    hops,
-  };
+  if (!columns) throw new UploadParseError(`${WHAT} has no HOST: line (the one naming its columns)`);
+  return traceFrom("mtr-report", WHAT, rows, { startedAt: start.at, timeNote: start.note, source });
 }

@@ -1,30 +1,12 @@
-import {
-  checkedHops,
-  type HopColumns,
-  hopFrom,
-  numberIn,
-  quoted,
-  type UploadedTrace,
-  UploadParseError,
-} from "./types";
+import { lineError, MTR_COLUMNS, traceFrom } from "./line-formats";
+import { type HopColumns, numberIn, quoted, type UploadedTrace, UploadParseError } from "./types";
 
-/** mtr's XML element names (its column titles without `%`) and the hop field each fills. */
-const ELEMENTS: Record<string, keyof HopColumns | null> = {
-  Loss: "lossPct",
-  Snt: "sent",
-  Rcv: "recv",
-  Drop: null,
-  Last: "last",
-  Avg: "avg",
-  Best: "best",
-  Wrst: "worst",
-  StDev: "stdev",
-  Gmean: null,
-  Jttr: "jitter",
-  Javg: "jitterAvg",
-  Jmax: "jitterMax",
-  Jint: null,
-};
+const WHAT = "mtr's XML";
+
+/** mtr's XML element names: its column titles without `%` (`<Loss>`), each filling the same hop field. */
+const ELEMENTS = Object.fromEntries(
+  Object.entries(MTR_COLUMNS).map(([title, field]) => [title.replace("%", ""), field]),
+);
 
 /** An attribute of a start tag; mtr writes them double-quoted and unescaped. */
 const attribute = (tag: string, name: string) => new RegExp(`\\s${name}="([^"]*)"`).exec(tag)?.[1];
@@ -53,27 +35,19 @@ export function parseMtrXmlText(text: string): UploadedTrace {
       return;
     }
     if (line === "</MTR>") return;
-    if (!seenRoot)
-      throw new UploadParseError(`line ${at} of mtr's XML: ${quoted(line)} before the <MTR> element`, at);
+    if (!seenRoot) throw lineError(WHAT, at, `${quoted(line)} before the <MTR> element`);
     if (/^<HUB[\s>]/.test(line)) {
-      if (hub)
-        throw new UploadParseError(
-          `line ${at} of mtr's XML: a <HUB> inside the <HUB> of line ${hub.line}`,
-          at,
-        );
+      if (hub) throw lineError(WHAT, at, `a <HUB> inside the <HUB> of line ${hub.line}`);
       const ttl = numberIn(attribute(line, "COUNT"));
       if (ttl === undefined || !Number.isInteger(ttl))
-        throw new UploadParseError(`line ${at} of mtr's XML: the <HUB> has no hop number (COUNT)`, at);
+        throw lineError(WHAT, at, "the <HUB> has no hop number (COUNT)");
       hub = { line: at, ttl, host: attribute(line, "HOST") ?? "" };
       return;
     }
     if (line === "</HUB>") {
-      if (!hub) throw new UploadParseError(`line ${at} of mtr's XML: </HUB> without <HUB>`, at);
+      if (!hub) throw lineError(WHAT, at, "</HUB> without <HUB>");
       if (hub.lossPct === undefined || hub.sent === undefined)
-        throw new UploadParseError(
-          `line ${hub.line} of mtr's XML: hop ${hub.ttl} has no <Loss> or no <Snt>`,
-          hub.line,
-        );
+        throw lineError(WHAT, hub.line, `hop ${hub.ttl} has no <Loss> or no <Snt>`);
       rows.push(hub as HopColumns);
       hub = undefined;
       return;
@@ -82,28 +56,17 @@ export function parseMtrXmlText(text: string): UploadedTrace {
     if (element && hub) {
       const name = element[1] as string;
       if (!(name in ELEMENTS))
-        throw new UploadParseError(
-          `line ${at} of mtr's XML: <${quoted(name, 20).slice(1, -1)}> is not a column mtr writes`,
-          at,
-        );
+        throw lineError(WHAT, at, `<${quoted(name, 20).slice(1, -1)}> is not a column mtr writes`);
       const value = numberIn(element[2]);
       if (value === undefined)
-        throw new UploadParseError(
-          `line ${at} of mtr's XML: <${name}> holds ${quoted(element[2] ?? "")}, not a number`,
-          at,
-        );
+        throw lineError(WHAT, at, `<${name}> holds ${quoted(element[2] ?? "")}, not a number`);
       const field = ELEMENTS[name];
       if (field) (hub as unknown as Record<string, number>)[field] = value;
       return;
     }
-    throw new UploadParseError(`line ${at} of mtr's XML: ${quoted(line)} is not what mtr --xml writes`, at);
+    throw lineError(WHAT, at, `${quoted(line)} is not what mtr --xml writes`);
   });
-  if (!seenRoot) throw new UploadParseError("mtr's XML has no <MTR> element");
-  if (hub) throw new UploadParseError(`line ${hub.line} of mtr's XML: the <HUB> is not closed`, hub.line);
-  return {
-    format: "mtr-xml",
-    ...(source ? { source } : {}),
-    ...(destination ? { destination } : {}),
-    hops: checkedHops(rows.map(hopFrom), "mtr's XML"),
-  };
+  if (!seenRoot) throw new UploadParseError(`${WHAT} has no <MTR> element`);
+  if (hub) throw lineError(WHAT, hub.line, "the <HUB> is not closed");
+  return traceFrom("mtr-xml", WHAT, rows, { source, destination });
 }

@@ -1,12 +1,5 @@
-import {
-  checkedHops,
-  type HopColumns,
-  hopFrom,
-  numberIn,
-  quoted,
-  type UploadedTrace,
-  UploadParseError,
-} from "./types";
+import { lineError, traceFrom } from "./line-formats";
+import { type HopColumns, numberIn, quoted, type UploadedTrace, UploadParseError } from "./types";
 
 /*
  * WinMTR (0.92, Appnor's, the one support desks point to) exports a finished trace as text or HTML
@@ -15,6 +8,9 @@ import {
  * response from host" for a silent hop), then Loss %, Sent, Recv, Best, Avrg, Wrst and Last — all
  * whole numbers, times in ms. Neither format carries a time, the traced address or the TTL.
  */
+
+const TEXT = "the WinMTR export";
+const HTML = "the WinMTR HTML export";
 
 /** The columns in WinMTR's order after the host, and the hop field each fills. */
 const WINMTR_COLUMNS = ["lossPct", "sent", "recv", "best", "avg", "worst", "last"] as const;
@@ -51,12 +47,9 @@ export function parseWinMtrText(text: string): UploadedTrace {
     )
       return;
     if (/^WinMTR\b/i.test(t) && rows.length > 0) return;
-    throw new UploadParseError(
-      `line ${at} of the WinMTR export: ${quoted(t)} is not a row WinMTR writes`,
-      at,
-    );
+    throw lineError(TEXT, at, `${quoted(t)} is not a row WinMTR writes`);
   });
-  return { format: "winmtr-text", hops: checkedHops(rows.map(hopFrom), "the WinMTR export") };
+  return traceFrom("winmtr-text", TEXT, rows);
 }
 
 const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'", nbsp: " " };
@@ -78,21 +71,23 @@ export function parseWinMtrHtml(text: string): UploadedTrace {
     );
     if (!header) {
       if (cells[0]?.toLowerCase() !== "host" || cells.length !== 8)
-        throw new UploadParseError(
-          `line ${at} of the WinMTR HTML export: the first row should name Host, %, Sent, Recv, Best, Avrg, Wrst, Last; it has ${quoted(cells.join(", "))}`,
+        throw lineError(
+          HTML,
           at,
+          `the first row should name Host, %, Sent, Recv, Best, Avrg, Wrst, Last; it has ${quoted(cells.join(", "))}`,
         );
       header = true;
       continue;
     }
     const numbers = cells.slice(1).map((c) => numberIn(c));
     if (cells.length !== 8 || numbers.some((n) => n === undefined))
-      throw new UploadParseError(
-        `line ${at} of the WinMTR HTML export: a row of a host and 7 numbers was expected, found ${quoted(cells.join(", "))}`,
+      throw lineError(
+        HTML,
         at,
+        `a row of a host and 7 numbers was expected, found ${quoted(cells.join(", "))}`,
       );
     rows.push(rowOf(rows.length + 1, cells[0] as string, numbers as number[]));
   }
-  if (!header) throw new UploadParseError("the WinMTR HTML export has no table rows (<tr>)");
-  return { format: "winmtr-html", hops: checkedHops(rows.map(hopFrom), "the WinMTR HTML export") };
+  if (!header) throw new UploadParseError(`${HTML} has no table rows (<tr>)`);
+  return traceFrom("winmtr-html", HTML, rows);
 }
