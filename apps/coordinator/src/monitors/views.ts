@@ -51,6 +51,7 @@ export function sampleView(row: MonitorSampleRow): MonitorSample {
     avg: row.avg,
     best: row.best,
     worst: row.worst,
+    stdev: row.stdev,
     sent: row.sent,
   };
 }
