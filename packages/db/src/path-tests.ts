@@ -93,6 +93,40 @@ export function pathTestQueries(db: Database) {
     }));
   }
 
+  /**
+   * Changes a session still waiting for its customer with no join agent registered; only the first
+   * caller of any replica gets the row (undefined: it started, or a join agent registered).
+   */
+  async function updateWaitingSession(
+    id: string,
+    set: Partial<Omit<ReverseSessionRow, "id" | "tokenHash" | "created">>,
+  ): Promise<ReverseSessionRow | undefined> {
+    const [row] = await db
+      .update(reverseSessions)
+      .set(set)
+      .where(
+        and(
+          eq(reverseSessions.id, id),
+          eq(reverseSessions.status, "waiting"),
+          isNull(reverseSessions.customerAgentId),
+        ),
+      )
+      .returning();
+    return row;
+  }
+
+  /** Ends an awaited upload trace once, and its measurement with it (undefined: not awaited, or ended already). */
+  async function endUploadTrace(traceId: string, set: Partial<TraceRow>): Promise<TraceRow | undefined> {
+    const [row] = await db
+      .update(traces)
+      .set({ ...set, resultAt: new Date() })
+      .where(and(eq(traces.id, traceId), eq(traces.origin, "upload"), eq(traces.status, "queued")))
+      .returning();
+    if (row)
+      await db.update(measurements).set({ status: "done" }).where(eq(measurements.id, row.measurementId));
+    return row;
+  }
+
   return {
     async createPathTest(p: NewPathTest): Promise<void> {
       await db.insert(pathTests).values({
@@ -228,18 +262,7 @@ export function pathTestQueries(db: Database) {
      * once the session started or a join agent registered.
      */
     async openCustomerLink(id: string, address: string, at: Date): Promise<ReverseSessionRow | undefined> {
-      const [row] = await db
-        .update(reverseSessions)
-        .set({ customerAddress: address, linkOpenedAt: at })
-        .where(
-          and(
-            eq(reverseSessions.id, id),
-            eq(reverseSessions.status, "waiting"),
-            isNull(reverseSessions.customerAgentId),
-          ),
-        )
-        .returning();
-      return row;
+      return updateWaitingSession(id, { customerAddress: address, linkOpenedAt: at });
     },
 
     /**
@@ -251,18 +274,7 @@ export function pathTestQueries(db: Database) {
       address: string,
       at: Date,
     ): Promise<ReverseSessionRow | undefined> {
-      const [row] = await db
-        .update(reverseSessions)
-        .set({ status: "running", customerAddress: address, linkOpenedAt: at })
-        .where(
-          and(
-            eq(reverseSessions.id, id),
-            eq(reverseSessions.status, "waiting"),
-            isNull(reverseSessions.customerAgentId),
-          ),
-        )
-        .returning();
-      return row;
+      return updateWaitingSession(id, { status: "running", customerAddress: address, linkOpenedAt: at });
     },
 
     /** Stores a customer's uploaded (or awaited) trace and its one-trace measurement together. */
@@ -315,26 +327,12 @@ export function pathTestQueries(db: Database) {
 
     /** Fills the awaited upload trace once (undefined: it was filled already, or is not awaited). */
     async fillUploadTrace(traceId: string, fill: UploadedTraceFill): Promise<TraceRow | undefined> {
-      const [row] = await db
-        .update(traces)
-        .set({ ...fill, status: "done", resultAt: new Date() })
-        .where(and(eq(traces.id, traceId), eq(traces.origin, "upload"), eq(traces.status, "queued")))
-        .returning();
-      if (row)
-        await db.update(measurements).set({ status: "done" }).where(eq(measurements.id, row.measurementId));
-      return row;
+      return endUploadTrace(traceId, { ...fill, status: "done" });
     },
 
     /** Ends an awaited upload trace that never came (its session ended first). */
     async failUploadTrace(traceId: string, failure: TraceFailure): Promise<TraceRow | undefined> {
-      const [row] = await db
-        .update(traces)
-        .set({ status: "failed", failure, finishedAt: new Date(), resultAt: new Date() })
-        .where(and(eq(traces.id, traceId), eq(traces.origin, "upload"), eq(traces.status, "queued")))
-        .returning();
-      if (row)
-        await db.update(measurements).set({ status: "done" }).where(eq(measurements.id, row.measurementId));
-      return row;
+      return endUploadTrace(traceId, { status: "failed", failure, finishedAt: new Date() });
     },
 
     /** Records the customer's join once (the first join wins). */
@@ -342,25 +340,14 @@ export function pathTestQueries(db: Database) {
       id: string,
       customer: { address: string; agentId: string; at: Date },
     ): Promise<ReverseSessionRow | undefined> {
-      const [row] = await db
-        .update(reverseSessions)
-        .set({
-          status: "joined",
-          customerAddress: customer.address,
-          customerAgentId: customer.agentId,
-          joinedAt: customer.at,
-        })
-        .where(
-          and(
-            eq(reverseSessions.id, id),
-            eq(reverseSessions.status, "waiting"),
-            // An address the customer's link recorded is replaced: the join agent's request is the one
-            // whose address its traces leave from.
-            isNull(reverseSessions.customerAgentId),
-          ),
-        )
-        .returning();
-      return row;
+      // An address the customer's link recorded is replaced: the join agent's request is the one
+      // whose address its traces leave from.
+      return updateWaitingSession(id, {
+        status: "joined",
+        customerAddress: customer.address,
+        customerAgentId: customer.agentId,
+        joinedAt: customer.at,
+      });
     },
   };
 }
