@@ -1,6 +1,9 @@
-/** A line of an operator's place table that cannot be read; says which file and line. */
-export class PlaceTableError extends Error {
-  override name = "PlaceTableError";
+/**
+ * A line of an operator's table file (places here, AS numbers in the coordinator's) that cannot be
+ * read; says which file and line.
+ */
+export class TableLineError extends Error {
+  override name = "TableLineError";
   constructor(
     message: string,
     readonly source: string,
@@ -9,6 +12,11 @@ export class PlaceTableError extends Error {
   ) {
     super(`${source}:${line}: ${message}`, options);
   }
+}
+
+/** A line of an operator's place table that cannot be read; says which file and line. */
+export class PlaceTableError extends TableLineError {
+  override name = "PlaceTableError";
 }
 
 /** The offline place database could not be found or read. */

@@ -1,5 +1,5 @@
 export { GeoDatabase, packageDir as geoDatabaseDir } from "./database";
-export { GeoDatabaseError, PlaceTableError } from "./errors";
+export { GeoDatabaseError, PlaceTableError, TableLineError } from "./errors";
 export { boundsItsHost, placeHops, recheckPlaces } from "./hops";
 export {
   checkPlace,

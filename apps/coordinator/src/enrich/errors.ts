@@ -1,14 +1,8 @@
+import { TableLineError } from "@lg/geo";
+
 /** A line of an operator prefix table that cannot be read; says which file and line. */
-export class PrefixTableError extends Error {
+export class PrefixTableError extends TableLineError {
   override name = "PrefixTableError";
-  constructor(
-    message: string,
-    readonly source: string,
-    readonly line: number,
-    options?: { cause?: unknown },
-  ) {
-    super(`${source}:${line}: ${message}`, options);
-  }
 }
 
 /** The ASN data files could not be found or read. */
