@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Tracer } from "../src/index";
+import { tallyTraces } from "./tally";
 
 const [n, count, interval] = process.argv.slice(2, 5).map(Number) as [number, number, number];
 const target = process.argv[5] as string;
@@ -28,26 +29,7 @@ const results = await Promise.all(
 const wallMs = performance.now() - t0;
 await tracer.close();
 const cpu = process.cpuUsage(cpu0);
-let sent = 0;
-let recv = 0;
-let tracesWithLoss = 0;
-let reached = 0;
-let unsent = 0;
-const lostByTtl: Record<number, number> = {};
-for (const r of results) {
-  let lost = false;
-  for (const h of r.hops) {
-    sent += h.sent;
-    recv += h.recv;
-    if (h.recv < h.sent) {
-      lost = true;
-      lostByTtl[h.ttl] = (lostByTtl[h.ttl] ?? 0) + h.sent - h.recv;
-    }
-  }
-  if (lost) tracesWithLoss++;
-  if (r.reachedDestination) reached++;
-  unsent += r.unsentProbes ?? 0;
-}
+const { sent, recv, tracesWithLoss, reached, unsent, lostByTtl } = tallyTraces(results);
 console.log(
   JSON.stringify({
     n,

@@ -23,6 +23,7 @@ import {
   readSocketBuffers,
   selfCpuTicks,
 } from "./proc-stats";
+import { tallyTraces } from "./tally";
 
 const job = JSON.parse(process.argv[2] as string) as TracesJob;
 const hz = clockTicksPerSecond();
@@ -63,20 +64,7 @@ const node = readProcess(process.pid);
 await tracer.close();
 await port.close();
 
-let sent = 0;
-let recv = 0;
-let unsent = 0;
-let reached = 0;
-const lostByTtl: Record<number, number> = {};
-for (const r of results) {
-  for (const h of r.hops) {
-    sent += h.sent;
-    recv += h.recv;
-    if (h.recv < h.sent) lostByTtl[h.ttl] = (lostByTtl[h.ttl] ?? 0) + h.sent - h.recv;
-  }
-  unsent += r.unsentProbes ?? 0;
-  if (r.reachedDestination) reached++;
-}
+const { sent, recv, unsent, reached, lostByTtl } = tallyTraces(results);
 
 const run: TracesRun = {
   traces: job.traces,

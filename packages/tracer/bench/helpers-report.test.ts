@@ -17,6 +17,7 @@ import {
   peakRssKbOf,
   rawSocketDrops,
 } from "./proc-stats";
+import { tallyTraces } from "./tally";
 
 // Saved from this kernel (6.18): an mtr-packet process, its command name with a space in it to
 // show the parser reads from the last parenthesis.
@@ -264,5 +265,36 @@ describe("tables", () => {
       ]),
     ).toBe("ICMP 16,777,216 B, raw 4/255 212,992 B");
     expect(buffersText(null)).toBe("?");
+  });
+});
+
+describe("tallying the concurrent traces", () => {
+  it("sums probes over every hop of every trace and counts losses by TTL, unsent probes and traces that got there", () => {
+    const tally = tallyTraces([
+      {
+        hops: [
+          { ttl: 1, sent: 10, recv: 10 },
+          { ttl: 2, sent: 10, recv: 8 },
+        ],
+        unsentProbes: 3,
+        reachedDestination: true,
+      },
+      {
+        hops: [
+          { ttl: 1, sent: 10, recv: 10 },
+          { ttl: 2, sent: 10, recv: 9 },
+        ],
+        reachedDestination: false,
+      },
+      { hops: [{ ttl: 1, sent: 5, recv: 5 }], reachedDestination: true },
+    ]);
+    expect(tally).toEqual({
+      sent: 45,
+      recv: 42,
+      unsent: 3,
+      reached: 2,
+      tracesWithLoss: 2,
+      lostByTtl: { 2: 3 },
+    });
   });
 });

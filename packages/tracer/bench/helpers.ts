@@ -24,9 +24,9 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildLab, type LabHandle, type Topology } from "@lg/netlab";
-import { build } from "esbuild";
 import { LG_PROBE_INSTALLED_PATH } from "../src/packet/helper-pool";
 import type { ProbeHelperName, ProbeSpec } from "../src/packet/types";
+import { bundleForNode } from "./bundle";
 import {
   buffersText,
   HELPERS,
@@ -116,19 +116,7 @@ const dir = mkdtempSync(join(tmpdir(), "lg-bench-helpers-"));
 chmodSync(dir, 0o755);
 
 async function bundle(entry: string, out: string): Promise<string> {
-  const outfile = join(dir, out);
-  await build({
-    entryPoints: [join(root, "packages/tracer/bench", entry)],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    banner: {
-      js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);",
-    },
-    logLevel: "error",
-  });
+  const outfile = await bundleForNode(join(root, "packages/tracer/bench", entry), join(dir, out));
   chmodSync(outfile, 0o644);
   return outfile;
 }

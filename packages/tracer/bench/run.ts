@@ -15,31 +15,17 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type ReferenceLab, startReferenceLab } from "@lg/netlab";
-import { build } from "esbuild";
+import { bundleForNode } from "./bundle";
+import { median, table } from "./helpers-report";
 
 const quick = process.argv.includes("--quick");
 const ROUNDS = quick ? 1 : 3;
 const root = resolve(import.meta.dirname, "../../..");
 const dir = mkdtempSync(join(tmpdir(), "lg-bench-"));
 
-async function bundle(entry: string, out: string): Promise<string> {
-  const outfile = join(dir, out);
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    banner: {
-      js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);",
-    },
-    // The trace command's own dependencies (commander) are the CLI's.
-    nodePaths: [join(root, "apps/cli/node_modules")],
-    logLevel: "error",
-  });
-  return outfile;
-}
+// The trace command's own dependencies (commander) are the CLI's.
+const bundle = (entry: string, out: string) =>
+  bundleForNode(entry, join(dir, out), [join(root, "apps/cli/node_modules")]);
 
 async function timed(lab: ReferenceLab, node: string, argv: string[]): Promise<number> {
   const t0 = performance.now();
@@ -67,17 +53,7 @@ async function engineMs(lab: ReferenceLab, node: string, lg: string, args: strin
   return Date.parse(done.at) - Date.parse(start.at);
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-};
 const sec = (ms: number) => (ms / 1000).toFixed(2);
-
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padStart(widths[i] as number)).join(" | ")} |`;
-  return [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
-}
 
 const lg = await bundle(join(root, "packages/tracer/bench/lg-trace-entry.ts"), "lg.mjs");
 const worker = await bundle(join(root, "packages/tracer/bench/concurrent-worker.ts"), "concurrent.mjs");
