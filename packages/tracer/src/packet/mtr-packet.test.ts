@@ -66,8 +66,9 @@ describe("MtrPacketPort on loopback", () => {
       maxProbesPerSecond: 1e6,
     });
     ports.push(port);
-    // A generous timeout: the 200 queued probes leave late on a loaded machine, and this test is
-    // about the pool, not about how fast loopback answers (seen: 1 of 300 past 2 s in CI).
+    // A generous timeout (and a test timeout above it): the 200 queued probes leave late on a loaded
+    // machine, and this test is about the pool, not about how fast loopback answers (seen: 1 of 300
+    // past 2 s in CI, and the whole test past vitest's 5 s with five other jobs on 2 cores).
     const pending = sendAll(
       port,
       Array.from({ length: 300 }, () => ({ ...loop4, timeoutSec: 10 })),
@@ -76,7 +77,7 @@ describe("MtrPacketPort on loopback", () => {
     expect(port.queued).toBe(200);
     const out = await pending;
     expect(kindsOf(out)).toEqual({ reply: 300 });
-  });
+  }, 30_000);
 
   it("gives up a probe that waited too long for a slot with probes-exhausted, and says when others left", async () => {
     const port = new MtrPacketPort({ maxProcesses: 1, maxInFlightPerProcess: 1, maxQueueMs: 1 });
