@@ -38,7 +38,10 @@ export const operatorSessions = pgTable(
     /** The address that signed in (after trusted proxies). */
     clientAddress: text("client_address"),
   },
-  (t) => [index("operator_sessions_key_idx").on(t.keyId), index("operator_sessions_expires_idx").on(t.expiresAt)],
+  (t) => [
+    index("operator_sessions_key_idx").on(t.keyId),
+    index("operator_sessions_expires_idx").on(t.expiresAt),
+  ],
 );
 
 /** What an audit row records: a prepared measurement, or an operator's sign-in, failed sign-in or sign-out. */

@@ -133,9 +133,14 @@ describe("the live stream of a public visitor", () => {
     };
     const seen: { event: string; data?: unknown }[] = [];
     for await (const e of privacy.events(events(), true)) seen.push(e);
-    expect((seen[0]?.data as MeasurementView).traces[0]?.hops[0]).toMatchObject({ host: null, hidden: true });
-    expect((seen[1]?.data as { hop: unknown }).hop).toMatchObject({ host: null, hidden: true });
-    expect((seen[2]?.data as { hop: unknown }).hop).toMatchObject({ host: "198.18.3.2" });
+    const [snapshot, first, third] = seen.map((e) => e.data) as [
+      MeasurementView,
+      { hop: unknown },
+      { hop: unknown },
+    ];
+    expect(snapshot.traces[0]?.hops[0]).toMatchObject({ host: null, hidden: true });
+    expect(first.hop).toMatchObject({ host: null, hidden: true });
+    expect(third.hop).toMatchObject({ host: "198.18.3.2" });
     const operator: unknown[] = [];
     for await (const e of privacy.events(events(), false)) operator.push(e);
     expect((operator[1] as { data: { hop: unknown } }).data.hop).toBe(hop1);
