@@ -2,7 +2,7 @@ import type { Family } from "./address";
 import { buildLab, type LabHandle, randomPrefix } from "./lab";
 import { nodeAddress } from "./reference";
 import { LabError, runChecked } from "./system";
-import type { LinkSpec, NodeSpec, Topology } from "./topology";
+import { numberedLink as link, type NodeSpec, type Topology } from "./topology";
 
 /**
  * The flow lab: what ECMP routers hash, a NAT that shows in ICMP quotes, and a way back that
@@ -77,16 +77,6 @@ export const FLOW_HASH_SEED = 1515;
 /** Hop (TTL from src) where the ECMP pair answers, and where the NAT sits (between k and k+1). */
 export const ECMP_TTL = 2;
 export const NAT_AFTER_TTL = 2;
-
-function link(n: number, a: string, b: string, extra: Partial<LinkSpec> = {}): LinkSpec {
-  return {
-    a,
-    b,
-    aAddr: { v4: `198.18.${n}.1/24`, v6: `2001:2:0:${n}::1/64` },
-    bAddr: { v4: `198.18.${n}.2/24`, v6: `2001:2:0:${n}::2/64` },
-    ...extra,
-  };
-}
 
 const v4 = (n: number, end: 1 | 2) => `198.18.${n}.${end}`;
 const v6 = (n: number, end: 1 | 2) => `2001:2:0:${n}::${end}`;

@@ -87,4 +87,4 @@ export type {
   RouteSpec,
   Topology,
 } from "./topology";
-export { HOST_NODE, TopologyError, validateTopology } from "./topology";
+export { HOST_NODE, numberedLink, TopologyError, validateTopology } from "./topology";

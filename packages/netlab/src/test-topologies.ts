@@ -1,4 +1,4 @@
-import type { Topology } from "./topology";
+import { numberedLink as link, type Topology } from "./topology";
 
 /**
  * For tests: a chain p - a - xr - xi - xl - t where each x router answers ICMP errors its own way
@@ -14,12 +14,6 @@ import type { Topology } from "./topology";
  * 198.18.99.1/32 and 2001:2:0:99::1/128.
  */
 export function conventionsTopology(): Topology {
-  const link = (n: number, a: string, b: string) => ({
-    a,
-    b,
-    aAddr: { v4: `198.18.${n}.1/24`, v6: `2001:2:0:${n}::1/64` },
-    bAddr: { v4: `198.18.${n}.2/24`, v6: `2001:2:0:${n}::2/64` },
-  });
   const back = (via: number) => [
     { to: "198.18.1.0/24", via: `198.18.${via}.2` },
     { to: "2001:2:0:1::/64", via: `2001:2:0:${via}::2` },

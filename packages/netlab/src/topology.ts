@@ -89,6 +89,24 @@ export interface LinkSpec {
   announce?: boolean;
 }
 
+/**
+ * Link `n` of the usual address plan between `a` and `b`: `198.18.n.0/24` and `2001:2:0:n::/64`,
+ * `.1`/`::1` on `a`, `.2`/`::2` on `b`, so an address names its link. `extra` adds the rest
+ * (`kind`, `delayMs`, `announce`).
+ *
+ * @example
+ * numberedLink(3, "r2", "tgt") // r2 198.18.3.1/24 and 2001:2:0:3::1/64, tgt .2 and ::2
+ */
+export function numberedLink(n: number, a: string, b: string, extra: Partial<LinkSpec> = {}): LinkSpec {
+  return {
+    a,
+    b,
+    aAddr: { v4: `198.18.${n}.1/24`, v6: `2001:2:0:${n}::1/64` },
+    bAddr: { v4: `198.18.${n}.2/24`, v6: `2001:2:0:${n}::2/64` },
+    ...extra,
+  };
+}
+
 export interface HostLinkSpec {
   /** The lab node the root namespace is linked to. */
   node: string;

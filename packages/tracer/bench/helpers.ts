@@ -23,7 +23,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { buildLab, type LabHandle, type Topology } from "@lg/netlab";
+import { buildLab, type LabHandle, numberedLink as link, type Topology } from "@lg/netlab";
 import { LG_PROBE_INSTALLED_PATH } from "../src/packet/helper-pool";
 import type { ProbeHelperName, ProbeSpec } from "../src/packet/types";
 import { bundleForNode } from "./bundle";
@@ -48,13 +48,6 @@ const root = resolve(import.meta.dirname, "../../..");
 const helperDir = join(root, "packages/tracer/helper");
 const cores = cpus().length;
 const loadAtStart = loadavg();
-
-const link = (n: number, a: string, b: string) => ({
-  a,
-  b,
-  aAddr: { v4: `198.18.${n}.1/24`, v6: `2001:2:0:${n}::1/64` },
-  bAddr: { v4: `198.18.${n}.2/24`, v6: `2001:2:0:${n}::2/64` },
-});
 
 /** Four hops, every one answering, nothing dropped: any loss on it is false loss. */
 const TOPOLOGY: Topology = {

@@ -1,7 +1,7 @@
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { buildLab, type LabHandle, type Topology } from "@lg/netlab";
+import { buildLab, type LabHandle, numberedLink as link, type Topology } from "@lg/netlab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
@@ -19,13 +19,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const HELPER_DIR = resolve(import.meta.dirname, "../helper");
 const LG_PROBE = resolve(HELPER_DIR, "build/lg-probe");
-
-const link = (n: number, a: string, b: string) => ({
-  a,
-  b,
-  aAddr: { v4: `198.18.${n}.1/24`, v6: `2001:2:0:${n}::1/64` },
-  bAddr: { v4: `198.18.${n}.2/24`, v6: `2001:2:0:${n}::2/64` },
-});
 
 const TOPOLOGY: Topology = {
   autoRoutes: true,
