@@ -4,13 +4,13 @@ import { promisify } from "node:util";
 import {
   type MtrHop,
   type MtrRun,
-  parseMtrReport,
   type ReferenceLab,
   type Scenario,
   type ScenarioName,
   startReferenceLab,
 } from "@lg/netlab";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LG, mtrAndLgReports, reportArgs, respondersPerHop as responders } from "./mtr-reports";
 
 /**
  * Conformance with the real mtr in the reference lab (packages/netlab): for each scenario mtr
@@ -18,7 +18,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  * agree on the responders of every hop and on loss.
  */
 
-const LG = resolve(import.meta.dirname, "../../../bin/lg");
 const READ_JSON = resolve(import.meta.dirname, "read-mtr-json.py");
 const COUNT = 20;
 const INTERVAL = 0.1;
@@ -45,28 +44,8 @@ async function exec(node: string, argv: string[]): Promise<string> {
 
 /** mtr -n -r -w and lg trace -n -r -w with the same flags, from the scenario's source. */
 async function reports(s: { from: string; target: string }, flags: string[] = []): Promise<Pair> {
-  // -o with mtr's default columns: lg's report adds its loss interval after them otherwise.
-  const args = [
-    "-n",
-    "-r",
-    "-w",
-    "-o",
-    "LS NABWV",
-    "-c",
-    String(COUNT),
-    "-i",
-    String(INTERVAL),
-    "-G",
-    "1",
-    ...flags,
-    s.target,
-  ];
-  const mtr = parseMtrReport(await exec(s.from, ["mtr", ...args]));
-  const ours = parseMtrReport(await exec(s.from, [LG, "trace", ...args]));
-  return { mtr, ours };
+  return mtrAndLgReports((argv) => exec(s.from, argv), reportArgs(COUNT, INTERVAL, flags, s.target));
 }
-
-const responders = (run: MtrRun) => run.hops.map((h) => [...h.responders].sort());
 
 /** The same responders at every TTL, and the same number of hops. */
 function expectSameResponders({ mtr, ours }: Pair): void {

@@ -1,9 +1,10 @@
 import { resolve } from "node:path";
-import { type FlowLab, parseMtrReport, startFlowLab } from "@lg/netlab";
+import { type FlowLab, startFlowLab } from "@lg/netlab";
 import type { NatReading, RecordRouteHint } from "@lg/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatProbeCommand, parseReplyLine } from "../src/packet/command";
 import type { ProbeAnswer, ProbeOutcome, ProbeSpec } from "../src/packet/types";
+import { LG, mtrAndLgReports, reportArgs, respondersPerHop } from "./mtr-reports";
 
 /**
  * Flow pinning, --mda, NAT and Record Route in the flow lab (packages/netlab, startFlowLab):
@@ -14,7 +15,6 @@ import type { ProbeAnswer, ProbeOutcome, ProbeSpec } from "../src/packet/types";
  * where the check is about what the lab and the helper do, not the engine.
  */
 
-const LG = resolve(import.meta.dirname, "../../../bin/lg");
 const LG_PROBE = resolve(import.meta.dirname, "../helper/build/lg-probe");
 const ENV = { LG_FROM_SOURCE: "1", LG_PROBE_HELPER: LG_PROBE };
 /** Probes per hop of a pinned trace: all that come back at the ECMP hop come from one branch. */
@@ -64,20 +64,13 @@ interface LgSection {
   recordRoute?: RecordRouteHint;
 }
 
+/** `lg trace -n` from src, `count` probes per hop `INTERVAL` apart: what it prints. */
+const lgTraceOutput = (flags: string[], target: string, count: number) =>
+  exec([LG, "trace", "-n", "-c", String(count), "-i", INTERVAL, ...flags, target]);
+
 /** `lg trace -n --json` from src; its `lg` section. */
 async function lgTraceJson(flags: string[], target: string, count: number): Promise<LgSection> {
-  const out = await exec([
-    LG,
-    "trace",
-    "-n",
-    "--json",
-    "-c",
-    String(count),
-    "-i",
-    INTERVAL,
-    ...flags,
-    target,
-  ]);
+  const out = await lgTraceOutput(["--json", ...flags], target, count);
   return (JSON.parse(out) as { lg: LgSection }).lg;
 }
 
@@ -279,20 +272,11 @@ describe("lg trace reads the NAT and the way back in the flow lab", { timeout: 1
   );
 
   it("the report names the NAT under the table", async () => {
-    const report = await exec([
-      LG,
-      "trace",
-      "-n",
-      "-r",
-      "-w",
-      "-c",
-      String(PINNED_COUNT),
-      "-i",
-      INTERVAL,
-      "--pin-flow",
-      ...protocolFlags("tcp"),
+    const report = await lgTraceOutput(
+      ["-r", "-w", "--pin-flow", ...protocolFlags("tcp")],
       lab.nat.target[4],
-    ]);
+      PINNED_COUNT,
+    );
     expect(report).toContain(`NAT between hop ${lab.nat.afterTtl} and hop ${lab.nat.afterTtl + 1}`);
     expect(report).toContain(lab.nat.outside[4]);
   });
@@ -314,19 +298,7 @@ describe("lg trace reads the NAT and the way back in the flow lab", { timeout: 1
 
   it("the report prints the way back under the table", async () => {
     const rr = lab.recordRoute;
-    const report = await exec([
-      LG,
-      "trace",
-      "-n",
-      "-r",
-      "-w",
-      "-c",
-      "3",
-      "-i",
-      INTERVAL,
-      "--record-route",
-      rr.target,
-    ]);
+    const report = await lgTraceOutput(["-r", "-w", "--record-route"], rr.target, 3);
     const back = report.split("\n").find((l) => l.startsWith("Way back"));
     expect(back).toContain(rr.returnOnly);
   });
@@ -335,25 +307,8 @@ describe("lg trace reads the NAT and the way back in the flow lab", { timeout: 1
 describe("lg trace against mtr in the flow lab", { timeout: 120_000 }, () => {
   /** mtr -n -r -w and lg trace -n -r -w with the same flags from src: responders per hop. */
   async function bothReports(flags: string[], target: string, count: number) {
-    const args = [
-      "-n",
-      "-r",
-      "-w",
-      "-o",
-      "LS NABWV",
-      "-c",
-      String(count),
-      "-i",
-      INTERVAL,
-      "-G",
-      "1",
-      ...flags,
-      target,
-    ];
-    const mtr = parseMtrReport(await exec(["mtr", ...args]));
-    const ours = parseMtrReport(await exec([LG, "trace", ...args]));
-    const responders = (run: typeof mtr) => run.hops.map((h) => [...h.responders].sort());
-    return { mtr: responders(mtr), ours: responders(ours) };
+    const { mtr, ours } = await mtrAndLgReports(exec, reportArgs(count, INTERVAL, flags, target));
+    return { mtr: respondersPerHop(mtr), ours: respondersPerHop(ours) };
   }
 
   it("a pinned IPv4 UDP flow (-u -P 33434 -L 40000): the same single branch as mtr at every hop", async () => {
