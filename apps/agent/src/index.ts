@@ -8,6 +8,6 @@ export {
   parseAgentConfig,
 } from "./config";
 export { createAgentTracer, type TraceEngine } from "./engine";
-export { JoinError, type JoinOptions, parseJoinUrl, runJoin } from "./join/join";
+export { JoinError, type JoinOptions, legVerdictLines, parseJoinUrl, runJoin } from "./join/join";
 export { createLogger } from "./logger";
 export { AGENT_VERSION } from "./version";

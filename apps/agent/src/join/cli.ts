@@ -1,5 +1,5 @@
 import { AGENT_VERSION } from "../version";
-import { JoinError, runJoin } from "./join";
+import { JoinError, legVerdictLines, runJoin } from "./join";
 
 /**
  * The join agent's command line (`lg-join <join-url>`, `lg-join --version`), shared by the bundled
@@ -19,13 +19,7 @@ export async function joinMain(arg: string | undefined): Promise<number> {
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => abort.abort());
   try {
     const { session } = await runJoin(arg, { signal: abort.signal });
-    for (const leg of session.legs) {
-      const b = typeof leg.b === "string" ? leg.b : leg.b.host;
-      const verdict = leg.comparison
-        ? `${leg.comparison.verdict}; ${leg.comparison.summary}`
-        : `forward ${leg.forward.diagnosis?.verdict ?? leg.forward.status}`;
-      process.stdout.write(`${leg.a} ⇄ ${b}: ${verdict}\n`);
-    }
+    for (const line of legVerdictLines(session)) process.stdout.write(`${line}\n`);
     return session.status === "done" ? 0 : 1;
   } catch (err) {
     if (err instanceof JoinError) {

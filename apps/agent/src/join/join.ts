@@ -27,6 +27,23 @@ export interface JoinOutcome {
 }
 
 /**
+ * What the customer is shown at the end: one line per leg, `a ⇄ b: ` and the comparison's verdict
+ * and summary, or the forward trace's verdict (its status without one) when there is no comparison.
+ *
+ * @example
+ * legVerdictLines(session) // ["join-abc ⇄ srv: symmetric; both directions cross the same routers"]
+ */
+export function legVerdictLines(session: ReverseSessionView): string[] {
+  return session.legs.map((leg) => {
+    const b = typeof leg.b === "string" ? leg.b : leg.b.host;
+    const verdict = leg.comparison
+      ? `${leg.comparison.verdict}; ${leg.comparison.summary}`
+      : `forward ${leg.forward.diagnosis?.verdict ?? leg.forward.status}`;
+    return `${leg.a} ⇄ ${b}: ${verdict}`;
+  });
+}
+
+/**
  * Splits a join URL (`https://lg.example/api/v1/reverse-sessions/<id>/join?token=<t>`) into the
  * coordinator's base URL, the session id and the token.
  */

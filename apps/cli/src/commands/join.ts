@@ -1,4 +1,4 @@
-import { JoinError, runJoin } from "@lg/agent";
+import { JoinError, legVerdictLines, runJoin } from "@lg/agent";
 import type { Command } from "commander";
 import { loadCliConfig } from "../config";
 import { CliError } from "../errors";
@@ -18,13 +18,7 @@ export function register(command: Command): void {
           signal: abort.signal,
           logLevel,
         });
-        for (const leg of session.legs) {
-          const b = typeof leg.b === "string" ? leg.b : leg.b.host;
-          const verdict = leg.comparison
-            ? `${leg.comparison.verdict}; ${leg.comparison.summary}`
-            : `forward ${leg.forward.diagnosis?.verdict ?? leg.forward.status}`;
-          process.stdout.write(`${leg.a} ⇄ ${b}: ${verdict}\n`);
-        }
+        for (const line of legVerdictLines(session)) process.stdout.write(`${line}\n`);
         if (session.status !== "done")
           throw new CliError(`the session ${session.status} before its legs finished`);
       } catch (err) {
