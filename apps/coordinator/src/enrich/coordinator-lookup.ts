@@ -2,6 +2,7 @@ import type { AsnOf } from "@lg/analysis";
 import type { Hop } from "@lg/protocol";
 import { AsnDatabase } from "./asn-database";
 import { enrichHops } from "./enrich-hops";
+import { loadIfAsked, sharedUntilFailure } from "./loading";
 import { createAsnLookup } from "./lookup";
 import { loadPrefixTable, PrefixTable } from "./prefix-table";
 
@@ -17,14 +18,7 @@ export interface AsnSettings {
 export type EnrichHops = (hops: Hop[]) => Promise<Hop[]>;
 
 // The public table is the same for every coordinator in a process: read it once.
-let publicTable: Promise<AsnDatabase> | undefined;
-function loadPublicTable(): Promise<AsnDatabase> {
-  publicTable ??= AsnDatabase.load().catch((err: unknown) => {
-    publicTable = undefined;
-    throw err;
-  });
-  return publicTable;
-}
+const loadPublicTable = sharedUntilFailure(() => AsnDatabase.load());
 
 /**
  * Starts loading the lookup in the background (the public table takes about a second) and returns
@@ -33,18 +27,9 @@ function loadPublicTable(): Promise<AsnDatabase> {
  */
 export function startAsnEnrichment(settings: AsnSettings, onError: (err: unknown) => void): EnrichHops {
   const lookup: Promise<AsnOf> = (async () => {
-    const prefixes = settings.prefixFile
-      ? await loadPrefixTable(settings.prefixFile).catch((err: unknown) => {
-          onError(err);
-          return new PrefixTable([]);
-        })
-      : new PrefixTable([]);
-    const database = settings.database
-      ? await loadPublicTable().catch((err: unknown) => {
-          onError(err);
-          return undefined;
-        })
-      : undefined;
+    const prefixes =
+      (await loadIfAsked(settings.prefixFile, loadPrefixTable, onError)) ?? new PrefixTable([]);
+    const database = await loadIfAsked(settings.database, loadPublicTable, onError);
     return createAsnLookup({ prefixes, ...(database ? { database } : {}) });
   })();
   return async (hops) => enrichHops(hops, await lookup);

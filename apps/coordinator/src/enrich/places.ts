@@ -8,6 +8,7 @@ import {
   placeHops,
 } from "@lg/geo";
 import type { Hop, PopLocation } from "@lg/protocol";
+import { loadIfAsked, sharedUntilFailure } from "./loading";
 
 /** The coordinator's place settings (`LG_GEO_PREFIXES`, `LG_GEO_DATABASE`). */
 export interface GeoSettings {
@@ -24,14 +25,7 @@ export type PlaceTraceHops = (hops: Hop[], agentId: string) => Promise<Hop[]>;
 const LOCATION_REUSE_MS = 5_000;
 
 // The database is the same for every coordinator in a process: each file is read once.
-let sharedDatabase: Promise<GeoDatabase> | undefined;
-function openDatabase(): Promise<GeoDatabase> {
-  sharedDatabase ??= GeoDatabase.open().catch((err: unknown) => {
-    sharedDatabase = undefined;
-    throw err;
-  });
-  return sharedDatabase;
-}
+const openDatabase = sharedUntilFailure(() => GeoDatabase.open());
 
 /**
  * Starts loading the operator's place table and opening the database (its files are read later, on
@@ -47,18 +41,8 @@ export function startPlaceEnrichment(
   onError: (err: unknown) => void,
 ): PlaceTraceHops {
   const lookup: Promise<PlaceOf> = (async () => {
-    const table = settings.prefixFile
-      ? await loadPlaceTable(settings.prefixFile).catch((err: unknown) => {
-          onError(err);
-          return new PlaceTable([]);
-        })
-      : new PlaceTable([]);
-    const database = settings.database
-      ? await openDatabase().catch((err: unknown) => {
-          onError(err);
-          return undefined;
-        })
-      : undefined;
+    const table = (await loadIfAsked(settings.prefixFile, loadPlaceTable, onError)) ?? new PlaceTable([]);
+    const database = await loadIfAsked(settings.database, openDatabase, onError);
     // A file that cannot be read is reported once; its family then goes without database places.
     const reported = new Set<string>();
     return createPlaceLookup({
