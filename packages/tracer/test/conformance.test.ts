@@ -148,8 +148,11 @@ describe("lg trace against mtr in the reference lab", { timeout: 120_000 }, () =
       expect(run.hops[ttl - 1]?.avg).toBeGreaterThan(0.8 * delay);
       expect(run.hops[ttl - 2]?.avg).toBeLessThan(0.5 * delay);
     }
-    const ours = pair.ours.hops[ttl - 1]?.avg as number;
-    const theirs = pair.mtr.hops[ttl - 1]?.avg as number;
+    // The two tools agree on the step itself: the best RTT behind the wire is its delay for both.
+    // Averages add the python wire's queueing, which follows the machine's load between the two
+    // runs (21 ms apart once with the suite and four other jobs on 2 cores), not the tool.
+    const ours = pair.ours.hops[ttl - 1]?.best as number;
+    const theirs = pair.mtr.hops[ttl - 1]?.best as number;
     expect(Math.abs(ours - theirs)).toBeLessThan(0.2 * delay);
   });
 
